@@ -1,0 +1,257 @@
+//! botocore services: client name, IAM prefix, operations with their boto3
+//! method names and IAM actions, paginators, waiters, and the client methods
+//! boto3 injects (s3 transfer).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+static SERVICES_TXT: &str = include_str!("data/services.txt");
+
+/// One botocore operation as a boto3 client exposes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// botocore's operation name, e.g. `ListObjectsV2`.
+    pub name: &'static str,
+    /// The client method, e.g. `list_objects_v2`.
+    pub method: &'static str,
+    /// IAM actions the operation needs; empty when no catalogue action is
+    /// known for it (reported as unresolved, never guessed).
+    pub actions: Vec<&'static str>,
+}
+
+/// A client method boto3 adds on top of the service model (s3 transfer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InjectedClientMethod {
+    pub method: &'static str,
+    /// Operations sent on every call.
+    pub operations: Vec<&'static str>,
+    /// Operations sent depending on size or failure (multipart transfers).
+    pub conditional: Vec<&'static str>,
+}
+
+#[derive(Debug)]
+pub struct ServiceModel {
+    /// The name passed to `boto3.client(...)`, e.g. `stepfunctions`.
+    pub client_name: &'static str,
+    /// The IAM prefix, e.g. `states`; `None` when IAM has no such service.
+    pub iam_prefix: Option<&'static str>,
+    operations: Vec<Operation>,
+    by_method: HashMap<&'static str, usize>,
+    by_name: HashMap<&'static str, usize>,
+    paginators: HashMap<&'static str, &'static str>,
+    waiters: HashMap<&'static str, &'static str>,
+    waiters_by_model_name: HashMap<String, &'static str>,
+    injected: Vec<InjectedClientMethod>,
+}
+
+impl ServiceModel {
+    pub fn operations(&self) -> &[Operation] {
+        &self.operations
+    }
+
+    /// The operation behind a client method (`scan` → `Scan`).
+    pub fn operation_for_method(&self, method: &str) -> Option<&Operation> {
+        self.by_method.get(method).map(|&i| &self.operations[i])
+    }
+
+    /// An operation by its botocore name (`Scan`).
+    pub fn operation(&self, name: &str) -> Option<&Operation> {
+        self.by_name.get(name).map(|&i| &self.operations[i])
+    }
+
+    /// `client.get_paginator(name)` → the operation it pages through.
+    pub fn paginator_operation(&self, name: &str) -> Option<&'static str> {
+        self.paginators.get(name).copied()
+    }
+
+    /// `client.get_waiter(name)` → the operation it polls.
+    pub fn waiter_operation(&self, name: &str) -> Option<&'static str> {
+        self.waiters.get(name).copied()
+    }
+
+    /// A waiter by its model name (`TableExists`), as resource models name it.
+    pub fn waiter_operation_by_model_name(&self, name: &str) -> Option<&'static str> {
+        self.waiters_by_model_name.get(name).copied()
+    }
+
+    pub fn paginator_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut v: Vec<_> = self.paginators.keys().copied().collect();
+        v.sort_unstable();
+        v.into_iter()
+    }
+
+    pub fn waiter_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let mut v: Vec<_> = self.waiters.keys().copied().collect();
+        v.sort_unstable();
+        v.into_iter()
+    }
+
+    pub fn injected_method(&self, method: &str) -> Option<&InjectedClientMethod> {
+        self.injected.iter().find(|m| m.method == method)
+    }
+
+    pub fn injected_methods(&self) -> &[InjectedClientMethod] {
+        &self.injected
+    }
+
+    /// IAM actions of an operation by botocore name; empty if unknown.
+    pub fn actions_of(&self, operation: &str) -> &[&'static str] {
+        self.operation(operation).map(|o| o.actions.as_slice()).unwrap_or(&[])
+    }
+}
+
+struct Entry {
+    name: &'static str,
+    prefix: Option<&'static str>,
+    body: &'static str,
+    parsed: OnceLock<ServiceModel>,
+}
+
+fn index() -> &'static Vec<Entry> {
+    static INDEX: OnceLock<Vec<Entry>> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        // Find the `S ` header lines and slice the text between them; the
+        // bodies are parsed only when a service is first asked for.
+        let text = SERVICES_TXT;
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut body_start = 0;
+        let mut pos = 0;
+        let close = |entries: &mut Vec<Entry>, start: usize, end: usize| {
+            if let Some(last) = entries.last_mut() {
+                last.body = &text[start..end];
+            }
+        };
+        for line in text.split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix("S ") {
+                close(&mut entries, body_start, pos);
+                let mut parts = rest.split_whitespace();
+                let name = parts.next().unwrap_or_default();
+                let prefix = parts.next().filter(|p| *p != "-");
+                entries.push(Entry { name, prefix, body: "", parsed: OnceLock::new() });
+                body_start = pos + line.len();
+            }
+            pos += line.len();
+        }
+        close(&mut entries, body_start, text.len());
+        entries
+    })
+}
+
+fn parse(entry: &Entry) -> ServiceModel {
+    let mut model = ServiceModel {
+        client_name: entry.name,
+        iam_prefix: entry.prefix,
+        operations: Vec::new(),
+        by_method: HashMap::new(),
+        by_name: HashMap::new(),
+        paginators: HashMap::new(),
+        waiters: HashMap::new(),
+        waiters_by_model_name: HashMap::new(),
+        injected: Vec::new(),
+    };
+    let list = |s: &'static str| -> Vec<&'static str> {
+        if s == "-" {
+            Vec::new()
+        } else {
+            s.split(',').collect()
+        }
+    };
+    for line in entry.body.lines() {
+        let mut f = line.split(' ');
+        match f.next() {
+            Some("O") => {
+                let (Some(name), Some(method), Some(actions)) = (f.next(), f.next(), f.next()) else {
+                    continue;
+                };
+                let i = model.operations.len();
+                model.operations.push(Operation { name, method, actions: list(actions) });
+                model.by_method.insert(method, i);
+                model.by_name.insert(name, i);
+            }
+            Some("P") => {
+                if let (Some(m), Some(op)) = (f.next(), f.next()) {
+                    model.paginators.insert(m, op);
+                }
+            }
+            Some("W") => {
+                if let (Some(m), Some(op)) = (f.next(), f.next()) {
+                    model.waiters.insert(m, op);
+                    model.waiters_by_model_name.insert(snake_to_camel(m), op);
+                }
+            }
+            Some("I") => {
+                if let (Some(m), Some(ops)) = (f.next(), f.next()) {
+                    model.injected.push(InjectedClientMethod {
+                        method: m,
+                        operations: list(ops),
+                        conditional: f.next().map(list).unwrap_or_default(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    model
+}
+
+/// `table_exists` → `TableExists` (waiter model names are CamelCase words).
+fn snake_to_camel(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The botocore service a boto3 client name refers to.
+pub fn service(client_name: &str) -> Option<&'static ServiceModel> {
+    let entries = index();
+    let i = entries.binary_search_by(|e| e.name.cmp(client_name)).ok()?;
+    let e = &entries[i];
+    Some(e.parsed.get_or_init(|| parse(e)))
+}
+
+/// Every client name botocore knows, sorted.
+pub fn all_client_names() -> impl Iterator<Item = &'static str> {
+    index().iter().map(|e| e.name)
+}
+
+pub(crate) fn header_versions() -> &'static str {
+    SERVICES_TXT.lines().nth(1).and_then(|l| l.strip_prefix("# ")).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_sorted_for_binary_search() {
+        let names: Vec<_> = all_client_names().collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        assert!(names.len() > 400);
+    }
+
+    #[test]
+    fn first_middle_and_last_services_parse_whole() {
+        let names: Vec<_> = all_client_names().collect();
+        for name in [names[0], "dynamodb", "s3", names[names.len() - 1]] {
+            let svc = service(name).unwrap();
+            assert!(!svc.operations().is_empty(), "{name} has no operations");
+        }
+        let ddb = service("dynamodb").unwrap();
+        assert_eq!(ddb.iam_prefix, Some("dynamodb"));
+        assert_eq!(ddb.operation_for_method("scan").unwrap().actions, vec!["dynamodb:Scan"]);
+        assert_eq!(ddb.waiter_operation("table_exists"), Some("DescribeTable"));
+        assert_eq!(ddb.waiter_operation_by_model_name("TableExists"), Some("DescribeTable"));
+        let s3 = service("s3").unwrap();
+        assert_eq!(s3.paginator_operation("list_objects_v2"), Some("ListObjectsV2"));
+        assert_eq!(s3.actions_of("HeadObject"), &["s3:GetObject"]);
+        assert_eq!(s3.injected_method("upload_file").unwrap().operations, vec!["PutObject"]);
+        assert_eq!(service("stepfunctions").unwrap().iam_prefix, Some("states"));
+        assert_eq!(service("lambda").unwrap().actions_of("Invoke"), &["lambda:InvokeFunction"]);
+        assert!(service("no-such-service").is_none());
+    }
+}
