@@ -8,5 +8,6 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod diagnostics;
 pub mod model;
 pub mod python;

@@ -1,0 +1,50 @@
+//! Diagnostics: what the code needs minus what the stage's role grants, per
+//! call site, plus problems in `.chalice/config.json` and the policy file.
+//! Plain data in byte offsets; `lsp` and `cli` render them.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::analysis::TextRange;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+/// One finding, located by file and byte range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Absolute path of the file the diagnostic is on.
+    pub path: PathBuf,
+    pub range: TextRange,
+    pub severity: Severity,
+    /// Stable code, documented in `docs/diagnostics.md` (e.g. `CIAM001`).
+    pub code: &'static str,
+    pub message: String,
+    /// Fixes computed together with the diagnostic, against the exact texts
+    /// it was computed from.
+    pub fixes: Vec<Fix>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<FileEdit>,
+}
+
+/// An edit to one file. Ranges are byte offsets into the text the fix was
+/// computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FileEdit {
+    /// Create a file that does not exist yet.
+    Create { path: PathBuf, text: String },
+    /// Replace `range` of an existing file with `new_text`.
+    Replace { path: PathBuf, range: TextRange, new_text: String },
+}
