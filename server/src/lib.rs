@@ -10,4 +10,6 @@ pub mod analysis;
 pub mod cli;
 pub mod diagnostics;
 pub mod model;
+pub mod policy;
+pub mod project;
 pub mod python;
