@@ -38,6 +38,8 @@ pub struct FunctionIr {
     pub is_classmethod: bool,
     /// A `lambda`: its body is a single `Return`.
     pub is_lambda: bool,
+    /// The function this one is nested in (closures read its locals).
+    pub parent: Option<FuncId>,
 }
 
 #[derive(Debug)]
@@ -137,7 +139,7 @@ pub enum Arg {
 /// Lowers a parsed module. Never fails: unknown or broken syntax becomes
 /// `Other` and ERROR/MISSING nodes are recorded in `syntax_errors`.
 pub fn lower(root: Node, text: &str) -> ModuleIr {
-    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), depth: 0 };
+    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
     l.ir.body = l.block(root);
     l.ir
@@ -177,6 +179,8 @@ struct Lowerer<'a> {
     /// Enclosing class / function names for qualnames, and the class id
     /// when directly inside a class body.
     scope: Vec<(String, Option<ClassId>)>,
+    /// Enclosing functions, innermost last.
+    func_stack: Vec<FuncId>,
     depth: usize,
 }
 
@@ -800,9 +804,12 @@ impl<'a> Lowerer<'a> {
             range: range(outer),
             name_range: name_node.map(range).unwrap_or(range(def)),
             is_lambda: false,
+            parent: self.func_stack.last().copied(),
         });
         self.scope.push((name, None));
+        self.func_stack.push(id);
         let body = self.field_block(def, "body");
+        self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = body;
         id
@@ -825,9 +832,12 @@ impl<'a> Lowerer<'a> {
             is_static: false,
             is_classmethod: false,
             is_lambda: true,
+            parent: self.func_stack.last().copied(),
         });
         self.scope.push(("<lambda>".into(), None));
+        self.func_stack.push(id);
         let body = n.child_by_field_name("body").map(|b| self.expr(b));
+        self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = vec![Stmt::Return(body)];
         id

@@ -190,7 +190,7 @@ with t.batch_writer() as w:
 t.wait_until_exists()
 c = boto3.client('s3')
 c.upload_file('f', 'b', 'k')
-c.get_paginator('list_objects_v2').paginate(Bucket='b')
+pages = list(c.get_paginator('list_objects_v2').paginate(Bucket='b'))
 c.get_waiter('object_exists').wait(Bucket='b', Key='k')
 c.generate_presigned_url('get_object', Params={})
 [o.key for o in bucket.objects.all()]
@@ -204,7 +204,7 @@ c.generate_presigned_url('get_object', Params={})
             app.py:11:6 dynamodb BatchWriteItem -> dynamodb:BatchWriteItem
             app.py:13:1 dynamodb DescribeTable -> dynamodb:DescribeTable
             app.py:15:1 s3 PutObject ?CreateMultipartUpload,UploadPart,CompleteMultipartUpload,AbortMultipartUpload -> s3:AbortMultipartUpload,s3:PutObject
-            app.py:16:1 s3 ListObjectsV2 -> s3:ListBucket
+            app.py:16:14 s3 ListObjectsV2 -> s3:ListBucket
             app.py:17:1 s3 HeadObject -> s3:GetObject
             app.py:18:1 s3 GetObject -> s3:GetObject
             app.py:19:17 s3 ListObjects -> s3:ListBucket
