@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod diagnostics;
+pub mod json;
 pub mod model;
 pub mod policy;
 pub mod project;
