@@ -1,6 +1,7 @@
 //! The command line: `chalice-iam lsp | check | policy | fix`.
 
 mod policy;
+mod render;
 
 use std::process::ExitCode;
 
