@@ -2,6 +2,7 @@
 //! call site, plus problems in `.chalice/config.json` and the policy file.
 //! Plain data in byte offsets; `lsp` and `cli` render them.
 
+pub mod check;
 pub mod codes;
 
 pub use codes::{code_doc, CodeDoc};

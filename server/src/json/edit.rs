@@ -132,7 +132,21 @@ fn render_child(value: &serde_json::Value, l: &Layout, text: &str) -> String {
         reindent(&pretty, &l.child_indent, &unit, l.eol)
     } else {
         let _ = text;
-        serde_json::to_string(value).unwrap_or_default()
+        inline(value)
+    }
+}
+
+/// One-line JSON with a space after `:` and `,`, the way people write short
+/// objects by hand: `{"a": 1, "b": [true]}`.
+pub fn inline(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => format!("[{}]", items.iter().map(inline).collect::<Vec<_>>().join(", ")),
+        Value::Object(members) => format!(
+            "{{{}}}",
+            members.iter().map(|(k, v)| format!("{}: {}", super::quote(k), inline(v))).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -209,7 +223,7 @@ pub fn replace_value(text: &str, old: &JsonValue, value: &serde_json::Value) -> 
     let new_text = if pretty.contains('\n') && text[old.range.start..old.range.end].contains('\n') {
         reindent(&pretty, &base, &unit, line_ending(text))
     } else {
-        serde_json::to_string(value).unwrap_or_default()
+        inline(value)
     };
     MemberEdit { range: old.range, new_text }
 }
