@@ -1,6 +1,8 @@
 //! Python source handling: the tree-sitter grammar, the compiled `.scm`
 //! queries from `grammar-queries/python/`, and parsing.
 
+pub mod queries;
+
 use tree_sitter::{Language, Parser, Tree};
 
 /// The tree-sitter Python grammar.
