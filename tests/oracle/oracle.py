@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check every analysis fixture against what boto3 really sends.
 
-Usage: oracle.py [-j JOBS] [-v] [FIXTURE_OR_DIR ...]
+Usage: oracle.py [-j JOBS] [--self-test] [FIXTURE_OR_DIR ...]
 (default: tests/fixtures/analysis). Run it through tests/oracle/run, which
 provides the pinned venv.
 
@@ -25,6 +25,10 @@ Header lines before the first section (after the description line):
       implement them); the call returns an empty successful response.
   # oracle: timeout <seconds>
       per-fixture time limit (default 60).
+  # oracle: expect-failure <text>
+      only in tests/oracle/selftest/ (run with --self-test): the fixture is
+      wrong on purpose; it passes when the oracle rejects it with a message
+      containing <text>.
 """
 
 import argparse
@@ -40,7 +44,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_DIR = os.path.join(REPO, 'tests', 'fixtures', 'analysis')
-SPECIAL = ('setup', 'run', 'expect')
+SELFTEST_DIR = os.path.join(HERE, 'selftest')
 DEFAULT_TIMEOUT = 60
 
 
@@ -67,6 +71,7 @@ def parse_fixture(path):
         'expect_text': None,
         'short_circuit': set(),
         'timeout': DEFAULT_TIMEOUT,
+        'expect_failure': None,
     }
     current = None
     body = []
@@ -93,6 +98,8 @@ def parse_fixture(path):
                         fx['short_circuit'].add((words[1], op))
                 elif words[:1] == ['timeout'] and len(words) == 2:
                     fx['timeout'] = float(words[1])
+                elif words[:1] == ['expect-failure'] and len(words) >= 2:
+                    fx['expect_failure'] = ' '.join(words[1:])
                 else:
                     raise FixtureError(f'line {lineno}: bad oracle directive: {line}')
             elif stripped and not stripped.startswith('#'):
@@ -127,6 +134,18 @@ def parse_fixture(path):
     return fx
 
 
+def read_expect_failure(path):
+    """The expect-failure directive of a header, read without a full parse."""
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('#- '):
+                break
+            words = line.strip()[len('# oracle:'):].split() if line.startswith('# oracle:') else []
+            if words[:1] == ['expect-failure'] and len(words) >= 2:
+                return ' '.join(words[1:])
+    return None
+
+
 def parse_expect(text):
     """Return {'must': set, 'may': set, 'never_sent': set} of (client, Op)."""
     out = {'must': set(), 'may': set(), 'never_sent': set()}
@@ -147,8 +166,6 @@ def parse_expect(text):
             if key in other:
                 raise FixtureError(f'duplicate expect line: {raw!r}')
         out[kind].add(key)
-    if not any(out.values()):
-        raise FixtureError('empty expect section')
     return out
 
 
@@ -326,15 +343,35 @@ def check_one(path):
     return not problems, problems
 
 
+def check_expecting_failure(path):
+    ok, msgs = check_one(path)
+    wanted = read_expect_failure(path)
+    if wanted is None:
+        return ok, msgs
+    text = '\n'.join(msgs)
+    if ok:
+        return False, [f'  accepted, but should fail with: {wanted}']
+    if wanted not in text:
+        return False, [f'  failed, but without: {wanted}'] + msgs
+    return True, []
+
+
 def _child(path, conn):
     try:
-        ok, msgs = check_one(path)
+        ok, msgs = check_expecting_failure(path)
     except BaseException as e:  # pragma: no cover - defensive
         ok, msgs = False, [f'  oracle crashed: {e!r}']
     conn.send((ok, msgs))
     conn.close()
     sys.stdout.flush()
     os._exit(0)
+
+
+def _timed_out(path):
+    wanted = read_expect_failure(path)
+    if wanted is not None and wanted in 'timed out':
+        return True, []
+    return False, ['  timed out']
 
 
 def fixture_timeout(path):
@@ -347,6 +384,10 @@ def fixture_timeout(path):
 # --------------------------------------------------------------------------
 # Driver
 # --------------------------------------------------------------------------
+
+def _has_expect_failure(path):
+    return read_expect_failure(path) is not None
+
 
 def collect(args):
     paths = []
@@ -379,9 +420,17 @@ def preload():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('-j', '--jobs', type=int, default=2)
+    ap.add_argument('--self-test', action='store_true',
+                    help='run the deliberately wrong fixtures in tests/oracle/selftest/ '
+                         '(each must be rejected)')
     ap.add_argument('paths', nargs='*')
     args = ap.parse_args(argv)
-    paths = collect(args.paths)
+    paths = collect(args.paths or ([SELFTEST_DIR] if args.self_test else []))
+    if not args.self_test:
+        bad = [p for p in paths if _has_expect_failure(p)]
+        if bad:
+            print('expect-failure fixtures need --self-test: ' + ', '.join(bad))
+            return 2
     if not paths:
         print('no fixtures found')
         print('0 passed, 0 failed')
@@ -402,7 +451,7 @@ def main(argv=None):
             running[path] = (proc, parent_conn, time.monotonic() + fixture_timeout(path))
         time.sleep(0.02)
         for path, (proc, conn, deadline) in list(running.items()):
-            if conn.poll():
+            if conn.poll() or (not proc.is_alive() and conn.poll(0.2)):
                 try:
                     results[path] = conn.recv()
                 except EOFError:
@@ -414,7 +463,7 @@ def main(argv=None):
             elif time.monotonic() > deadline:
                 proc.kill()
                 proc.join()
-                results[path] = (False, ['  timed out'])
+                results[path] = _timed_out(path)
             else:
                 continue
             conn.close()
