@@ -12,7 +12,10 @@ state leaks between fixtures):
 1. the ``setup`` section runs (nothing recorded);
 2. recording starts: a ``before-call`` handler on every botocore session
    records ``(client name, OperationName)`` for each API call;
-3. the project's ``app`` module is imported and the ``run`` section runs;
+3. the ``run`` section runs (it imports the project's modules and calls its
+   handlers); every call expression in the project files must execute at
+   least once (a line tracer checks this), so that no expected operation
+   goes unverified;
 4. the recorded set is compared with the ``expect`` section: every plain
    line must have been recorded, and every recorded operation must be listed
    as a plain or ``?`` line. ``~`` lines (needed but never sent, e.g. the
@@ -248,6 +251,56 @@ class Recorder:
         return None
 
 
+class LineTracer:
+    """Which lines of the project files ran (to prove every call executed)."""
+
+    def __init__(self, project_dir):
+        self.project_dir = os.path.realpath(project_dir) + os.sep
+        self.lines = {}          # realpath -> set of line numbers
+        self._known = {}         # co_filename -> realpath or None
+
+    def _file(self, co_filename):
+        if co_filename not in self._known:
+            real = os.path.realpath(co_filename) if os.path.isabs(co_filename) else None
+            self._known[co_filename] = real if real and real.startswith(self.project_dir) else None
+        return self._known[co_filename]
+
+    def _global(self, frame, event, arg):
+        path = self._file(frame.f_code.co_filename)
+        if path is None:
+            return None
+        lines = self.lines.setdefault(path, set())
+        lines.add(frame.f_lineno)
+
+        def local(frame, event, arg):
+            if event == 'line':
+                lines.add(frame.f_lineno)
+            return local
+        return local
+
+    def start(self):
+        threading.settrace(self._global)
+        sys.settrace(self._global)
+
+    def stop(self):
+        sys.settrace(None)
+        threading.settrace(None)
+
+
+def unexecuted_calls(project_dir, files, executed):
+    """Every call expression in the project files must have run."""
+    import ast
+    missing = []
+    for rel, src in sorted(files.items()):
+        path = os.path.realpath(os.path.join(project_dir, rel))
+        ran = executed.get(path, set())
+        for node in ast.walk(ast.parse(src, filename=rel)):
+            if isinstance(node, ast.Call):
+                if not any(line in ran for line in range(node.lineno, node.end_lineno + 1)):
+                    missing.append((rel, node.lineno, ast.get_source_segment(src, node).split('\n')[0]))
+    return sorted(set(missing))
+
+
 class _FakeHTTPResponse:
     status_code = 200
     headers = {}
@@ -276,7 +329,7 @@ def _fresh_env():
 
 
 def run_fixture(fx):
-    """Return (recorded set, stray list). Raises on any error."""
+    """Return (recorded set, stray list, unexecuted calls). Raises on any error."""
     _fresh_env()
     import boto3
     import moto
@@ -300,13 +353,16 @@ def run_fixture(fx):
         with moto.mock_aws(config={'lambda': {'use_docker': False}}):
             setup_ns = {'__name__': '__oracle_setup__'}
             exec(compile(fx['setup'], f'<{fx["name"]}:setup>', 'exec'), setup_ns)
+            tracer = LineTracer(project)
             recorder.active = True
+            tracer.start()
             try:
                 run_ns = {'__name__': '__oracle_run__'}
                 exec(compile(fx['run'], f'<{fx["name"]}:run>', 'exec'), run_ns)
             finally:
+                tracer.stop()
                 recorder.active = False
-        return recorder.recorded, recorder.stray
+        return recorder.recorded, recorder.stray, unexecuted_calls(project, fx['files'], tracer.lines)
     finally:
         os.chdir('/')
         shutil.rmtree(project, ignore_errors=True)
@@ -333,13 +389,15 @@ def check_one(path):
     except FixtureError as e:
         return False, [f'  bad fixture: {e}']
     try:
-        recorded, stray = run_fixture(fx)
+        recorded, stray, unexecuted = run_fixture(fx)
     except BaseException:
         tb = traceback.format_exc().rstrip().split('\n')
         return False, ['  error while running:'] + ['    ' + l for l in tb[-12:]]
     problems = compare(fx, recorded)
     for key in sorted(set(stray)):
         problems.append(f'  sent from the run section, not from the project: {key[0]} {key[1]}')
+    for rel, line, text in unexecuted:
+        problems.append(f'  call never executed by the run section: {rel}:{line}: {text}')
     return not problems, problems
 
 
