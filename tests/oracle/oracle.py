@@ -450,6 +450,7 @@ def _has_expect_failure(path):
 def collect(args):
     paths = []
     for arg in args or [DEFAULT_DIR]:
+        arg = os.path.abspath(arg)
         if os.path.isdir(arg):
             paths.extend(os.path.join(arg, n) for n in sorted(os.listdir(arg)) if n.endswith('.fixture'))
         else:
