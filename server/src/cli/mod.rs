@@ -1,5 +1,7 @@
 //! The command line: `chalice-iam lsp | check | policy | fix`.
 
+mod check;
+mod fix;
 mod policy;
 mod render;
 
@@ -16,8 +18,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Report calls whose permissions the deployed roles will not have.
+    Check(check::CheckArgs),
     /// Print the IAM policy document the code needs.
     Policy(policy::PolicyArgs),
+    /// Grant every missing action in .chalice/config.json and the policy file.
+    Fix(fix::FixArgs),
+}
+
+/// `3.12` → (3, 12).
+pub(crate) fn parse_python_version(s: &str) -> Result<(u8, u8), String> {
+    let (a, b) = s.split_once('.').ok_or_else(|| format!("expected MAJOR.MINOR, e.g. 3.12, not {s:?}"))?;
+    let major = a.parse().map_err(|_| format!("invalid major version {a:?}"))?;
+    let minor = b.parse().map_err(|_| format!("invalid minor version {b:?}"))?;
+    if major != 3 {
+        return Err("chalice runs on Python 3".into());
+    }
+    Ok((major, minor))
 }
 
 pub fn main() -> ExitCode {
@@ -33,6 +50,8 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Fix(args) => fix::run(args),
     }
 }

@@ -383,6 +383,90 @@ pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str) -> Op
     Some(json::minimal_edit(text, &current))
 }
 
+/// Whether the role(s) of `stage` that can run `fact` grant `action`:
+/// `None` when no role can be checked (pre-created, unreadable file).
+pub fn granted_to_call(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, action: &str) -> Option<bool> {
+    let reach = reachability(input, stage);
+    let mut roles: BTreeSet<usize> = reaching_functions(input, stage, module, fact, &reach).into_iter().map(|f| stage.functions[f].role).collect();
+    if stage.functions.is_empty() && !stage.roles.is_empty() {
+        roles.insert(0);
+    }
+    let mut answer = None;
+    for r in roles {
+        let granted = match stage.roles.get(r)? {
+            RoleGrant::Autogen { actions, .. } => actions.contains(action),
+            RoleGrant::File { policy: Some(p), .. } => matches!(p.grants(action), Ok(Some(_))),
+            RoleGrant::File { policy: None, .. } | RoleGrant::Precreated => continue,
+        };
+        answer = Some(answer.unwrap_or(true) && granted);
+    }
+    answer
+}
+
+/// Every action needed by code reachable from the app.py function
+/// `handler` (module-level code excluded: it runs at import).
+pub fn actions_reachable_from(facts: &ProjectFacts, app: usize, handler: &str) -> BTreeSet<String> {
+    let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+    let mut stack = vec![(app, handler.to_string())];
+    while let Some(k) = stack.pop() {
+        if !seen.insert(k.clone()) {
+            continue;
+        }
+        if let Some(next) = facts.call_graph.get(&k) {
+            stack.extend(next.iter().cloned());
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (m, file) in facts.files.iter().enumerate() {
+        for c in &file.calls {
+            if let Some(f) = &c.function {
+                if seen.contains(&(m, f.clone())) {
+                    out.extend(c.actions.iter().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One fix for everything missing: per stage, every missing action of
+/// every call, granted the way the single-call fixes do.
+pub fn fix_all(input: &CheckInput) -> Option<Fix> {
+    let mut edits: Vec<FileEdit> = Vec::new();
+    let mut granted: BTreeSet<String> = BTreeSet::new();
+    for stage in input.stages {
+        let reach = reachability(input, stage);
+        let mut missing_by_role: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+        for (m, file) in input.facts.files.iter().enumerate() {
+            let (_, rel) = &input.files[m];
+            for fact in &file.calls {
+                for f in finding_for(input, stage, m, rel, fact, &reach) {
+                    missing_by_role.entry(f.role).or_default().extend(f.missing);
+                }
+            }
+        }
+        for (role, missing) in missing_by_role {
+            let f = Finding { code: "", reason: String::new(), missing: missing.iter().cloned().collect(), role };
+            for fix in fix_for(stage, &f) {
+                // Two stages sharing one policy file get one edit.
+                for e in fix.edits {
+                    let path = match &e {
+                        FileEdit::Create { path, .. } | FileEdit::Replace { path, .. } => path.clone(),
+                    };
+                    if !edits.iter().any(|o| matches!(o, FileEdit::Create { path: p, .. } | FileEdit::Replace { path: p, .. } if *p == path)) {
+                        edits.push(e);
+                    }
+                }
+                granted.extend(missing.iter().cloned());
+            }
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    Some(Fix { title: format!("Grant every missing action ({})", granted.into_iter().collect::<Vec<_>>().join(", ")), edits })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
