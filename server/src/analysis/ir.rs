@@ -174,7 +174,7 @@ pub fn lower(root: Node, text: &str) -> ModuleIr {
 /// not indented, not a comment or closing bracket, not a clause continuing
 /// the previous statement (`else:`, `except:`), and not a decorated
 /// definition's second decorator or `def` line.
-fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+pub fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let region = &text[start..end];
     let mut cuts = vec![start];
     let mut offset = start;

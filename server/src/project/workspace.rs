@@ -161,8 +161,9 @@ impl Project {
         let mut all = Vec::new();
         for ((rel, src), ff) in self.sources.files.iter().zip(&facts.files) {
             let path = self.sources.path_of(rel);
+            let consequence = if rel == "app.py" { "chalice cannot import app.py" } else { "this module cannot be imported" };
             for r in &ff.syntax_errors {
-                all.push(plain(&path, *r, codes::SYNTAX_ERROR, "syntax error: the code around here is analysed as far as it can be".into()));
+                all.push(plain(&path, *r, codes::SYNTAX_ERROR, format!("syntax error: {consequence} until it is fixed; the code around here is analysed as far as it can be")));
             }
             for u in &ff.unresolved {
                 all.push(plain(&path, u.range, codes::UNRESOLVED_CALL, format!("this boto3 call is not checked: it {}", u.reason)));
