@@ -279,6 +279,31 @@ impl Project {
         policy::needed_policy(facts.files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().map(String::as_str)))
     }
 
+    /// The policy one Lambda function needs (its `lambda_functions` name):
+    /// the calls its handlers can reach, plus module-level code, which runs
+    /// when any function starts.
+    pub fn needed_policy_for_function(&self, name: &str) -> Result<serde_json::Value, String> {
+        let app = self.sources.files.get("app.py").ok_or("the project has no app.py")?;
+        let tree = crate::python::parse(&app.text, None);
+        let graph = crate::chalice::app_graph(&app.text, &tree, self.settings.python_version);
+        let Some(spec) = graph.functions.iter().find(|f| f.name == name) else {
+            let names: Vec<&str> = graph.functions.iter().map(|f| f.name.as_str()).collect();
+            return Err(format!("app.py defines no Lambda function named '{name}' (functions: {})", if names.is_empty() { "none".into() } else { names.join(", ") }));
+        };
+        let facts = self.facts();
+        let app_index = self.app_module().unwrap_or(0);
+        let mut actions: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for h in &spec.handlers {
+            actions.extend(check::actions_reachable_from(facts, app_index, &h.python_name));
+        }
+        for f in &facts.files {
+            for c in f.calls.iter().filter(|c| c.function.is_none()) {
+                actions.extend(c.actions.iter().cloned());
+            }
+        }
+        Ok(policy::needed_policy(actions.iter().map(String::as_str)))
+    }
+
     pub fn policy_json(&self) -> String {
         policy::to_pretty(&self.needed_policy())
     }
