@@ -9,5 +9,6 @@
 pub mod analysis;
 pub mod cli;
 pub mod diagnostics;
+pub mod lsp;
 pub mod model;
 pub mod python;
