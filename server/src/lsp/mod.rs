@@ -3,4 +3,6 @@
 mod convert;
 mod document;
 mod line_index;
+mod outbox;
 mod settings;
+mod watcher;
