@@ -11,4 +11,6 @@ pub mod cli;
 pub mod diagnostics;
 pub mod lsp;
 pub mod model;
+pub mod policy;
+pub mod project;
 pub mod python;

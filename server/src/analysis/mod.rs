@@ -1,9 +1,80 @@
 //! boto3 value inference over a Chalice project: which call sends which
 //! AWS API operations, and so needs which IAM actions.
 //!
-//! Inputs are file texts (plus trees when the caller keeps them); outputs are
-//! plain-data facts with byte ranges. Nothing here knows LSP or JSON output.
+//! Inputs are file texts (or their lowered IR); outputs are plain-data facts
+//! with byte ranges. Nothing here knows LSP or output formats.
+//!
+//! Per file, [`lower`] turns the tree-sitter tree into a small IR (the only
+//! per-keystroke work); [`analyze`] then infers values across all modules of
+//! the project and produces one [`FileFacts`] per module.
 
+mod eval;
 mod facts;
+mod ir;
+mod value;
 
+pub use eval::{FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
+pub use ir::ModuleIr;
+
+/// Lowers a parsed file for [`analyze`].
+pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {
+    ir::lower(tree.root_node(), text)
+}
+
+/// Parses and lowers a file text.
+pub fn lower_text(text: &str) -> ModuleIr {
+    let tree = crate::python::parse(text, None);
+    lower(&tree, text)
+}
+
+/// One Python file of a project, by its path relative to the project root.
+pub struct ModuleInput<'a> {
+    pub rel_path: &'a str,
+    pub ir: &'a ModuleIr,
+}
+
+/// The dotted module name of a project file and whether it is a package
+/// `__init__`: `chalicelib/db.py` → (`chalicelib.db`, false).
+pub fn module_name(rel_path: &str) -> (String, bool) {
+    let p = rel_path.trim_start_matches("./").replace('\\', "/");
+    let stem = p.strip_suffix(".py").unwrap_or(&p);
+    match stem.strip_suffix("/__init__") {
+        Some(pkg) => (pkg.replace('/', "."), true),
+        None => (stem.replace('/', "."), false),
+    }
+}
+
+/// Analyses every module of a project together (imports between them are
+/// followed). The result has one [`FileFacts`] per input, in input order.
+pub fn analyze(inputs: &[ModuleInput<'_>]) -> ProjectFacts {
+    let names: Vec<(String, bool)> = inputs.iter().map(|i| module_name(i.rel_path)).collect();
+    // Namespace packages (a `chalicelib/` without `__init__.py`) still
+    // exist as modules: `from chalicelib import db` must find `db`.
+    let empty = ModuleIr::default();
+    let mut extra: Vec<String> = Vec::new();
+    for (n, _) in &names {
+        let mut parts: Vec<&str> = n.split('.').collect();
+        while parts.len() > 1 {
+            parts.pop();
+            let pkg = parts.join(".");
+            if !names.iter().any(|(m, _)| *m == pkg) && !extra.contains(&pkg) {
+                extra.push(pkg);
+            }
+        }
+    }
+    let mut sources: Vec<eval::ModuleSource<'_>> = inputs
+        .iter()
+        .zip(&names)
+        .map(|(i, (n, pkg))| eval::ModuleSource { name: n, is_package: *pkg, ir: i.ir })
+        .collect();
+    for pkg in &extra {
+        sources.push(eval::ModuleSource { name: pkg, is_package: true, ir: &empty });
+    }
+    let mut result = eval::evaluate(&sources);
+    result.files.truncate(inputs.len());
+    result
+}
+
+#[cfg(test)]
+mod tests;

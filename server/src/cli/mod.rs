@@ -1,5 +1,7 @@
 //! The command line: `chalice-iam lsp | check | policy | fix`.
 
+mod policy;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -12,7 +14,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Print the IAM policy document the code needs.
+    Policy(policy::PolicyArgs),
+}
 
 pub fn main() -> ExitCode {
     if let Err(e) = crate::python::parser() {
@@ -26,5 +31,7 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
-    match cli.command {}
+    match cli.command {
+        Command::Policy(args) => policy::run(args),
+    }
 }

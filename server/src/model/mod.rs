@@ -30,3 +30,59 @@ pub fn data_versions() -> &'static str {
 fn records(text: &'static str) -> impl Iterator<Item = &'static str> {
     text.lines().filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action the binary can emit — from any operation of any service,
+    /// any injected method, any resource model entry — is a real IAM action.
+    #[test]
+    fn every_emittable_action_is_in_the_catalogue() {
+        let cat = ActionCatalogue::get();
+        let mut checked = 0;
+        for name in all_client_names() {
+            let svc = service(name).unwrap();
+            for op in svc.operations() {
+                for a in &op.actions {
+                    assert!(cat.canonical(a).is_some(), "{name} {} → {a} is not an IAM action", op.name);
+                    checked += 1;
+                }
+            }
+            for inj in svc.injected_methods() {
+                for op in inj.operations.iter().chain(&inj.conditional) {
+                    assert!(svc.operation(op).is_some(), "{name}.{} names unknown operation {op}", inj.method);
+                }
+            }
+            for p in svc.paginator_names() {
+                assert!(svc.operation(svc.paginator_operation(p).unwrap()).is_some(), "{name} paginator {p}");
+            }
+            for w in svc.waiter_names() {
+                assert!(svc.operation(svc.waiter_operation(w).unwrap()).is_some(), "{name} waiter {w}");
+            }
+        }
+        assert!(checked > 18_000, "only {checked} operation actions checked");
+        // Resource models only name operations of their own service.
+        for rs in RESOURCE_SERVICES {
+            let svc = service(rs).unwrap();
+            let m = resource_model(rs).unwrap();
+            let ops = m.service.actions.values().map(|a| &a.op)
+                .chain(m.service.collections.values().flat_map(|c| std::iter::once(&c.op).chain(c.batch.values())))
+                .chain(m.resources.values().flat_map(|r| {
+                    r.load.iter()
+                        .chain(r.actions.values().map(|a| &a.op))
+                        .chain(r.batch_actions.values())
+                        .chain(r.collections.values().flat_map(|c| std::iter::once(&c.op).chain(c.batch.values())))
+                        .chain(r.injected.values().flat_map(|i| i.ops.iter().chain(&i.conditional)))
+                }));
+            for op in ops {
+                assert!(svc.operation(op).is_some(), "{rs} resource model names unknown operation {op}");
+            }
+            for r in m.resources.values() {
+                for w in r.waiters.values() {
+                    assert!(svc.waiter_operation_by_model_name(w).is_some(), "{rs} waiter {w}");
+                }
+            }
+        }
+    }
+}

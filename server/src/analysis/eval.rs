@@ -1,0 +1,1204 @@
+//! Inference over the IR of every module of a project.
+//!
+//! An abstract interpreter: statements run in order with branch joins,
+//! values are small sets of [`Value`]s, and what flows between scopes
+//! (function parameters and returns, module globals, `self.x` attributes)
+//! lives in summaries that grow until nothing changes. Facts are collected
+//! in the last round, which saw the final summaries.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use super::facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
+use super::ir::{Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, ParamKind, Stmt, Target};
+use super::value::{DefRef, Value, ValueSet};
+use crate::model;
+
+/// One module of the project as the evaluator sees it.
+pub struct ModuleSource<'a> {
+    /// Dotted module name: `app`, `chalicelib.db`, `chalicelib` (for
+    /// `chalicelib/__init__.py`).
+    pub name: &'a str,
+    /// Whether this is a package's `__init__.py` (relative imports resolve
+    /// against the package itself).
+    pub is_package: bool,
+    pub ir: &'a ModuleIr,
+}
+
+/// A function in the call graph: module index and qualname; the empty
+/// qualname stands for module-level code.
+pub type FnKey = (usize, String);
+
+pub struct ProjectFacts {
+    pub files: Vec<FileFacts>,
+    /// Which functions each function (or module-level code) calls.
+    pub call_graph: BTreeMap<FnKey, BTreeSet<FnKey>>,
+}
+
+/// Rounds of summary propagation before giving up on a fixpoint. Real code
+/// converges in two or three; the cap bounds adversarial input.
+const MAX_ROUNDS: usize = 8;
+
+pub fn evaluate(modules: &[ModuleSource<'_>]) -> ProjectFacts {
+    let mut ev = Evaluator::new(modules);
+    for round in 0..MAX_ROUNDS {
+        ev.changed = false;
+        ev.reset_outputs();
+        for m in 0..modules.len() {
+            ev.run_module(m);
+        }
+        if !ev.changed || round + 1 == MAX_ROUNDS {
+            break;
+        }
+    }
+    ev.finish()
+}
+
+#[derive(Default)]
+struct Summaries {
+    module_env: Vec<HashMap<String, ValueSet>>,
+    params: Vec<Vec<Vec<ValueSet>>>,
+    returns: Vec<Vec<ValueSet>>,
+    class_attrs: Vec<Vec<HashMap<String, ValueSet>>>,
+}
+
+struct Frame {
+    module: usize,
+    func: Option<usize>,
+    env: HashMap<String, ValueSet>,
+    globals: Vec<String>,
+    is_module: bool,
+    /// Inside a class body: assignments become class attributes.
+    class_body: Option<usize>,
+    returns: ValueSet,
+}
+
+struct Evaluator<'a> {
+    modules: &'a [ModuleSource<'a>],
+    by_name: HashMap<&'a str, usize>,
+    sums: Summaries,
+    changed: bool,
+    facts: Vec<Vec<CallFact>>,
+    unresolved: Vec<Vec<UnresolvedCall>>,
+    call_graph: BTreeMap<FnKey, BTreeSet<FnKey>>,
+}
+
+fn rc(s: &str) -> Rc<str> {
+    Rc::from(s)
+}
+
+impl<'a> Evaluator<'a> {
+    fn new(modules: &'a [ModuleSource<'a>]) -> Self {
+        let mut sums = Summaries::default();
+        for m in modules {
+            sums.module_env.push(HashMap::new());
+            sums.params.push(m.ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect());
+            sums.returns.push(vec![ValueSet::empty(); m.ir.functions.len()]);
+            sums.class_attrs.push(vec![HashMap::new(); m.ir.classes.len()]);
+        }
+        Evaluator {
+            modules,
+            by_name: modules.iter().enumerate().map(|(i, m)| (m.name, i)).collect(),
+            sums,
+            changed: false,
+            facts: vec![Vec::new(); modules.len()],
+            unresolved: vec![Vec::new(); modules.len()],
+            call_graph: BTreeMap::new(),
+        }
+    }
+
+    fn reset_outputs(&mut self) {
+        for f in &mut self.facts {
+            f.clear();
+        }
+        for u in &mut self.unresolved {
+            u.clear();
+        }
+        self.call_graph.clear();
+    }
+
+    fn finish(mut self) -> ProjectFacts {
+        let mut files = Vec::new();
+        for (m, module) in self.modules.iter().enumerate() {
+            let mut calls = std::mem::take(&mut self.facts[m]);
+            calls.sort_by(|a, b| (a.range, &a.service).cmp(&(b.range, &b.service)));
+            calls.dedup_by(|a, b| a.range == b.range && a.service == b.service && a.construct == b.construct);
+            let mut unresolved = std::mem::take(&mut self.unresolved[m]);
+            unresolved.sort_by(|a, b| a.range.cmp(&b.range));
+            unresolved.dedup_by(|a, b| a.range == b.range);
+            // A call resolved through one path is not also unresolved.
+            unresolved.retain(|u| !calls.iter().any(|c| c.range == u.range));
+            files.push(FileFacts { calls, unresolved, syntax_errors: module.ir.syntax_errors.clone() });
+        }
+        ProjectFacts { files, call_graph: self.call_graph }
+    }
+
+    fn ir(&self, m: usize) -> &'a ModuleIr {
+        self.modules[m].ir
+    }
+
+    fn func(&self, d: DefRef) -> &'a FunctionIr {
+        &self.modules[d.module].ir.functions[d.index]
+    }
+
+    fn class(&self, d: DefRef) -> &'a ClassIr {
+        &self.modules[d.module].ir.classes[d.index]
+    }
+
+    // ----- module and function bodies -----------------------------------
+
+    fn run_module(&mut self, m: usize) {
+        let ir = self.ir(m);
+        let mut frame = Frame {
+            module: m,
+            func: None,
+            env: HashMap::new(),
+            globals: Vec::new(),
+            is_module: true,
+            class_body: None,
+            returns: ValueSet::empty(),
+        };
+        self.block(&mut frame, &ir.body);
+        // The module's final bindings are what other modules import.
+        for (name, vals) in frame.env {
+            let slot = self.sums.module_env[m].entry(name).or_default();
+            if slot.union(&vals) {
+                self.changed = true;
+            }
+        }
+        for (i, _) in ir.functions.iter().enumerate() {
+            self.run_function(DefRef { module: m, index: i });
+        }
+        for (i, _) in ir.classes.iter().enumerate() {
+            self.run_class_body(DefRef { module: m, index: i });
+        }
+    }
+
+    fn run_class_body(&mut self, c: DefRef) {
+        let class = self.class(c);
+        let mut frame = Frame {
+            module: c.module,
+            func: None,
+            env: HashMap::new(),
+            globals: Vec::new(),
+            is_module: false,
+            class_body: Some(c.index),
+            returns: ValueSet::empty(),
+        };
+        self.block(&mut frame, &class.body);
+        for (name, vals) in frame.env {
+            self.add_class_attr(c, &name, &vals);
+        }
+    }
+
+    fn add_class_attr(&mut self, c: DefRef, name: &str, vals: &ValueSet) {
+        if vals.is_empty() {
+            return;
+        }
+        let slot = self.sums.class_attrs[c.module][c.index].entry(name.to_string()).or_default();
+        if slot.union(vals) {
+            self.changed = true;
+        }
+    }
+
+    fn run_function(&mut self, f: DefRef) {
+        let func = self.func(f);
+        let mut frame = Frame {
+            module: f.module,
+            func: Some(f.index),
+            env: HashMap::new(),
+            globals: Vec::new(),
+            is_module: false,
+            class_body: None,
+            returns: ValueSet::empty(),
+        };
+        for (i, p) in func.params.iter().enumerate() {
+            let mut vals = self.sums.params[f.module][f.index][i].clone();
+            if let Some(d) = &p.default {
+                let dv = self.expr(&mut frame, d);
+                vals.union(&dv);
+            }
+            // `self` of a method holds an instance of its class.
+            if i == 0 && p.kind == ParamKind::Positional && !func.is_static {
+                if let Some(c) = func.class {
+                    let cref = DefRef { module: f.module, index: c };
+                    vals.insert(if func.is_classmethod { Value::Class(cref) } else { Value::Instance(cref) });
+                }
+            }
+            frame.env.insert(p.name.clone(), vals);
+        }
+        self.block(&mut frame, &func.body);
+        let ret = std::mem::take(&mut frame.returns);
+        if self.sums.returns[f.module][f.index].union(&ret) {
+            self.changed = true;
+        }
+    }
+
+    fn block(&mut self, fr: &mut Frame, stmts: &[Stmt]) {
+        for s in stmts {
+            self.stmt(fr, s);
+        }
+    }
+
+    fn stmt(&mut self, fr: &mut Frame, s: &Stmt) {
+        match s {
+            Stmt::Assign { targets, value } => {
+                let v = self.expr(fr, value);
+                for t in targets {
+                    self.bind(fr, t, &v);
+                }
+            }
+            Stmt::Expr(e) => {
+                self.expr(fr, e);
+            }
+            Stmt::Return(e) => {
+                if let Some(e) = e {
+                    let v = self.expr(fr, e);
+                    fr.returns.union(&v);
+                }
+            }
+            Stmt::If { test, body, orelse } => {
+                self.expr(fr, test);
+                let before = fr.env.clone();
+                self.block(fr, body);
+                let after_body = std::mem::replace(&mut fr.env, before);
+                self.block(fr, orelse);
+                join_into(&mut fr.env, after_body);
+            }
+            Stmt::Loop { target, iter, body, orelse } => {
+                if let Some(iter) = iter {
+                    let items = self.iterate(fr, iter);
+                    if let Some(t) = target {
+                        self.bind(fr, t, &items);
+                    }
+                }
+                let before = fr.env.clone();
+                self.block(fr, body);
+                join_into(&mut fr.env, before);
+                self.block(fr, orelse);
+            }
+            Stmt::With { items, body } => {
+                for (ctx, target) in items {
+                    let v = self.expr(fr, ctx);
+                    if let Some(t) = target {
+                        // Clients, resources and batch writers return
+                        // themselves from __enter__.
+                        self.bind(fr, t, &v);
+                    }
+                }
+                self.block(fr, body);
+            }
+            Stmt::Blocks(blocks) => {
+                let start = fr.env.clone();
+                let mut joined: Option<HashMap<String, ValueSet>> = None;
+                for b in blocks {
+                    self.block(fr, b);
+                    match &mut joined {
+                        None => joined = Some(fr.env.clone()),
+                        Some(j) => join_into(j, fr.env.clone()),
+                    }
+                }
+                if let Some(mut j) = joined {
+                    join_into(&mut j, start);
+                    fr.env = j;
+                }
+            }
+            Stmt::Global(names) => fr.globals.extend(names.iter().cloned()),
+            Stmt::Import { module, alias } => self.import(fr, module, alias.as_deref()),
+            Stmt::ImportFrom { module, level, names, star } => self.import_from(fr, module, *level, names, *star),
+            Stmt::Def(f) => {
+                let d = DefRef { module: fr.module, index: *f };
+                // Decorators run at definition time; chalice's and
+                // functools' decorators return the function itself.
+                for deco in &self.func(d).decorators {
+                    self.expr(fr, deco);
+                }
+                let name = self.func(d).name.clone();
+                self.assign_name(fr, &name, ValueSet::one(Value::Function(d)));
+            }
+            Stmt::Class(c) => {
+                let d = DefRef { module: fr.module, index: *c };
+                let name = self.class(d).name.clone();
+                self.assign_name(fr, &name, ValueSet::one(Value::Class(d)));
+            }
+        }
+    }
+
+    fn import(&mut self, fr: &mut Frame, module: &str, alias: Option<&str>) {
+        let (bind_name, value) = match alias {
+            Some(a) => (a.to_string(), self.module_value(module)),
+            None => {
+                let top = module.split('.').next().unwrap_or(module);
+                (top.to_string(), self.module_value(top))
+            }
+        };
+        if !value.is_empty() {
+            self.assign_name(fr, &bind_name, value);
+        }
+    }
+
+    /// The value of an imported module by dotted name.
+    fn module_value(&self, dotted: &str) -> ValueSet {
+        match dotted {
+            "boto3" => ValueSet::one(Value::Boto3Module),
+            "boto3.session" => ValueSet::one(Value::Boto3SessionModule),
+            _ => match self.by_name.get(dotted) {
+                Some(&m) => ValueSet::one(Value::Module(m)),
+                None => ValueSet::empty(),
+            },
+        }
+    }
+
+    fn import_from(&mut self, fr: &mut Frame, module: &str, level: usize, names: &[(String, Option<String>)], star: bool) {
+        let base = if level == 0 {
+            module.to_string()
+        } else {
+            let me = self.modules[fr.module].name;
+            let mut parts: Vec<&str> = me.split('.').collect();
+            // A package's __init__ is its own base for one dot.
+            let drop = if self.modules[fr.module].is_package { level - 1 } else { level };
+            for _ in 0..drop {
+                parts.pop();
+            }
+            let mut b = parts.join(".");
+            if !module.is_empty() {
+                if !b.is_empty() {
+                    b.push('.');
+                }
+                b.push_str(module);
+            }
+            b
+        };
+        if star {
+            if let Some(&m) = self.by_name.get(base.as_str()) {
+                let env: Vec<(String, ValueSet)> =
+                    self.sums.module_env[m].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                for (k, v) in env {
+                    self.assign_name(fr, &k, v);
+                }
+            }
+        }
+        for (name, alias) in names {
+            let value = self.from_import_value(&base, name);
+            if !value.is_empty() {
+                let bind = alias.clone().unwrap_or_else(|| name.clone());
+                self.assign_name(fr, &bind, value);
+            }
+        }
+    }
+
+    fn from_import_value(&self, base: &str, name: &str) -> ValueSet {
+        match (base, name) {
+            ("boto3", "client") => return ValueSet::one(Value::ClientFactory(Origin::ImportedFactory)),
+            ("boto3", "resource") => return ValueSet::one(Value::ResourceFactory(Origin::Resource)),
+            ("boto3", "Session") | ("boto3.session", "Session") => return ValueSet::one(Value::SessionClass),
+            ("boto3", "session") => return ValueSet::one(Value::Boto3SessionModule),
+            _ => {}
+        }
+        let sub = format!("{base}.{name}");
+        if let Some(&m) = self.by_name.get(sub.as_str()) {
+            return ValueSet::one(Value::Module(m));
+        }
+        match self.by_name.get(base) {
+            Some(&m) => self.sums.module_env[m].get(name).cloned().unwrap_or_default(),
+            None => ValueSet::empty(),
+        }
+    }
+
+    fn assign_name(&mut self, fr: &mut Frame, name: &str, v: ValueSet) {
+        if !fr.is_module && fr.class_body.is_none() && fr.globals.iter().any(|g| g == name) {
+            // `global x; x = ...` in a function: the module's x may hold it
+            // from now on (lazy singletons).
+            let slot = self.sums.module_env[fr.module].entry(name.to_string()).or_default();
+            if slot.union(&v) {
+                self.changed = true;
+            }
+        }
+        fr.env.insert(name.to_string(), v);
+    }
+
+    fn bind(&mut self, fr: &mut Frame, t: &Target, v: &ValueSet) {
+        match t {
+            Target::Name(n) => self.assign_name(fr, n, v.clone()),
+            Target::Attr(obj, attr) => {
+                let objs = self.expr(fr, obj);
+                for o in objs.iter() {
+                    match o {
+                        Value::Instance(c) | Value::Class(c) => self.add_class_attr(*c, attr, v),
+                        Value::Module(m) => {
+                            let slot = self.sums.module_env[*m].entry(attr.clone()).or_default();
+                            if slot.union(v) {
+                                self.changed = true;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Target::Tuple(items) => {
+                let n = items.len();
+                let mut per: Vec<ValueSet> = vec![ValueSet::empty(); n];
+                let mut lost = false;
+                for val in v.iter() {
+                    match val {
+                        Value::Tuple(parts) if parts.len() == n && !items.iter().any(|t| matches!(t, Target::Star(_))) => {
+                            for (i, p) in parts.iter().enumerate() {
+                                per[i].union(p);
+                            }
+                        }
+                        other if other.is_boto3() => lost = true,
+                        _ => {}
+                    }
+                }
+                for (i, t) in items.iter().enumerate() {
+                    if lost {
+                        per[i].insert(Value::Opaque("a value unpacked from a sequence of unknown shape"));
+                    }
+                    self.bind(fr, t, &per[i]);
+                }
+            }
+            Target::Star(inner) => {
+                let vals = if v.has_boto3() {
+                    ValueSet::one(Value::Opaque("a starred unpacking"))
+                } else {
+                    ValueSet::empty()
+                };
+                self.bind(fr, inner, &vals);
+            }
+            Target::Other(e) => {
+                self.expr(fr, e);
+            }
+        }
+    }
+
+    fn lookup(&self, fr: &Frame, name: &str) -> ValueSet {
+        if let Some(v) = fr.env.get(name) {
+            return v.clone();
+        }
+        self.sums.module_env[fr.module].get(name).cloned().unwrap_or_default()
+    }
+
+    // ----- expressions ---------------------------------------------------
+
+    fn expr(&mut self, fr: &mut Frame, e: &Expr) -> ValueSet {
+        match &e.kind {
+            ExprKind::Name(n) => self.lookup(fr, n),
+            ExprKind::Attr(obj, attr) => {
+                let objs = self.expr(fr, obj);
+                let mut out = ValueSet::empty();
+                for o in objs.iter() {
+                    out.union(&self.attribute(fr, o, attr, e.range));
+                }
+                out
+            }
+            ExprKind::Call { func, args } => self.call(fr, func, args, e.range),
+            ExprKind::Str(Some(s)) => ValueSet::one(Value::Str(rc(s))),
+            ExprKind::Str(None) | ExprKind::None => ValueSet::empty(),
+            ExprKind::Seq(items) => {
+                let parts: Vec<ValueSet> = items.iter().map(|i| self.expr(fr, i)).collect();
+                if parts.iter().any(|p| !p.is_empty()) {
+                    ValueSet::one(Value::Tuple(parts.into()))
+                } else {
+                    ValueSet::empty()
+                }
+            }
+            ExprKind::Dict(pairs) => {
+                let mut boto = false;
+                for (k, v) in pairs {
+                    if let Some(k) = k {
+                        self.expr(fr, k);
+                    }
+                    boto |= self.expr(fr, v).has_boto3();
+                }
+                if boto {
+                    ValueSet::one(Value::Opaque("a dict"))
+                } else {
+                    ValueSet::empty()
+                }
+            }
+            ExprKind::Subscript(value, index) => {
+                let v = self.expr(fr, value);
+                self.expr(fr, index);
+                if v.has_boto3() {
+                    ValueSet::one(Value::Opaque("a subscript"))
+                } else {
+                    ValueSet::empty()
+                }
+            }
+            ExprKind::Comprehension { generators, elts } => {
+                let saved = fr.env.clone();
+                for (target, iter, conds) in generators {
+                    let items = self.iterate(fr, iter);
+                    self.bind(fr, target, &items);
+                    for c in conds {
+                        self.expr(fr, c);
+                    }
+                }
+                let mut boto = false;
+                for el in elts {
+                    boto |= self.expr(fr, el).has_boto3();
+                }
+                // Comprehension variables do not leak (Python 3).
+                fr.env = saved;
+                if boto {
+                    ValueSet::one(Value::Opaque("a comprehension"))
+                } else {
+                    ValueSet::empty()
+                }
+            }
+            ExprKind::Lambda(f) => ValueSet::one(Value::Function(DefRef { module: fr.module, index: *f })),
+            ExprKind::Alternatives(alts) => {
+                let mut out = ValueSet::empty();
+                for a in alts {
+                    let v = self.expr(fr, a);
+                    out.union(&v);
+                }
+                out
+            }
+            ExprKind::Walrus(name, value) => {
+                let v = self.expr(fr, value);
+                self.assign_name(fr, name, v.clone());
+                v
+            }
+            ExprKind::Other(kids) => {
+                for k in kids {
+                    self.expr(fr, k);
+                }
+                ValueSet::empty()
+            }
+        }
+    }
+
+    /// What iterating `e` yields; iterating a collection sends its request.
+    fn iterate(&mut self, fr: &mut Frame, e: &Expr) -> ValueSet {
+        let vals = self.expr(fr, e);
+        self.iterate_values(fr, &vals, e.range)
+    }
+
+    fn iterate_values(&mut self, fr: &mut Frame, vals: &ValueSet, range: TextRange) -> ValueSet {
+        let mut out = ValueSet::empty();
+        for v in vals.iter() {
+            match v {
+                Value::Collection { service, owner, name } => {
+                    if let Some(c) = collection_model(service, owner, name) {
+                        self.fact(
+                            fr,
+                            range,
+                            service,
+                            Construct::Collection { resource: owner_label(owner), collection: name.to_string() },
+                            Origin::Resource,
+                            vec![c.op.clone()],
+                            Vec::new(),
+                        );
+                        out.insert(Value::Resource { service: service.clone(), rtype: rc(&c.item_type) });
+                    }
+                }
+                Value::Tuple(parts) => {
+                    for p in parts.iter() {
+                        out.union(p);
+                    }
+                }
+                Value::Opaque(_) => {
+                    out.insert(Value::Opaque("an element of a container"));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn call(&mut self, fr: &mut Frame, func: &Expr, args: &[Arg], range: TextRange) -> ValueSet {
+        // Builtins that iterate their argument or pass it through.
+        if let ExprKind::Name(n) = &func.kind {
+            if self.lookup(fr, n).is_empty() {
+                match n.as_str() {
+                    "list" | "tuple" | "sorted" | "set" | "frozenset" | "iter" | "next" | "enumerate" | "any" | "all"
+                    | "sum" | "min" | "max" | "reversed" | "dict" => {
+                        if let Some(Arg::Positional(a)) = args.first() {
+                            let items = self.iterate(fr, a);
+                            for rest in &args[1..] {
+                                self.arg_values(fr, rest);
+                            }
+                            return match n.as_str() {
+                                "next" => items,
+                                _ if items.has_boto3() => ValueSet::one(Value::Tuple(vec![items].into())),
+                                _ => ValueSet::empty(),
+                            };
+                        }
+                    }
+                    "closing" | "cast" => {
+                        let vals: Vec<ValueSet> = args.iter().map(|a| self.arg_values(fr, a)).collect();
+                        return vals.last().cloned().unwrap_or_default();
+                    }
+                    "getattr" => return self.getattr_call(fr, args, range),
+                    _ => {}
+                }
+            }
+        }
+        if let ExprKind::Attr(obj, attr) = &func.kind {
+            if attr == "closing" || attr == "cast" {
+                let objv = self.expr(fr, obj);
+                if objv.is_empty() {
+                    let vals: Vec<ValueSet> = args.iter().map(|a| self.arg_values(fr, a)).collect();
+                    return vals.last().cloned().unwrap_or_default();
+                }
+            }
+        }
+        let callees = self.expr(fr, func);
+        let argv: Vec<(Option<&str>, ValueSet, bool)> = args
+            .iter()
+            .map(|a| match a {
+                Arg::Positional(e) => (None, self.expr(fr, e), false),
+                Arg::Keyword(k, e) => (Some(k.as_str()), self.expr(fr, e), false),
+                Arg::Star(e) | Arg::StarStar(e) => (None, self.expr(fr, e), true),
+            })
+            .collect();
+        let mut out = ValueSet::empty();
+        for c in callees.iter() {
+            let r = self.call_value(fr, c, &argv, range);
+            out.union(&r);
+        }
+        out
+    }
+
+    fn arg_values(&mut self, fr: &mut Frame, a: &Arg) -> ValueSet {
+        match a {
+            Arg::Positional(e) | Arg::Keyword(_, e) | Arg::Star(e) | Arg::StarStar(e) => self.expr(fr, e),
+        }
+    }
+
+    fn getattr_call(&mut self, fr: &mut Frame, args: &[Arg], range: TextRange) -> ValueSet {
+        let vals: Vec<ValueSet> = args.iter().map(|a| self.arg_values(fr, a)).collect();
+        let (Some(obj), Some(name)) = (vals.first(), vals.get(1)) else {
+            return ValueSet::empty();
+        };
+        let names: Vec<Rc<str>> = name.strings().cloned().collect();
+        let mut out = ValueSet::empty();
+        if names.len() == 1 {
+            for o in obj.iter() {
+                out.union(&self.attribute(fr, o, &names[0], range));
+            }
+        } else if obj.has_boto3() {
+            out.insert(Value::Opaque("getattr with a computed name"));
+        }
+        out
+    }
+
+    // ----- attribute access ---------------------------------------------
+
+    fn attribute(&mut self, fr: &mut Frame, obj: &Value, attr: &str, range: TextRange) -> ValueSet {
+        let method = |v: &Value| ValueSet::one(Value::Method { recv: Rc::new(v.clone()), name: rc(attr) });
+        match obj {
+            Value::Boto3Module => match attr {
+                "client" => ValueSet::one(Value::ClientFactory(Origin::Boto3Client)),
+                "resource" => ValueSet::one(Value::ResourceFactory(Origin::Resource)),
+                "Session" => ValueSet::one(Value::SessionClass),
+                "session" => ValueSet::one(Value::Boto3SessionModule),
+                _ => ValueSet::empty(),
+            },
+            Value::Boto3SessionModule => match attr {
+                "Session" => ValueSet::one(Value::SessionClass),
+                _ => ValueSet::empty(),
+            },
+            Value::Session => match attr {
+                "client" => ValueSet::one(Value::ClientFactory(Origin::SessionClient)),
+                "resource" => ValueSet::one(Value::ResourceFactory(Origin::Resource)),
+                _ => ValueSet::empty(),
+            },
+            Value::Client { .. } => match attr {
+                // Local, non-request attributes of every client.
+                "meta" | "exceptions" | "waiter_names" => ValueSet::empty(),
+                _ => method(obj),
+            },
+            Value::ServiceResource { service, .. } => {
+                if attr == "meta" {
+                    return ValueSet::one(Value::ResourceMeta { service: service.clone() });
+                }
+                let Some(model) = model::resource_model(service) else { return ValueSet::empty() };
+                if model.service.collections.contains_key(attr) {
+                    return ValueSet::one(Value::Collection { service: service.clone(), owner: rc(""), name: rc(attr) });
+                }
+                method(obj)
+            }
+            Value::Resource { service, rtype } => {
+                if attr == "meta" {
+                    return ValueSet::one(Value::ResourceMeta { service: service.clone() });
+                }
+                let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else {
+                    return ValueSet::empty();
+                };
+                if res.collections.contains_key(attr) {
+                    return ValueSet::one(Value::Collection { service: service.clone(), owner: rtype.clone(), name: rc(attr) });
+                }
+                if res.identifiers.iter().any(|i| i == attr) {
+                    return ValueSet::empty();
+                }
+                if let Some(target) = res.references.get(attr) {
+                    // References are built from loaded data: reading one loads.
+                    self.load_fact(fr, service, rtype, Some(attr), range);
+                    return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(target) });
+                }
+                if res.attributes.iter().any(|a| a == attr) {
+                    self.load_fact(fr, service, rtype, Some(attr), range);
+                    return ValueSet::empty();
+                }
+                method(obj)
+            }
+            Value::ResourceMeta { service } => match attr {
+                "client" => ValueSet::one(Value::Client { service: service.clone(), origin: Origin::ResourceMetaClient }),
+                _ => ValueSet::empty(),
+            },
+            Value::Collection { .. } | Value::Paginator { .. } | Value::Waiter { .. } | Value::BatchWriter { .. } => method(obj),
+            Value::Opaque(what) => ValueSet::one(Value::Opaque(what)),
+            Value::Module(m) => {
+                let mut v = self.sums.module_env[*m].get(attr).cloned().unwrap_or_default();
+                let sub = format!("{}.{}", self.modules[*m].name, attr);
+                if let Some(&sm) = self.by_name.get(sub.as_str()) {
+                    v.insert(Value::Module(sm));
+                }
+                v
+            }
+            Value::Instance(c) => self.instance_attribute(fr, *c, attr, true),
+            Value::Class(c) => self.instance_attribute(fr, *c, attr, false),
+            Value::Str(_)
+            | Value::ClientFactory(_)
+            | Value::ResourceFactory(_)
+            | Value::SessionClass
+            | Value::Method { .. }
+            | Value::Function(_)
+            | Value::BoundMethod { .. }
+            | Value::Tuple(_) => ValueSet::empty(),
+        }
+    }
+
+    fn instance_attribute(&mut self, fr: &mut Frame, c: DefRef, attr: &str, bound: bool) -> ValueSet {
+        let class = self.class(c);
+        let mut out = self.sums.class_attrs[c.module][c.index].get(attr).cloned().unwrap_or_default();
+        for &mi in &class.methods {
+            let f = &self.ir(c.module).functions[mi];
+            if f.name != attr {
+                continue;
+            }
+            let fref = DefRef { module: c.module, index: mi };
+            if f.is_property && bound {
+                // Reading a property runs its getter.
+                self.edge(fr, fref);
+                out.union(&self.sums.returns[c.module][mi].clone());
+            } else if bound && !f.is_static {
+                out.insert(Value::BoundMethod { func: fref, instance: c });
+            } else {
+                out.insert(Value::Function(fref));
+            }
+        }
+        out
+    }
+
+    // ----- calls -----------------------------------------------------------
+
+    fn call_value(&mut self, fr: &mut Frame, callee: &Value, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+        match callee {
+            Value::Function(f) => self.call_function(fr, *f, None, args),
+            Value::BoundMethod { func, instance } => {
+                self.call_function(fr, *func, Some(Value::Instance(*instance)), args)
+            }
+            Value::Class(c) => {
+                let class = self.class(*c);
+                let init = class.methods.iter().copied().find(|&mi| self.ir(c.module).functions[mi].name == "__init__");
+                if let Some(mi) = init {
+                    self.call_function(fr, DefRef { module: c.module, index: mi }, Some(Value::Instance(*c)), args);
+                }
+                ValueSet::one(Value::Instance(*c))
+            }
+            Value::ClientFactory(origin) => self.create_client(fr, *origin, args, range),
+            Value::ResourceFactory(origin) => self.create_resource(fr, *origin, args, range),
+            Value::SessionClass => ValueSet::one(Value::Session),
+            Value::Method { recv, name } => self.call_method(fr, recv, name, args, range),
+            Value::Opaque(what) => {
+                self.unresolved(fr, range, format!("calls a boto3 value held in {what}, which is not tracked"));
+                ValueSet::empty()
+            }
+            _ => ValueSet::empty(),
+        }
+    }
+
+    fn call_function(
+        &mut self,
+        fr: &mut Frame,
+        f: DefRef,
+        self_value: Option<Value>,
+        args: &[(Option<&str>, ValueSet, bool)],
+    ) -> ValueSet {
+        self.edge(fr, f);
+        let func = self.func(f);
+        let mut positional = args.iter().filter(|(k, _, star)| k.is_none() && !star).map(|(_, v, _)| v);
+        let mut bound: Vec<(usize, ValueSet)> = Vec::new();
+        let mut first = true;
+        for (i, p) in func.params.iter().enumerate() {
+            if first && self_value.is_some() && p.kind == ParamKind::Positional {
+                first = false;
+                continue; // `self` is bound when the body is evaluated
+            }
+            first = false;
+            match p.kind {
+                ParamKind::Positional => {
+                    if let Some(v) = positional.next() {
+                        bound.push((i, v.clone()));
+                    } else if let Some((_, v, _)) = args.iter().find(|(k, _, _)| *k == Some(p.name.as_str())) {
+                        bound.push((i, v.clone()));
+                    }
+                }
+                ParamKind::KeywordOnly => {
+                    if let Some((_, v, _)) = args.iter().find(|(k, _, _)| *k == Some(p.name.as_str())) {
+                        bound.push((i, v.clone()));
+                    }
+                }
+                ParamKind::VarArgs | ParamKind::VarKeywords => {}
+            }
+        }
+        for (i, v) in bound {
+            if self.sums.params[f.module][f.index][i].union(&v) {
+                self.changed = true;
+            }
+        }
+        self.sums.returns[f.module][f.index].clone()
+    }
+
+    fn edge(&mut self, fr: &Frame, to: DefRef) {
+        let from = (fr.module, fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone()).unwrap_or_default());
+        let to = (to.module, self.func(to).qualname.clone());
+        self.call_graph.entry(from).or_default().insert(to);
+    }
+
+    /// The service name of `boto3.client(...)` / `.resource(...)`.
+    fn service_arg<'v>(args: &'v [(Option<&str>, ValueSet, bool)]) -> (Option<&'v ValueSet>, bool) {
+        if let Some((_, v, _)) = args.iter().find(|(k, _, star)| k.is_none() && !star) {
+            return (Some(v), false);
+        }
+        if let Some((_, v, _)) = args.iter().find(|(k, _, _)| *k == Some("service_name")) {
+            return (Some(v), true);
+        }
+        (None, false)
+    }
+
+    fn create_client(&mut self, fr: &mut Frame, origin: Origin, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+        let (arg, keyword) = Self::service_arg(args);
+        let origin = if keyword && origin == Origin::Boto3Client { Origin::Boto3ClientKeyword } else { origin };
+        let names: Vec<Rc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
+        if names.is_empty() {
+            self.unresolved(fr, range, "creates a client whose service name is not a string constant".into());
+            return ValueSet::one(Value::Opaque("a client of an unknown service"));
+        }
+        let mut out = ValueSet::empty();
+        for n in names {
+            if model::service(&n).is_some() {
+                out.insert(Value::Client { service: n, origin });
+            } else {
+                self.unresolved(fr, range, format!("creates a client for '{n}', which is not a boto3 service"));
+            }
+        }
+        out
+    }
+
+    fn create_resource(&mut self, fr: &mut Frame, origin: Origin, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+        let (arg, _) = Self::service_arg(args);
+        let names: Vec<Rc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
+        if names.is_empty() {
+            self.unresolved(fr, range, "creates a resource whose service name is not a string constant".into());
+            return ValueSet::one(Value::Opaque("a resource of an unknown service"));
+        }
+        let mut out = ValueSet::empty();
+        for n in names {
+            if model::resource_model(&n).is_some() {
+                out.insert(Value::ServiceResource { service: n, origin });
+            } else {
+                self.unresolved(fr, range, format!("boto3 has no resource API for '{n}'"));
+            }
+        }
+        out
+    }
+
+    fn call_method(&mut self, fr: &mut Frame, recv: &Value, name: &str, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+        match recv {
+            Value::Client { service, origin } => self.client_method(fr, service, *origin, name, args, range),
+            Value::Paginator { service, name: pname } if name == "paginate" => {
+                if let Some(op) = model::service(service).and_then(|s| s.paginator_operation(pname)) {
+                    self.fact(fr, range, service, Construct::Paginator { name: pname.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+                }
+                ValueSet::empty()
+            }
+            Value::Waiter { service, name: wname } if name == "wait" => {
+                if let Some(op) = model::service(service).and_then(|s| s.waiter_operation(wname)) {
+                    self.fact(fr, range, service, Construct::Waiter { name: wname.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+                }
+                ValueSet::empty()
+            }
+            Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, range),
+            Value::Resource { service, rtype } => self.resource_method(fr, service, rtype, name, range),
+            Value::Collection { service, owner, name: cname } => {
+                let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
+                match name {
+                    "all" | "filter" | "limit" | "page_size" | "pages" | "iterator" => ValueSet::one(recv.clone()),
+                    _ => {
+                        if let Some(op) = c.batch.get(name) {
+                            // A batch action lists the collection, then acts
+                            // on each page of results.
+                            self.fact(
+                                fr,
+                                range,
+                                service,
+                                Construct::BatchAction { resource: owner_label(owner), collection: cname.to_string(), action: name.to_string() },
+                                Origin::Resource,
+                                vec![c.op.clone(), op.clone()],
+                                Vec::new(),
+                            );
+                        } else {
+                            self.unresolved(fr, range, format!("the {service} collection '{cname}' has no method '{name}'"));
+                        }
+                        ValueSet::empty()
+                    }
+                }
+            }
+            // BatchWriter.put_item / delete_item buffer; the request is the
+            // batch_writer() call's.
+            Value::BatchWriter { .. } => ValueSet::empty(),
+            _ => ValueSet::empty(),
+        }
+    }
+
+    fn client_method(
+        &mut self,
+        fr: &mut Frame,
+        service: &Rc<str>,
+        origin: Origin,
+        name: &str,
+        args: &[(Option<&str>, ValueSet, bool)],
+        range: TextRange,
+    ) -> ValueSet {
+        let Some(svc) = model::service(service) else { return ValueSet::empty() };
+        let first_str = |key: &str| -> Vec<Rc<str>> {
+            args.iter()
+                .find(|(k, _, star)| (k.is_none() && !star) || *k == Some(key))
+                .map(|(_, v, _)| v.strings().cloned().collect())
+                .unwrap_or_default()
+        };
+        match name {
+            "get_paginator" | "get_waiter" => {
+                let names = first_str(if name == "get_paginator" { "operation_name" } else { "waiter_name" });
+                if names.is_empty() {
+                    self.unresolved(fr, range, format!("{name} with a name that is not a string constant"));
+                    return ValueSet::empty();
+                }
+                let mut out = ValueSet::empty();
+                for n in names {
+                    let known = if name == "get_paginator" { svc.paginator_operation(&n).is_some() } else { svc.waiter_operation(&n).is_some() };
+                    if !known {
+                        self.unresolved(fr, range, format!("{service} has no {} named '{n}'", if name == "get_paginator" { "paginator" } else { "waiter" }));
+                    } else if name == "get_paginator" {
+                        out.insert(Value::Paginator { service: service.clone(), name: n });
+                    } else {
+                        out.insert(Value::Waiter { service: service.clone(), name: n });
+                    }
+                }
+                out
+            }
+            "generate_presigned_url" => {
+                let methods = first_str("ClientMethod");
+                for m in methods {
+                    if let Some(op) = svc.operation_for_method(&m) {
+                        self.fact(fr, range, service, Construct::Presigned { method: m.to_string() }, origin, vec![op.name.to_string()], Vec::new());
+                    } else {
+                        self.unresolved(fr, range, format!("presigns '{m}', which is not a {service} method"));
+                    }
+                }
+                ValueSet::empty()
+            }
+            "generate_presigned_post" if &**service == "s3" => {
+                self.fact(fr, range, service, Construct::Presigned { method: name.to_string() }, origin, vec!["PutObject".to_string()], Vec::new());
+                ValueSet::empty()
+            }
+            "can_paginate" | "close" => ValueSet::empty(),
+            _ => {
+                if let Some(inj) = svc.injected_method(name) {
+                    let ops = inj.operations.iter().map(|s| s.to_string()).collect();
+                    let cond = inj.conditional.iter().map(|s| s.to_string()).collect();
+                    self.fact(fr, range, service, Construct::ClientInjected { method: name.to_string() }, origin, ops, cond);
+                } else if let Some(op) = svc.operation_for_method(name) {
+                    let op = op.name.to_string();
+                    self.fact(fr, range, service, Construct::ClientMethod { method: name.to_string() }, origin, vec![op], Vec::new());
+                } else {
+                    self.unresolved(fr, range, format!("the {service} client has no method '{name}'"));
+                }
+                ValueSet::empty()
+            }
+        }
+    }
+
+    fn service_resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, origin: Origin, name: &str, range: TextRange) -> ValueSet {
+        let Some(model) = model::resource_model(service) else { return ValueSet::empty() };
+        let sr = &model.service;
+        if let Some(t) = sr.has.get(name) {
+            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) });
+        }
+        if let Some(a) = sr.actions.get(name) {
+            self.fact(
+                fr,
+                range,
+                service,
+                Construct::ResourceAction { resource: "ServiceResource".into(), action: name.to_string() },
+                origin,
+                vec![a.op.clone()],
+                Vec::new(),
+            );
+            return a.returns.as_ref().map(|t| ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) })).unwrap_or_default();
+        }
+        if let Some(inj) = sr.injected.get(name) {
+            self.fact(
+                fr,
+                range,
+                service,
+                Construct::ResourceInjected { resource: "ServiceResource".into(), method: name.to_string() },
+                origin,
+                inj.ops.clone(),
+                inj.conditional.clone(),
+            );
+            return ValueSet::empty();
+        }
+        if name == "get_available_subresources" {
+            return ValueSet::empty();
+        }
+        self.unresolved(fr, range, format!("the {service} service resource has no method '{name}'"));
+        ValueSet::empty()
+    }
+
+    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, name: &str, range: TextRange) -> ValueSet {
+        let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else {
+            return ValueSet::empty();
+        };
+        if let Some(t) = res.subresources.get(name) {
+            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) });
+        }
+        if let Some(inj) = res.injected.get(name) {
+            self.fact(
+                fr,
+                range,
+                service,
+                Construct::ResourceInjected { resource: rtype.to_string(), method: name.to_string() },
+                Origin::Resource,
+                inj.ops.clone(),
+                inj.conditional.clone(),
+            );
+            return if name == "batch_writer" { ValueSet::one(Value::BatchWriter { service: service.clone() }) } else { ValueSet::empty() };
+        }
+        if let Some(a) = res.actions.get(name) {
+            self.fact(
+                fr,
+                range,
+                service,
+                Construct::ResourceAction { resource: rtype.to_string(), action: name.to_string() },
+                Origin::Resource,
+                vec![a.op.clone()],
+                Vec::new(),
+            );
+            return a.returns.as_ref().map(|t| ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) })).unwrap_or_default();
+        }
+        if let Some(waiter) = res.waiters.get(name) {
+            if let Some(op) = model::service(service).and_then(|s| s.waiter_operation_by_model_name(waiter)) {
+                self.fact(fr, range, service, Construct::Waiter { name: name.to_string() }, Origin::Resource, vec![op.to_string()], Vec::new());
+            }
+            return ValueSet::empty();
+        }
+        if name == "load" || name == "reload" {
+            if res.load.is_some() {
+                self.load_fact(fr, service, rtype, None, range);
+            } else {
+                self.unresolved(fr, range, format!("{rtype} resources cannot be loaded"));
+            }
+            return ValueSet::empty();
+        }
+        if name == "get_available_subresources" {
+            return ValueSet::empty();
+        }
+        self.unresolved(fr, range, format!("the {service} {rtype} resource has no method '{name}'"));
+        ValueSet::empty()
+    }
+
+    fn load_fact(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, attribute: Option<&str>, range: TextRange) {
+        let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else { return };
+        // Bucket has no model `load`; boto3 injects one that lists buckets.
+        let (ops, cond) = match (&res.load, res.injected.get("load")) {
+            (Some(op), _) => (vec![op.clone()], Vec::new()),
+            (None, Some(inj)) => (inj.ops.clone(), inj.conditional.clone()),
+            (None, None) => return,
+        };
+        self.fact(
+            fr,
+            range,
+            service,
+            Construct::ResourceLoad { resource: rtype.to_string(), attribute: attribute.map(str::to_string) },
+            Origin::Resource,
+            ops,
+            cond,
+        );
+    }
+
+    // ----- output --------------------------------------------------------
+
+    #[allow(clippy::too_many_arguments)]
+    fn fact(
+        &mut self,
+        fr: &Frame,
+        range: TextRange,
+        service: &str,
+        construct: Construct,
+        origin: Origin,
+        operations: Vec<String>,
+        conditional_operations: Vec<String>,
+    ) {
+        let svc = model::service(service);
+        let mut actions = BTreeSet::new();
+        let mut unmapped = Vec::new();
+        for op in operations.iter().chain(&conditional_operations) {
+            let acts = svc.map(|s| s.actions_of(op)).unwrap_or(&[]);
+            if acts.is_empty() {
+                unmapped.push(op.clone());
+            }
+            actions.extend(acts.iter().map(|a| a.to_string()));
+        }
+        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
+        self.facts[fr.module].push(CallFact {
+            range,
+            service: service.to_string(),
+            construct,
+            origin,
+            operations,
+            conditional_operations,
+            actions: actions.into_iter().collect(),
+            unmapped_operations: unmapped,
+            function,
+        });
+    }
+
+    fn unresolved(&mut self, fr: &Frame, range: TextRange, reason: String) {
+        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
+        self.unresolved[fr.module].push(UnresolvedCall { range, reason, function });
+    }
+}
+
+fn owner_label(owner: &str) -> String {
+    if owner.is_empty() { "ServiceResource".to_string() } else { owner.to_string() }
+}
+
+fn collection_model(service: &str, owner: &str, name: &str) -> Option<&'static model::CollectionModel> {
+    let m = model::resource_model(service)?;
+    if owner.is_empty() {
+        m.service.collections.get(name)
+    } else {
+        m.resources.get(owner)?.collections.get(name)
+    }
+}
+
+fn join_into(into: &mut HashMap<String, ValueSet>, other: HashMap<String, ValueSet>) {
+    for (k, v) in other {
+        into.entry(k).or_default().union(&v);
+    }
+}

@@ -1,0 +1,869 @@
+//! A small intermediate representation of a Python module: just the
+//! statements and expressions that can move boto3 values around, lowered
+//! from the tree-sitter tree once per file text.
+//!
+//! Lowering is the per-file work (it is what the language server redoes on a
+//! keystroke); inference over all modules of a project then runs on this
+//! IR, which is far cheaper than walking the syntax tree again.
+
+use tree_sitter::Node;
+
+use super::facts::TextRange;
+
+pub type FuncId = usize;
+pub type ClassId = usize;
+
+#[derive(Debug, Default)]
+pub struct ModuleIr {
+    pub body: Vec<Stmt>,
+    pub functions: Vec<FunctionIr>,
+    pub classes: Vec<ClassIr>,
+    pub syntax_errors: Vec<TextRange>,
+}
+
+#[derive(Debug)]
+pub struct FunctionIr {
+    pub name: String,
+    /// `Class.method`, `outer.inner`, or just `name`.
+    pub qualname: String,
+    pub class: Option<ClassId>,
+    pub params: Vec<Param>,
+    pub body: Vec<Stmt>,
+    pub decorators: Vec<Expr>,
+    /// The whole definition, decorators included.
+    pub range: TextRange,
+    pub name_range: TextRange,
+    pub is_property: bool,
+    pub is_static: bool,
+    pub is_classmethod: bool,
+    /// A `lambda`: its body is a single `Return`.
+    pub is_lambda: bool,
+}
+
+#[derive(Debug)]
+pub struct ClassIr {
+    pub name: String,
+    pub qualname: String,
+    /// Class-level statements (attribute assignments); methods are in
+    /// `methods`.
+    pub body: Vec<Stmt>,
+    pub methods: Vec<FuncId>,
+    pub range: TextRange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    Positional,
+    VarArgs,
+    KeywordOnly,
+    VarKeywords,
+}
+
+#[derive(Debug)]
+pub struct Param {
+    pub name: String,
+    pub default: Option<Expr>,
+    pub kind: ParamKind,
+}
+
+#[derive(Debug)]
+pub enum Stmt {
+    /// `a = b = value`, `a: T = value`, `a += value` (targets empty).
+    Assign { targets: Vec<Target>, value: Expr },
+    Expr(Expr),
+    Return(Option<Expr>),
+    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    /// `for target in iter` (iter `Some`) or `while test` (iter `None`).
+    Loop { target: Option<Target>, iter: Option<Expr>, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    With { items: Vec<(Expr, Option<Target>)>, body: Vec<Stmt> },
+    /// try / except / else / finally, and match cases: every block may run.
+    Blocks(Vec<Vec<Stmt>>),
+    Global(Vec<String>),
+    /// `import a.b` (binds `a`), `import a.b as c` (binds `c` to `a.b`).
+    Import { module: String, alias: Option<String> },
+    /// `from .m import x as y`: `level` leading dots.
+    ImportFrom { module: String, level: usize, names: Vec<(String, Option<String>)>, star: bool },
+    Def(FuncId),
+    Class(ClassId),
+}
+
+#[derive(Debug)]
+pub enum Target {
+    Name(String),
+    Attr(Expr, String),
+    Tuple(Vec<Target>),
+    Star(Box<Target>),
+    /// Subscript targets and anything else: evaluated, not bound.
+    Other(Expr),
+}
+
+#[derive(Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub range: TextRange,
+}
+
+#[derive(Debug)]
+pub enum ExprKind {
+    Name(String),
+    Attr(Box<Expr>, String),
+    Call { func: Box<Expr>, args: Vec<Arg> },
+    /// A string literal; `None` when it has interpolations.
+    Str(Option<String>),
+    /// Tuple and list displays.
+    Seq(Vec<Expr>),
+    Dict(Vec<(Option<Expr>, Expr)>),
+    Subscript(Box<Expr>, Box<Expr>),
+    /// Comprehensions and generator expressions.
+    Comprehension { generators: Vec<(Target, Expr, Vec<Expr>)>, elts: Vec<Expr> },
+    Lambda(FuncId),
+    /// `a if c else b`, `a or b`: the value is one of the alternatives.
+    Alternatives(Vec<Expr>),
+    /// `x := value`.
+    Walrus(String, Box<Expr>),
+    None,
+    /// Anything else: sub-expressions are evaluated for their calls.
+    Other(Vec<Expr>),
+}
+
+#[derive(Debug)]
+pub enum Arg {
+    Positional(Expr),
+    Keyword(String, Expr),
+    Star(Expr),
+    StarStar(Expr),
+}
+
+/// Lowers a parsed module. Never fails: unknown or broken syntax becomes
+/// `Other` and ERROR/MISSING nodes are recorded in `syntax_errors`.
+pub fn lower(root: Node, text: &str) -> ModuleIr {
+    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), depth: 0 };
+    collect_syntax_errors(root, &mut l.ir.syntax_errors);
+    l.ir.body = l.block(root);
+    l.ir
+}
+
+fn range(n: Node) -> TextRange {
+    TextRange::new(n.start_byte(), n.end_byte())
+}
+
+fn collect_syntax_errors(root: Node, out: &mut Vec<TextRange>) {
+    if !root.has_error() {
+        return;
+    }
+    let mut cursor = root.walk();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        if n.is_error() || n.is_missing() {
+            out.push(range(n));
+            continue;
+        }
+        if n.has_error() {
+            for c in n.children(&mut cursor) {
+                stack.push(c);
+            }
+        }
+    }
+    out.sort();
+}
+
+/// Nesting beyond this depth is not lowered (deeply nested expressions
+/// would otherwise overflow the stack of every recursive pass).
+const MAX_DEPTH: usize = 200;
+
+struct Lowerer<'a> {
+    text: &'a str,
+    ir: ModuleIr,
+    /// Enclosing class / function names for qualnames, and the class id
+    /// when directly inside a class body.
+    scope: Vec<(String, Option<ClassId>)>,
+    depth: usize,
+}
+
+impl<'a> Lowerer<'a> {
+    fn src(&self, n: Node) -> &'a str {
+        self.text.get(n.byte_range()).unwrap_or("")
+    }
+
+    fn qualname(&self, name: &str) -> String {
+        let mut q: Vec<&str> = self.scope.iter().map(|(s, _)| s.as_str()).collect();
+        q.push(name);
+        q.join(".")
+    }
+
+    fn block(&mut self, n: Node) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        let mut cursor = n.walk();
+        for c in n.named_children(&mut cursor) {
+            self.stmt(c, &mut out);
+        }
+        out
+    }
+
+    fn field_block(&mut self, n: Node, field: &str) -> Vec<Stmt> {
+        n.child_by_field_name(field).map(|b| self.block(b)).unwrap_or_default()
+    }
+
+    fn stmt(&mut self, n: Node, out: &mut Vec<Stmt>) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        self.stmt_inner(n, out);
+        self.depth -= 1;
+    }
+
+    fn stmt_inner(&mut self, n: Node, out: &mut Vec<Stmt>) {
+        match n.kind() {
+            "expression_statement" => {
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    match c.kind() {
+                        "assignment" => self.assignment(c, out),
+                        "augmented_assignment" => {
+                            let value = self.field_expr(c, "right");
+                            if let Some(left) = c.child_by_field_name("left") {
+                                out.push(Stmt::Expr(self.expr(left)));
+                            }
+                            out.push(Stmt::Assign { targets: Vec::new(), value });
+                        }
+                        _ => out.push(Stmt::Expr(self.expr(c))),
+                    }
+                }
+            }
+            "return_statement" => {
+                let value = n.named_child(0).map(|c| self.expr(c));
+                out.push(Stmt::Return(value));
+            }
+            "if_statement" => out.push(self.if_chain(n, n.child_by_field_name("condition"), "consequence")),
+            "for_statement" => {
+                let target = n.child_by_field_name("left").map(|t| self.target(t));
+                let iter = n.child_by_field_name("right").map(|e| self.expr(e));
+                let body = self.field_block(n, "body");
+                let orelse = n.child_by_field_name("alternative").map(|e| self.block(e)).unwrap_or_default();
+                out.push(Stmt::Loop { target, iter, body, orelse });
+            }
+            "while_statement" => {
+                if let Some(test) = n.child_by_field_name("condition") {
+                    out.push(Stmt::Expr(self.expr(test)));
+                }
+                let body = self.field_block(n, "body");
+                let orelse = n.child_by_field_name("alternative").map(|e| self.block(e)).unwrap_or_default();
+                out.push(Stmt::Loop { target: None, iter: None, body, orelse });
+            }
+            "with_statement" => {
+                let mut items = Vec::new();
+                let mut cursor = n.walk();
+                for clause in n.named_children(&mut cursor) {
+                    if clause.kind() != "with_clause" {
+                        continue;
+                    }
+                    let mut c2 = clause.walk();
+                    for item in clause.named_children(&mut c2) {
+                        let Some(value) = item.child_by_field_name("value") else { continue };
+                        if value.kind() == "as_pattern" {
+                            let ctx = value.named_child(0).map(|e| self.expr(e));
+                            let alias = value
+                                .child_by_field_name("alias")
+                                .and_then(|a| a.named_child(0))
+                                .map(|t| self.target(t));
+                            if let Some(ctx) = ctx {
+                                items.push((ctx, alias));
+                            }
+                        } else {
+                            items.push((self.expr(value), None));
+                        }
+                    }
+                }
+                let body = self.field_block(n, "body");
+                out.push(Stmt::With { items, body });
+            }
+            "try_statement" => {
+                let mut blocks = vec![self.field_block(n, "body")];
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    match c.kind() {
+                        "except_clause" | "except_group_clause" => {
+                            let mut c2 = c.walk();
+                            let mut stmts = Vec::new();
+                            for part in c.named_children(&mut c2) {
+                                if part.kind() == "block" {
+                                    stmts.extend(self.block(part));
+                                }
+                            }
+                            blocks.push(stmts);
+                        }
+                        "else_clause" | "finally_clause" => {
+                            let mut c2 = c.walk();
+                            let mut stmts = Vec::new();
+                            for part in c.named_children(&mut c2) {
+                                if part.kind() == "block" {
+                                    stmts.extend(self.block(part));
+                                }
+                            }
+                            blocks.push(stmts);
+                        }
+                        _ => {}
+                    }
+                }
+                // try body, handlers and finally run in sequence in the
+                // common case; treat them as consecutive blocks.
+                out.push(Stmt::Blocks(blocks));
+            }
+            "match_statement" => {
+                if let Some(subject) = n.child_by_field_name("subject") {
+                    out.push(Stmt::Expr(self.expr(subject)));
+                }
+                let mut blocks = Vec::new();
+                if let Some(body) = n.child_by_field_name("body") {
+                    let mut cursor = body.walk();
+                    for case in body.named_children(&mut cursor) {
+                        blocks.push(self.field_block(case, "consequence"));
+                    }
+                }
+                out.push(Stmt::Blocks(blocks));
+            }
+            "global_statement" | "nonlocal_statement" => {
+                let mut cursor = n.walk();
+                let names = n.named_children(&mut cursor).filter(|c| c.kind() == "identifier").map(|c| self.src(c).to_string()).collect();
+                if n.kind() == "global_statement" {
+                    out.push(Stmt::Global(names));
+                }
+            }
+            "import_statement" => {
+                let mut cursor = n.walk();
+                for c in n.children_by_field_name("name", &mut cursor) {
+                    match c.kind() {
+                        "dotted_name" => out.push(Stmt::Import { module: self.src(c).to_string(), alias: None }),
+                        "aliased_import" => {
+                            let module = c.child_by_field_name("name").map(|m| self.src(m).to_string()).unwrap_or_default();
+                            let alias = c.child_by_field_name("alias").map(|a| self.src(a).to_string());
+                            out.push(Stmt::Import { module, alias });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "import_from_statement" => {
+                let (module, level) = match n.child_by_field_name("module_name") {
+                    Some(m) if m.kind() == "relative_import" => {
+                        let mut level = 0;
+                        let mut module = String::new();
+                        let mut cursor = m.walk();
+                        for c in m.named_children(&mut cursor) {
+                            match c.kind() {
+                                "import_prefix" => level = self.src(c).chars().filter(|&ch| ch == '.').count(),
+                                "dotted_name" => module = self.src(c).to_string(),
+                                _ => {}
+                            }
+                        }
+                        (module, level)
+                    }
+                    Some(m) => (self.src(m).to_string(), 0),
+                    None => (String::new(), 0),
+                };
+                let mut names = Vec::new();
+                let mut star = false;
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    if c.kind() == "wildcard_import" {
+                        star = true;
+                    }
+                }
+                let mut cursor = n.walk();
+                for c in n.children_by_field_name("name", &mut cursor) {
+                    match c.kind() {
+                        "dotted_name" => names.push((self.src(c).to_string(), None)),
+                        "aliased_import" => {
+                            let name = c.child_by_field_name("name").map(|m| self.src(m).to_string()).unwrap_or_default();
+                            let alias = c.child_by_field_name("alias").map(|a| self.src(a).to_string());
+                            names.push((name, alias));
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(Stmt::ImportFrom { module, level, names, star });
+            }
+            "function_definition" => {
+                let id = self.function(n, n, Vec::new());
+                out.push(Stmt::Def(id));
+            }
+            "class_definition" => {
+                let id = self.class(n, n);
+                out.push(Stmt::Class(id));
+            }
+            "decorated_definition" => {
+                let mut decorators = Vec::new();
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    if c.kind() == "decorator" {
+                        if let Some(e) = c.named_child(0) {
+                            decorators.push(self.expr(e));
+                        }
+                    }
+                }
+                if let Some(def) = n.child_by_field_name("definition") {
+                    match def.kind() {
+                        "function_definition" => {
+                            let id = self.function(def, n, decorators);
+                            out.push(Stmt::Def(id));
+                        }
+                        "class_definition" => {
+                            for d in decorators {
+                                out.push(Stmt::Expr(d));
+                            }
+                            let id = self.class(def, n);
+                            out.push(Stmt::Class(id));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "block" | "module" => {
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    self.stmt(c, out);
+                }
+            }
+            // An ERROR node wraps statements tree-sitter could not place;
+            // lower what it contains so the rest of the code still counts.
+            "ERROR" => {
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    if c.kind().ends_with("statement") || c.kind().ends_with("definition") || c.kind() == "block" {
+                        self.stmt(c, out);
+                    } else if is_expression(c) {
+                        out.push(Stmt::Expr(self.expr(c)));
+                    }
+                }
+            }
+            "comment" | "pass_statement" | "break_statement" | "continue_statement" => {}
+            _ => {
+                // raise, assert, del, print, exec, type alias ...: evaluate
+                // their expressions for calls.
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    if is_expression(c) {
+                        out.push(Stmt::Expr(self.expr(c)));
+                    }
+                }
+            }
+        }
+    }
+
+    fn if_chain(&mut self, n: Node, cond: Option<Node>, body_field: &str) -> Stmt {
+        let test = cond.map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
+        let body = self.field_block(n, body_field);
+        let mut orelse = Vec::new();
+        // `alternative` holds elif_clause / else_clause nodes in order.
+        let mut cursor = n.walk();
+        let alts: Vec<Node> = n.children_by_field_name("alternative", &mut cursor).collect();
+        let mut tail: Option<Vec<Stmt>> = None;
+        for alt in alts.into_iter().rev() {
+            match alt.kind() {
+                "else_clause" => tail = Some(self.field_block(alt, "body")),
+                "elif_clause" => {
+                    let mut s = self.if_chain_clause(alt);
+                    if let (Stmt::If { orelse, .. }, Some(t)) = (&mut s, tail.take()) {
+                        *orelse = t;
+                    }
+                    tail = Some(vec![s]);
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = tail {
+            orelse = t;
+        }
+        Stmt::If { test, body, orelse }
+    }
+
+    fn if_chain_clause(&mut self, n: Node) -> Stmt {
+        let test = n.child_by_field_name("condition").map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
+        let body = self.field_block(n, "consequence");
+        Stmt::If { test, body, orelse: Vec::new() }
+    }
+
+    fn assignment(&mut self, n: Node, out: &mut Vec<Stmt>) {
+        // `a = b = c` nests: assignment(left a, right assignment(left b, right c)).
+        let mut targets = Vec::new();
+        let mut cur = n;
+        loop {
+            if let Some(left) = cur.child_by_field_name("left") {
+                targets.push(self.target(left));
+            }
+            match cur.child_by_field_name("right") {
+                Some(r) if r.kind() == "assignment" => cur = r,
+                Some(r) => {
+                    let value = self.expr(r);
+                    out.push(Stmt::Assign { targets, value });
+                    return;
+                }
+                None => {
+                    // `x: int` declares without assigning.
+                    return;
+                }
+            }
+        }
+    }
+
+    fn field_expr(&mut self, n: Node, field: &str) -> Expr {
+        match n.child_by_field_name(field) {
+            Some(c) => self.expr(c),
+            None => Expr { kind: ExprKind::None, range: range(n) },
+        }
+    }
+
+    fn target(&mut self, n: Node) -> Target {
+        match n.kind() {
+            "identifier" => Target::Name(self.src(n).to_string()),
+            "attribute" => {
+                let obj = self.field_expr(n, "object");
+                let attr = n.child_by_field_name("attribute").map(|a| self.src(a).to_string()).unwrap_or_default();
+                Target::Attr(obj, attr)
+            }
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
+                let mut cursor = n.walk();
+                let items: Vec<Node> = n.named_children(&mut cursor).collect();
+                Target::Tuple(items.into_iter().map(|c| self.target(c)).collect())
+            }
+            "list_splat_pattern" | "list_splat" => match n.named_child(0) {
+                Some(c) => Target::Star(Box::new(self.target(c))),
+                None => Target::Other(self.expr(n)),
+            },
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(c) => self.target(c),
+                None => Target::Other(self.expr(n)),
+            },
+            _ => Target::Other(self.expr(n)),
+        }
+    }
+
+    fn expr(&mut self, n: Node) -> Expr {
+        if self.depth > MAX_DEPTH {
+            return Expr { kind: ExprKind::Other(Vec::new()), range: range(n) };
+        }
+        self.depth += 1;
+        let e = self.expr_inner(n);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, n: Node) -> Expr {
+        let r = range(n);
+        let kind = match n.kind() {
+            "identifier" => ExprKind::Name(self.src(n).to_string()),
+            "attribute" => {
+                let obj = self.field_expr(n, "object");
+                let attr = n.child_by_field_name("attribute").map(|a| self.src(a).to_string()).unwrap_or_default();
+                ExprKind::Attr(Box::new(obj), attr)
+            }
+            "call" => {
+                let func = self.field_expr(n, "function");
+                let mut args = Vec::new();
+                if let Some(a) = n.child_by_field_name("arguments") {
+                    if a.kind() == "generator_expression" {
+                        args.push(Arg::Positional(self.expr(a)));
+                    } else {
+                        let mut cursor = a.walk();
+                        for c in a.named_children(&mut cursor) {
+                            match c.kind() {
+                                "keyword_argument" => {
+                                    let name = c.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
+                                    let value = self.field_expr(c, "value");
+                                    args.push(Arg::Keyword(name, value));
+                                }
+                                "list_splat" => {
+                                    if let Some(x) = c.named_child(0) {
+                                        args.push(Arg::Star(self.expr(x)));
+                                    }
+                                }
+                                "dictionary_splat" => {
+                                    if let Some(x) = c.named_child(0) {
+                                        args.push(Arg::StarStar(self.expr(x)));
+                                    }
+                                }
+                                "comment" => {}
+                                _ => args.push(Arg::Positional(self.expr(c))),
+                            }
+                        }
+                    }
+                }
+                ExprKind::Call { func: Box::new(func), args }
+            }
+            "string" => ExprKind::Str(self.string_value(n)),
+            "concatenated_string" => {
+                let mut cursor = n.walk();
+                let mut s = Some(String::new());
+                for c in n.named_children(&mut cursor) {
+                    match (s.as_mut(), self.string_value(c)) {
+                        (Some(acc), Some(part)) => acc.push_str(&part),
+                        _ => s = None,
+                    }
+                }
+                ExprKind::Str(s)
+            }
+            "tuple" | "list" | "expression_list" | "set" => {
+                let mut cursor = n.walk();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect())
+            }
+            "dictionary" => {
+                let mut cursor = n.walk();
+                let items: Vec<Node> = n.named_children(&mut cursor).collect();
+                let mut pairs = Vec::new();
+                for c in items {
+                    if c.kind() == "pair" {
+                        let k = c.child_by_field_name("key").map(|k| self.expr(k));
+                        let v = self.field_expr(c, "value");
+                        pairs.push((k, v));
+                    } else if c.kind() != "comment" {
+                        pairs.push((None, self.expr(c)));
+                    }
+                }
+                ExprKind::Dict(pairs)
+            }
+            "subscript" => {
+                let value = self.field_expr(n, "value");
+                let sub = self.field_expr(n, "subscript");
+                ExprKind::Subscript(Box::new(value), Box::new(sub))
+            }
+            "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
+                let mut generators = Vec::new();
+                let mut elts = Vec::new();
+                if let Some(body) = n.child_by_field_name("body") {
+                    if body.kind() == "pair" {
+                        if let Some(k) = body.child_by_field_name("key") {
+                            elts.push(self.expr(k));
+                        }
+                        elts.push(self.field_expr(body, "value"));
+                    } else {
+                        elts.push(self.expr(body));
+                    }
+                }
+                let mut cursor = n.walk();
+                for c in n.named_children(&mut cursor) {
+                    match c.kind() {
+                        "for_in_clause" => {
+                            let target = match c.child_by_field_name("left") {
+                                Some(t) => self.target(t),
+                                None => Target::Other(Expr { kind: ExprKind::None, range: range(c) }),
+                            };
+                            let iter = self.field_expr(c, "right");
+                            generators.push((target, iter, Vec::new()));
+                        }
+                        "if_clause" => {
+                            if let (Some(last), Some(cond)) = (generators.last_mut(), c.named_child(0)) {
+                                let e = self.expr(cond);
+                                last.2.push(e);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                ExprKind::Comprehension { generators, elts }
+            }
+            "lambda" => {
+                let id = self.lambda(n);
+                ExprKind::Lambda(id)
+            }
+            "conditional_expression" => {
+                let mut cursor = n.walk();
+                let parts: Vec<Node> = n.named_children(&mut cursor).collect();
+                // children: body, condition, alternative
+                let mut alts = Vec::new();
+                let mut others = Vec::new();
+                for (i, p) in parts.into_iter().enumerate() {
+                    if i == 1 {
+                        others.push(self.expr(p));
+                    } else {
+                        alts.push(self.expr(p));
+                    }
+                }
+                alts.extend(others.into_iter().map(|e| Expr { kind: ExprKind::Other(vec![e]), range: r }));
+                ExprKind::Alternatives(alts)
+            }
+            "boolean_operator" => {
+                let l = self.field_expr(n, "left");
+                let rr = self.field_expr(n, "right");
+                ExprKind::Alternatives(vec![l, rr])
+            }
+            "parenthesized_expression" | "await" => match n.named_child(0) {
+                Some(c) => return self.expr(c),
+                None => ExprKind::Other(Vec::new()),
+            },
+            "named_expression" => {
+                let name = n.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
+                let value = self.field_expr(n, "value");
+                ExprKind::Walrus(name, Box::new(value))
+            }
+            "none" => ExprKind::None,
+            _ => {
+                let mut cursor = n.walk();
+                let kids: Vec<Node> = n.named_children(&mut cursor).filter(|c| is_expression(*c)).collect();
+                ExprKind::Other(kids.into_iter().map(|c| self.expr(c)).collect())
+            }
+        };
+        Expr { kind, range: r }
+    }
+
+    fn string_value(&self, n: Node) -> Option<String> {
+        let mut cursor = n.walk();
+        let mut s = String::new();
+        for c in n.named_children(&mut cursor) {
+            match c.kind() {
+                "string_content" => s.push_str(self.src(c)),
+                "interpolation" => return None,
+                "escape_sequence" => s.push_str(self.src(c)),
+                _ => {}
+            }
+        }
+        Some(s)
+    }
+
+    fn params(&mut self, n: Option<Node>) -> Vec<Param> {
+        let mut out = Vec::new();
+        let Some(n) = n else { return out };
+        let mut keyword_only = false;
+        let mut cursor = n.walk();
+        let kids: Vec<Node> = n.named_children(&mut cursor).collect();
+        for c in kids {
+            let kind_now = if keyword_only { ParamKind::KeywordOnly } else { ParamKind::Positional };
+            match c.kind() {
+                "identifier" => out.push(Param { name: self.src(c).to_string(), default: None, kind: kind_now }),
+                "typed_parameter" => {
+                    // typed_parameter wraps an identifier or a splat pattern.
+                    if let Some(inner) = c.named_child(0) {
+                        match inner.kind() {
+                            "identifier" => out.push(Param { name: self.src(inner).to_string(), default: None, kind: kind_now }),
+                            "list_splat_pattern" => {
+                                keyword_only = true;
+                                if let Some(id) = inner.named_child(0) {
+                                    out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarArgs });
+                                }
+                            }
+                            "dictionary_splat_pattern" => {
+                                if let Some(id) = inner.named_child(0) {
+                                    out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarKeywords });
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                "default_parameter" | "typed_default_parameter" => {
+                    let name = c.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
+                    let default = c.child_by_field_name("value").map(|v| self.expr(v));
+                    out.push(Param { name, default, kind: kind_now });
+                }
+                "list_splat_pattern" => {
+                    keyword_only = true;
+                    if let Some(id) = c.named_child(0) {
+                        out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarArgs });
+                    }
+                }
+                "keyword_separator" => keyword_only = true,
+                "dictionary_splat_pattern" => {
+                    if let Some(id) = c.named_child(0) {
+                        out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarKeywords });
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn function(&mut self, def: Node, outer: Node, decorators: Vec<Expr>) -> FuncId {
+        let name_node = def.child_by_field_name("name");
+        let name = name_node.map(|x| self.src(x).to_string()).unwrap_or_default();
+        let qualname = self.qualname(&name);
+        let class = self.scope.last().and_then(|(_, c)| *c);
+        let params = self.params(def.child_by_field_name("parameters"));
+        let deco_name = |e: &Expr| match &e.kind {
+            ExprKind::Name(n) => Some(n.clone()),
+            ExprKind::Attr(_, a) => Some(a.clone()),
+            _ => None,
+        };
+        let names: Vec<String> = decorators.iter().filter_map(deco_name).collect();
+        let id = self.ir.functions.len();
+        self.ir.functions.push(FunctionIr {
+            name: name.clone(),
+            qualname,
+            class,
+            params,
+            body: Vec::new(),
+            is_property: names.iter().any(|n| n == "property" || n == "cached_property"),
+            is_static: names.iter().any(|n| n == "staticmethod"),
+            is_classmethod: names.iter().any(|n| n == "classmethod"),
+            decorators,
+            range: range(outer),
+            name_range: name_node.map(range).unwrap_or(range(def)),
+            is_lambda: false,
+        });
+        self.scope.push((name, None));
+        let body = self.field_block(def, "body");
+        self.scope.pop();
+        self.ir.functions[id].body = body;
+        id
+    }
+
+    fn lambda(&mut self, n: Node) -> FuncId {
+        let params = self.params(n.child_by_field_name("parameters"));
+        let id = self.ir.functions.len();
+        let qualname = self.qualname("<lambda>");
+        self.ir.functions.push(FunctionIr {
+            name: "<lambda>".into(),
+            qualname,
+            class: None,
+            params,
+            body: Vec::new(),
+            decorators: Vec::new(),
+            range: range(n),
+            name_range: range(n),
+            is_property: false,
+            is_static: false,
+            is_classmethod: false,
+            is_lambda: true,
+        });
+        self.scope.push(("<lambda>".into(), None));
+        let body = n.child_by_field_name("body").map(|b| self.expr(b));
+        self.scope.pop();
+        self.ir.functions[id].body = vec![Stmt::Return(body)];
+        id
+    }
+
+    fn class(&mut self, def: Node, outer: Node) -> ClassId {
+        let name = def.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
+        let qualname = self.qualname(&name);
+        let id = self.ir.classes.len();
+        self.ir.classes.push(ClassIr { name: name.clone(), qualname, body: Vec::new(), methods: Vec::new(), range: range(outer) });
+        self.scope.push((name, Some(id)));
+        let mut body = Vec::new();
+        if let Some(b) = def.child_by_field_name("body") {
+            let mut cursor = b.walk();
+            for c in b.named_children(&mut cursor) {
+                self.stmt(c, &mut body);
+            }
+        }
+        self.scope.pop();
+        let mut methods = Vec::new();
+        let mut rest = Vec::new();
+        for s in body {
+            match s {
+                Stmt::Def(f) => methods.push(f),
+                other => rest.push(other),
+            }
+        }
+        self.ir.classes[id].body = rest;
+        self.ir.classes[id].methods = methods;
+        id
+    }
+}
+
+fn is_expression(n: Node) -> bool {
+    !matches!(
+        n.kind(),
+        "comment" | "keyword_separator" | "positional_separator" | "import_prefix" | "ERROR" | "escape_sequence"
+    ) && n.is_named()
+}

@@ -1,0 +1,175 @@
+//! A Chalice project on disk: which files belong to it, their texts and
+//! lowered IR, and the analysis over all of them.
+//!
+//! The CLI loads a project once; the language server keeps one per project
+//! root and replaces single files as they change.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
+
+/// Why a project could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    NotFound(PathBuf),
+    NotAProject(PathBuf),
+    Io(PathBuf, std::io::Error),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::NotFound(p) => write!(f, "{}: no such file or directory", p.display()),
+            LoadError::NotAProject(p) => {
+                write!(f, "{}: not a Chalice project (no app.py) and not a .py file", p.display())
+            }
+            LoadError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+/// One Python source of the project.
+pub struct SourceFile {
+    pub text: Arc<str>,
+    pub ir: ModuleIr,
+    /// Set when the text is not valid UTF-8 on disk (it was decoded lossily).
+    pub lossy: bool,
+}
+
+/// The Python side of a project: `app.py` and every module under
+/// `chalicelib/`, keyed by path relative to the root (always `/`-separated).
+pub struct Project {
+    pub root: PathBuf,
+    /// `Some` when the project is a lone `.py` file analysed as `app.py`.
+    pub single_file: Option<PathBuf>,
+    pub files: BTreeMap<String, SourceFile>,
+    /// Files of the project that could not be read, with the reason; the
+    /// rest of the project is still analysed.
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl Project {
+    /// Loads a project from a directory (app.py + chalicelib) or a single
+    /// `.py` file (treated as the app.py of a project with no config).
+    pub fn load(path: &Path) -> Result<Project, LoadError> {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
+            _ => LoadError::Io(path.to_path_buf(), e),
+        })?;
+        if meta.is_file() {
+            if path.extension().and_then(|e| e.to_str()) != Some("py") {
+                return Err(LoadError::NotAProject(path.to_path_buf()));
+            }
+            let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut files = BTreeMap::new();
+            files.insert("app.py".to_string(), read_source(path)?);
+            return Ok(Project { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new() });
+        }
+        let app = path.join("app.py");
+        let has_config = path.join(".chalice").join("config.json").is_file();
+        if !app.is_file() && !has_config {
+            return Err(LoadError::NotAProject(path.to_path_buf()));
+        }
+        let mut files = BTreeMap::new();
+        if app.is_file() {
+            files.insert("app.py".to_string(), read_source(&app)?);
+        }
+        let mut unreadable = Vec::new();
+        for rel in python_files_under(path, "chalicelib") {
+            match read_source(&path.join(&rel)) {
+                Ok(source) => {
+                    files.insert(rel, source);
+                }
+                Err(LoadError::Io(_, e)) => unreadable.push((rel, e.to_string())),
+                Err(e) => unreadable.push((rel, e.to_string())),
+            }
+        }
+        Ok(Project { root: path.to_path_buf(), single_file: None, files, unreadable })
+    }
+
+    /// The absolute path of a project-relative file.
+    pub fn path_of(&self, rel: &str) -> PathBuf {
+        match (&self.single_file, rel) {
+            (Some(p), "app.py") => p.clone(),
+            _ => self.root.join(rel),
+        }
+    }
+
+    /// The project-relative key of an absolute path, if it is a Python file
+    /// of this project (`app.py` or under `chalicelib/`).
+    pub fn rel_path(&self, path: &Path) -> Option<String> {
+        if let Some(single) = &self.single_file {
+            return (single == path).then(|| "app.py".to_string());
+        }
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let rel = rel.to_str()?.replace('\\', "/");
+        let is_ours = rel == "app.py" || (rel.starts_with("chalicelib/") && rel.ends_with(".py"));
+        is_ours.then_some(rel)
+    }
+
+    /// Replaces (or adds) one file's text, lowering only that file.
+    pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
+        let ir = match tree {
+            Some(t) => analysis::lower(t, &text),
+            None => analysis::lower_text(&text),
+        };
+        self.files.insert(rel.to_string(), SourceFile { text, ir, lossy: false });
+    }
+
+    pub fn remove(&mut self, rel: &str) {
+        self.files.remove(rel);
+    }
+
+    /// Infers facts for every file together.
+    pub fn analyze(&self) -> ProjectFacts {
+        let inputs: Vec<ModuleInput> =
+            self.files.iter().map(|(p, f)| ModuleInput { rel_path: p, ir: &f.ir }).collect();
+        analysis::analyze(&inputs)
+    }
+
+    /// Facts per relative path, in path order.
+    pub fn facts_by_path<'a>(&'a self, facts: &'a ProjectFacts) -> impl Iterator<Item = (&'a str, &'a SourceFile, &'a FileFacts)> {
+        self.files.iter().zip(&facts.files).map(|((p, f), ff)| (p.as_str(), f, ff))
+    }
+}
+
+fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    let (text, lossy) = match String::from_utf8(bytes) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    let ir = analysis::lower_text(&text);
+    Ok(SourceFile { text: text.into(), ir, lossy })
+}
+
+/// Every `.py` file under `root/dir`, as `/`-separated relative paths,
+/// sorted. Symlinked directories are not followed (a link loop in
+/// chalicelib must not hang us); unreadable directories are skipped.
+pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![PathBuf::from(dir)];
+    while let Some(rel_dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(root.join(&rel_dir)) else { continue };
+        for entry in entries.flatten() {
+            let Ok(ft) = entry.file_type() else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let rel = rel_dir.join(name);
+            if ft.is_dir() {
+                if name != "__pycache__" && !name.starts_with('.') {
+                    stack.push(rel);
+                }
+            } else if (ft.is_file() || ft.is_symlink()) && name.ends_with(".py") {
+                if let Some(s) = rel.to_str() {
+                    out.push(s.replace('\\', "/"));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
