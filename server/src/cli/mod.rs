@@ -17,6 +17,13 @@ struct Cli {
 enum Command {
     /// Print the IAM policy document the code needs.
     Policy(policy::PolicyArgs),
+    /// Run the language server on stdin/stdout.
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport, and
+        /// vscode-languageclient appends this flag.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -33,5 +40,6 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Policy(args) => policy::run(args),
+        Command::Lsp { .. } => crate::lsp::run_stdio(),
     }
 }
