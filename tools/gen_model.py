@@ -314,7 +314,14 @@ def normalise_resources(session, service):
     def actions_of(actions):
         out = {}
         for name, spec in sorted(actions.items()):
-            out[snake(name)] = {'op': spec['request']['operation'], 'returns': resource_ref(spec)}
+            # A response path ending in [] (queue.receive_messages() ->
+            # Messages[]) returns a list of resources.
+            many = spec.get('resource', {}).get('path', '').endswith('[]')
+            # A response path also fills the returned resources' data, so
+            # reading their attributes sends no load request.
+            loaded = bool(spec.get('resource', {}).get('path'))
+            out[snake(name)] = {'op': spec['request']['operation'], 'returns': resource_ref(spec),
+                                'returns_list': many, 'returns_loaded': loaded}
         return out
 
     def collections_of(has_many):
@@ -323,7 +330,9 @@ def normalise_resources(session, service):
             rtype = spec['resource']['type']
             res_def = raw['resources'].get(rtype, {})
             batch = {snake(n): b['request']['operation'] for n, b in sorted(res_def.get('batchActions', {}).items())}
-            out[snake(name)] = {'op': spec['request']['operation'], 'type': rtype, 'batch': batch}
+            loaded = bool(spec['resource'].get('path'))
+            out[snake(name)] = {'op': spec['request']['operation'], 'type': rtype, 'batch': batch,
+                                'items_loaded': loaded}
         return out
 
     out = {'service': {}, 'resources': {}}
@@ -331,7 +340,7 @@ def normalise_resources(session, service):
     inj = INJECTED_RESOURCE.get(service, {})
     out['service'] = {
         'actions': actions_of(svc.get('actions', {})),
-        'has': {name: spec['resource']['type'] for name, spec in sorted(svc.get('has', {}).items())},
+        'has': service_has(raw),
         'collections': collections_of(svc.get('hasMany', {})),
         'injected': {m: {'ops': a, 'conditional': c} for m, (a, c) in sorted(inj.get('ServiceResource', {}).items())},
     }
@@ -369,6 +378,23 @@ def normalise_resources(session, service):
             'injected': {m: {'ops': a, 'conditional': c} for m, (a, c) in sorted(inj.get(rname, {}).items())},
         }
     return out
+
+
+def service_has(raw):
+    """Sub-resource constructors of the service resource.
+
+    boto3/resources/model.py ResourceModel._get_has_definition: the service
+    resource exposes every resource type, under the name of a top-level
+    `has` entry of that type when there is one, else under the type's own
+    name with all identifiers taken from input (s3.Object(bucket, key)).
+    """
+    has = {}
+    declared = raw['service'].get('has', {})
+    for rtype in sorted(raw['resources']):
+        names = [n for n, d in declared.items() if d.get('resource', {}).get('type') == rtype]
+        for n in names or [rtype]:
+            has[n] = rtype
+    return dict(sorted(has.items()))
 
 
 def gen_resources(session):

@@ -60,6 +60,8 @@ struct Summaries {
     params: Vec<Vec<Vec<ValueSet>>>,
     returns: Vec<Vec<ValueSet>>,
     class_attrs: Vec<Vec<HashMap<String, ValueSet>>>,
+    /// Every binding a function makes, for the closures nested in it.
+    locals: Vec<Vec<HashMap<String, ValueSet>>>,
 }
 
 struct Frame {
@@ -95,6 +97,7 @@ impl<'a> Evaluator<'a> {
             sums.params.push(m.ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect());
             sums.returns.push(vec![ValueSet::empty(); m.ir.functions.len()]);
             sums.class_attrs.push(vec![HashMap::new(); m.ir.classes.len()]);
+            sums.locals.push(vec![HashMap::new(); m.ir.functions.len()]);
         }
         Evaluator {
             modules,
@@ -228,6 +231,11 @@ impl<'a> Evaluator<'a> {
             frame.env.insert(p.name.clone(), vals);
         }
         self.block(&mut frame, &func.body);
+        for (name, vals) in &frame.env {
+            if self.sums.locals[f.module][f.index].entry(name.clone()).or_default().union(vals) {
+                self.changed = true;
+            }
+        }
         let ret = std::mem::take(&mut frame.returns);
         if self.sums.returns[f.module][f.index].union(&ret) {
             self.changed = true;
@@ -475,6 +483,15 @@ impl<'a> Evaluator<'a> {
         if let Some(v) = fr.env.get(name) {
             return v.clone();
         }
+        // Free variables of nested functions and lambdas: the enclosing
+        // functions' bindings.
+        let mut parent = fr.func.and_then(|f| self.ir(fr.module).functions[f].parent);
+        while let Some(p) = parent {
+            if let Some(v) = self.sums.locals[fr.module][p].get(name) {
+                return v.clone();
+            }
+            parent = self.ir(fr.module).functions[p].parent;
+        }
         self.sums.module_env[fr.module].get(name).cloned().unwrap_or_default()
     }
 
@@ -590,9 +607,10 @@ impl<'a> Evaluator<'a> {
                             vec![c.op.clone()],
                             Vec::new(),
                         );
-                        out.insert(Value::Resource { service: service.clone(), rtype: rc(&c.item_type) });
+                        out.insert(Value::Resource { service: service.clone(), rtype: rc(&c.item_type), loaded: c.items_loaded });
                     }
                 }
+                Value::PageIterator { service, name } => self.page_fact(fr, service, name, range),
                 Value::Tuple(parts) => {
                     for p in parts.iter() {
                         out.union(p);
@@ -720,7 +738,8 @@ impl<'a> Evaluator<'a> {
                 }
                 method(obj)
             }
-            Value::Resource { service, rtype } => {
+            Value::Resource { service, rtype, loaded } => {
+                let loaded = *loaded;
                 if attr == "meta" {
                     return ValueSet::one(Value::ResourceMeta { service: service.clone() });
                 }
@@ -735,11 +754,15 @@ impl<'a> Evaluator<'a> {
                 }
                 if let Some(target) = res.references.get(attr) {
                     // References are built from loaded data: reading one loads.
-                    self.load_fact(fr, service, rtype, Some(attr), range);
-                    return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(target) });
+                    if !loaded {
+                        self.load_fact(fr, service, rtype, Some(attr), range);
+                    }
+                    return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(target), loaded: false });
                 }
                 if res.attributes.iter().any(|a| a == attr) {
-                    self.load_fact(fr, service, rtype, Some(attr), range);
+                    if !loaded {
+                        self.load_fact(fr, service, rtype, Some(attr), range);
+                    }
                     return ValueSet::empty();
                 }
                 method(obj)
@@ -748,7 +771,11 @@ impl<'a> Evaluator<'a> {
                 "client" => ValueSet::one(Value::Client { service: service.clone(), origin: Origin::ResourceMetaClient }),
                 _ => ValueSet::empty(),
             },
-            Value::Collection { .. } | Value::Paginator { .. } | Value::Waiter { .. } | Value::BatchWriter { .. } => method(obj),
+            Value::Collection { .. }
+            | Value::Paginator { .. }
+            | Value::PageIterator { .. }
+            | Value::Waiter { .. }
+            | Value::BatchWriter { .. } => method(obj),
             Value::Opaque(what) => ValueSet::one(Value::Opaque(what)),
             Value::Module(m) => {
                 let mut v = self.sums.module_env[*m].get(attr).cloned().unwrap_or_default();
@@ -921,8 +948,11 @@ impl<'a> Evaluator<'a> {
         match recv {
             Value::Client { service, origin } => self.client_method(fr, service, *origin, name, args, range),
             Value::Paginator { service, name: pname } if name == "paginate" => {
-                if let Some(op) = model::service(service).and_then(|s| s.paginator_operation(pname)) {
-                    self.fact(fr, range, service, Construct::Paginator { name: pname.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+                ValueSet::one(Value::PageIterator { service: service.clone(), name: pname.clone() })
+            }
+            Value::PageIterator { service, name: pname } => {
+                if matches!(name, "build_full_result" | "search" | "result_key_iters") {
+                    self.page_fact(fr, service, pname, range);
                 }
                 ValueSet::empty()
             }
@@ -933,7 +963,7 @@ impl<'a> Evaluator<'a> {
                 ValueSet::empty()
             }
             Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, range),
-            Value::Resource { service, rtype } => self.resource_method(fr, service, rtype, name, range),
+            Value::Resource { service, rtype, .. } => self.resource_method(fr, service, rtype, name, range),
             Value::Collection { service, owner, name: cname } => {
                 let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
                 match name {
@@ -1037,7 +1067,7 @@ impl<'a> Evaluator<'a> {
         let Some(model) = model::resource_model(service) else { return ValueSet::empty() };
         let sr = &model.service;
         if let Some(t) = sr.has.get(name) {
-            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) });
+            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t), loaded: false });
         }
         if let Some(a) = sr.actions.get(name) {
             self.fact(
@@ -1049,7 +1079,7 @@ impl<'a> Evaluator<'a> {
                 vec![a.op.clone()],
                 Vec::new(),
             );
-            return a.returns.as_ref().map(|t| ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) })).unwrap_or_default();
+            return action_result(service, a);
         }
         if let Some(inj) = sr.injected.get(name) {
             self.fact(
@@ -1075,7 +1105,7 @@ impl<'a> Evaluator<'a> {
             return ValueSet::empty();
         };
         if let Some(t) = res.subresources.get(name) {
-            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) });
+            return ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t), loaded: false });
         }
         if let Some(inj) = res.injected.get(name) {
             self.fact(
@@ -1099,7 +1129,7 @@ impl<'a> Evaluator<'a> {
                 vec![a.op.clone()],
                 Vec::new(),
             );
-            return a.returns.as_ref().map(|t| ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t) })).unwrap_or_default();
+            return action_result(service, a);
         }
         if let Some(waiter) = res.waiters.get(name) {
             if let Some(op) = model::service(service).and_then(|s| s.waiter_operation_by_model_name(waiter)) {
@@ -1120,6 +1150,12 @@ impl<'a> Evaluator<'a> {
         }
         self.unresolved(fr, range, format!("the {service} {rtype} resource has no method '{name}'"));
         ValueSet::empty()
+    }
+
+    fn page_fact(&mut self, fr: &mut Frame, service: &Rc<str>, name: &Rc<str>, range: TextRange) {
+        if let Some(op) = model::service(service).and_then(|s| s.paginator_operation(name)) {
+            self.fact(fr, range, service, Construct::Paginator { name: name.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+        }
     }
 
     fn load_fact(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, attribute: Option<&str>, range: TextRange) {
@@ -1181,6 +1217,18 @@ impl<'a> Evaluator<'a> {
     fn unresolved(&mut self, fr: &Frame, range: TextRange, reason: String) {
         let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
         self.unresolved[fr.module].push(UnresolvedCall { range, reason, function });
+    }
+}
+
+/// The value a resource action returns: a resource, a list of them, or
+/// nothing of interest.
+fn action_result(service: &Rc<str>, a: &model::ResourceAction) -> ValueSet {
+    let Some(t) = &a.returns else { return ValueSet::empty() };
+    let r = ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t), loaded: a.returns_loaded });
+    if a.returns_list {
+        ValueSet::one(Value::Tuple(vec![r].into()))
+    } else {
+        r
     }
 }
 

@@ -38,6 +38,8 @@ pub struct FunctionIr {
     pub is_classmethod: bool,
     /// A `lambda`: its body is a single `Return`.
     pub is_lambda: bool,
+    /// The function this one is nested in (closures read its locals).
+    pub parent: Option<FuncId>,
 }
 
 #[derive(Debug)]
@@ -137,10 +139,61 @@ pub enum Arg {
 /// Lowers a parsed module. Never fails: unknown or broken syntax becomes
 /// `Other` and ERROR/MISSING nodes are recorded in `syntax_errors`.
 pub fn lower(root: Node, text: &str) -> ModuleIr {
-    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), depth: 0 };
+    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
-    l.ir.body = l.block(root);
+    if !root.has_error() {
+        l.ir.body = l.block(root);
+        return l.ir;
+    }
+    // tree-sitter's recovery can swallow everything after one unclosed
+    // bracket into a single ERROR node. Keep the top-level statements it
+    // parsed cleanly, and re-parse each broken region block by block.
+    let mut body = Vec::new();
+    let mut cursor = root.walk();
+    let children: Vec<Node> = root.children(&mut cursor).collect();
+    for child in children {
+        if !child.has_error() && !child.is_error() {
+            l.stmt(child, &mut body);
+            continue;
+        }
+        for (start, end) in top_level_blocks(text, child.start_byte(), child.end_byte()) {
+            let tree = crate::python::parse_range(text, start, end);
+            let root = tree.root_node();
+            let mut c2 = root.walk();
+            let parts: Vec<Node> = root.children(&mut c2).collect();
+            for part in parts {
+                l.stmt(part, &mut body);
+            }
+        }
+    }
+    l.ir.body = body;
     l.ir
+}
+
+/// Splits `text[start..end]` at lines that begin a new top-level statement:
+/// not indented, not a comment or closing bracket, not a clause continuing
+/// the previous statement (`else:`, `except:`), and not a decorated
+/// definition's second decorator or `def` line.
+fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let region = &text[start..end];
+    let mut cuts = vec![start];
+    let mut offset = start;
+    let mut prev_decorator = false;
+    for line in region.split_inclusive('\n') {
+        let first = line.chars().next();
+        let word: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let starts_statement = first.is_some_and(|c| c.is_alphabetic() || c == '_' || c == '@')
+            && !matches!(word.as_str(), "else" | "elif" | "except" | "finally");
+        if starts_statement && offset != start && !prev_decorator {
+            cuts.push(offset);
+        }
+        if first.is_some_and(|c| !c.is_whitespace()) && first != Some('#') {
+            prev_decorator = first == Some('@');
+        }
+        offset += line.len();
+    }
+    cuts.push(end);
+    cuts.windows(2).filter(|w| w[0] < w[1]).map(|w| (w[0], w[1])).collect()
 }
 
 fn range(n: Node) -> TextRange {
@@ -177,6 +230,8 @@ struct Lowerer<'a> {
     /// Enclosing class / function names for qualnames, and the class id
     /// when directly inside a class body.
     scope: Vec<(String, Option<ClassId>)>,
+    /// Enclosing functions, innermost last.
+    func_stack: Vec<FuncId>,
     depth: usize,
 }
 
@@ -800,9 +855,12 @@ impl<'a> Lowerer<'a> {
             range: range(outer),
             name_range: name_node.map(range).unwrap_or(range(def)),
             is_lambda: false,
+            parent: self.func_stack.last().copied(),
         });
         self.scope.push((name, None));
+        self.func_stack.push(id);
         let body = self.field_block(def, "body");
+        self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = body;
         id
@@ -825,9 +883,12 @@ impl<'a> Lowerer<'a> {
             is_static: false,
             is_classmethod: false,
             is_lambda: true,
+            parent: self.func_stack.last().copied(),
         });
         self.scope.push(("<lambda>".into(), None));
+        self.func_stack.push(id);
         let body = n.child_by_field_name("body").map(|b| self.expr(b));
+        self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = vec![Stmt::Return(body)];
         id

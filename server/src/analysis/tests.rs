@@ -190,7 +190,7 @@ with t.batch_writer() as w:
 t.wait_until_exists()
 c = boto3.client('s3')
 c.upload_file('f', 'b', 'k')
-c.get_paginator('list_objects_v2').paginate(Bucket='b')
+pages = list(c.get_paginator('list_objects_v2').paginate(Bucket='b'))
 c.get_waiter('object_exists').wait(Bucket='b', Key='k')
 c.generate_presigned_url('get_object', Params={})
 [o.key for o in bucket.objects.all()]
@@ -204,7 +204,7 @@ c.generate_presigned_url('get_object', Params={})
             app.py:11:6 dynamodb BatchWriteItem -> dynamodb:BatchWriteItem
             app.py:13:1 dynamodb DescribeTable -> dynamodb:DescribeTable
             app.py:15:1 s3 PutObject ?CreateMultipartUpload,UploadPart,CompleteMultipartUpload,AbortMultipartUpload -> s3:AbortMultipartUpload,s3:PutObject
-            app.py:16:1 s3 ListObjectsV2 -> s3:ListBucket
+            app.py:16:14 s3 ListObjectsV2 -> s3:ListBucket
             app.py:17:1 s3 HeadObject -> s3:GetObject
             app.py:18:1 s3 GetObject -> s3:GetObject
             app.py:19:17 s3 ListObjects -> s3:ListBucket
@@ -266,6 +266,34 @@ boto3.client('dynamo')
             app.py:6:1 unresolved: the s3 client has no method 'no_such_method'
             app.py:8:1 unresolved: calls a boto3 value held in a subscript, which is not tracked
             app.py:9:1 unresolved: creates a client for 'dynamo', which is not a boto3 service
+        "#]],
+    );
+}
+
+#[test]
+fn a_syntax_error_in_one_function_does_not_stop_the_rest() {
+    check(
+        r#"
+import boto3
+ddb = boto3.client('dynamodb')
+
+def broken(:
+    ddb.scan(TableName='t'
+
+def fine():
+    ddb.query(TableName='t')
+
+class Half:
+    def m(self)
+        ddb.get_item(TableName='t', Key={})
+
+def last():
+    boto3.resource('s3').Bucket('b').objects.all().delete()
+"#,
+        expect![[r#"
+            app.py:9:5 dynamodb Query -> dynamodb:Query in fine
+            app.py:13:9 dynamodb GetItem -> dynamodb:GetItem
+            app.py:16:5 s3 ListObjects,DeleteObjects -> s3:DeleteObject,s3:ListBucket in last
         "#]],
     );
 }

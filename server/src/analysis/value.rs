@@ -32,11 +32,16 @@ pub enum Value {
     /// `boto3.resource(service)`.
     ServiceResource { service: Rc<str>, origin: Origin },
     /// A resource of type `rtype` (`Table`, `Bucket`, `ObjectSummary`).
-    Resource { service: Rc<str>, rtype: Rc<str> },
+    /// `loaded` when it was built with its data (a collection item), so
+    /// reading an attribute sends nothing.
+    Resource { service: Rc<str>, rtype: Rc<str>, loaded: bool },
     /// A collection: `owner` is the resource type, or empty for the service
     /// resource; `name` is the collection attribute (`objects`).
     Collection { service: Rc<str>, owner: Rc<str>, name: Rc<str> },
     Paginator { service: Rc<str>, name: Rc<str> },
+    /// What `paginator.paginate(...)` returns: requests are sent when it is
+    /// iterated (or `build_full_result()` / `search()` is called).
+    PageIterator { service: Rc<str>, name: Rc<str> },
     Waiter { service: Rc<str>, name: Rc<str> },
     /// What `table.batch_writer()` returns.
     BatchWriter { service: Rc<str> },

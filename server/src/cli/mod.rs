@@ -1,6 +1,9 @@
 //! The command line: `chalice-iam lsp | check | policy | fix`.
 
+mod check;
+mod fix;
 mod policy;
+mod render;
 
 use std::process::ExitCode;
 
@@ -15,8 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Report calls whose permissions the deployed roles will not have.
+    Check(check::CheckArgs),
     /// Print the IAM policy document the code needs.
     Policy(policy::PolicyArgs),
+    /// Grant every missing action in .chalice/config.json and the policy file.
+    Fix(fix::FixArgs),
     /// Run the language server on stdin/stdout.
     Lsp {
         /// Accepted and ignored: stdio is the only transport, and
@@ -24,6 +31,17 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+}
+
+/// `3.12` → (3, 12).
+pub(crate) fn parse_python_version(s: &str) -> Result<(u8, u8), String> {
+    let (a, b) = s.split_once('.').ok_or_else(|| format!("expected MAJOR.MINOR, e.g. 3.12, not {s:?}"))?;
+    let major = a.parse().map_err(|_| format!("invalid major version {a:?}"))?;
+    let minor = b.parse().map_err(|_| format!("invalid minor version {b:?}"))?;
+    if major != 3 {
+        return Err("chalice runs on Python 3".into());
+    }
+    Ok((major, minor))
 }
 
 pub fn main() -> ExitCode {
@@ -39,7 +57,9 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Check(args) => check::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Fix(args) => fix::run(args),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::policy;
-use crate::project::Project;
+use crate::project::Sources;
 
 #[derive(Args)]
 pub struct PolicyArgs {
@@ -19,7 +19,7 @@ pub struct PolicyArgs {
 }
 
 pub fn run(args: PolicyArgs) -> ExitCode {
-    let project = match Project::load(&args.path) {
+    let project = match Sources::load(&args.path) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("chalice-iam: {e}");

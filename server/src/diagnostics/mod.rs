@@ -2,6 +2,11 @@
 //! call site, plus problems in `.chalice/config.json` and the policy file.
 //! Plain data in byte offsets; `lsp` and `cli` render them.
 
+pub mod check;
+pub mod codes;
+
+pub use codes::{code_doc, CodeDoc};
+
 use std::path::PathBuf;
 
 use serde::Serialize;

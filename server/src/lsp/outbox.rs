@@ -6,10 +6,8 @@
 //! task sends the queue in order. tower-lsp runs up to four handlers at once,
 //! so awaiting `publish_diagnostics` inside handlers could put an older
 //! result on the wire after a newer one; the single queue cannot. When the
-//! client is slower than the edits, the task also drops a project's queued
-//! diagnostics that a newer batch for the same project supersedes.
-
-use std::path::PathBuf;
+//! client reads slower than the user types, queued diagnostics for a file
+//! that a newer entry for the same file supersedes are dropped unsent.
 
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{MessageType, PublishDiagnosticsParams};
@@ -17,11 +15,8 @@ use tower_lsp_server::Client;
 
 #[derive(Debug)]
 pub enum Outgoing {
-    /// Every file of one project, including the ones to clear.
-    Diagnostics {
-        project: PathBuf,
-        files: Vec<PublishDiagnosticsParams>,
-    },
+    /// One file's diagnostics (an empty list clears them).
+    Diagnostics(PublishDiagnosticsParams),
     Log {
         level: MessageType,
         message: String,
@@ -41,9 +36,9 @@ impl Outbox {
         (Outbox { queue }, receiver)
     }
 
-    pub fn publish(&self, project: PathBuf, files: Vec<PublishDiagnosticsParams>) {
+    pub fn publish(&self, diagnostics: PublishDiagnosticsParams) {
         // Fails only once the sending task is gone, i.e. after `exit`.
-        let _ = self.queue.send(Outgoing::Diagnostics { project, files });
+        let _ = self.queue.send(Outgoing::Diagnostics(diagnostics));
     }
 
     /// Logs to stderr (stdout is the protocol channel) and to the client's
@@ -79,10 +74,8 @@ pub async fn run(mut queue: OutboxQueue, client: Client) {
     while queue.recv_many(&mut pending, usize::MAX).await > 0 {
         for message in drop_superseded(std::mem::take(&mut pending)) {
             match message {
-                Outgoing::Diagnostics { files, .. } => {
-                    for file in files {
-                        client.publish_diagnostics(file.uri, file.diagnostics, file.version).await;
-                    }
+                Outgoing::Diagnostics(file) => {
+                    client.publish_diagnostics(file.uri, file.diagnostics, file.version).await;
                 }
                 Outgoing::Log { level, message } => client.log_message(level, message).await,
             }
@@ -90,14 +83,14 @@ pub async fn run(mut queue: OutboxQueue, client: Client) {
     }
 }
 
-/// Keeps only the last diagnostics batch of each project; logs all stay.
+/// Keeps only the last diagnostics of each file; logs all stay.
 fn drop_superseded(messages: Vec<Outgoing>) -> Vec<Outgoing> {
     let mut seen = std::collections::HashSet::new();
     let mut kept: Vec<Outgoing> = messages
         .into_iter()
         .rev()
         .filter(|m| match m {
-            Outgoing::Diagnostics { project, .. } => seen.insert(project.clone()),
+            Outgoing::Diagnostics(file) => seen.insert(file.uri.clone()),
             Outgoing::Log { .. } => true,
         })
         .collect();
@@ -113,31 +106,34 @@ mod tests {
 
     use super::*;
 
-    fn batch(project: &str, version: i32) -> Outgoing {
-        let file = PublishDiagnosticsParams {
-            uri: Uri::from_str("file:///p/app.py").unwrap(),
+    fn diagnostics(file: &str, version: i32) -> Outgoing {
+        Outgoing::Diagnostics(PublishDiagnosticsParams {
+            uri: Uri::from_str(&format!("file://{file}")).unwrap(),
             diagnostics: vec![],
             version: Some(version),
-        };
-        Outgoing::Diagnostics { project: PathBuf::from(project), files: vec![file] }
+        })
     }
 
     fn describe(messages: &[Outgoing]) -> Vec<String> {
         messages
             .iter()
             .map(|m| match m {
-                Outgoing::Diagnostics { project, files } => {
-                    format!("{} v{}", project.display(), files[0].version.unwrap())
-                }
+                Outgoing::Diagnostics(file) => format!("{} v{}", file.uri.as_str(), file.version.unwrap()),
                 Outgoing::Log { message, .. } => message.clone(),
             })
             .collect()
     }
 
     #[test]
-    fn older_batches_of_a_project_are_dropped() {
+    fn older_diagnostics_of_a_file_are_dropped() {
         let log = Outgoing::Log { level: MessageType::INFO, message: "log".into() };
-        let kept = drop_superseded(vec![batch("/a", 1), batch("/b", 1), log, batch("/a", 2), batch("/a", 3)]);
-        assert_eq!(describe(&kept), ["/b v1", "log", "/a v3"]);
+        let queued = vec![
+            diagnostics("/a.py", 1),
+            diagnostics("/b.py", 1),
+            log,
+            diagnostics("/a.py", 2),
+            diagnostics("/a.py", 3),
+        ];
+        assert_eq!(describe(&drop_superseded(queued)), ["file:///b.py v1", "log", "file:///a.py v3"]);
     }
 }

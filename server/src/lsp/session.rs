@@ -5,20 +5,22 @@
 //! handler modules deal with LSP and call the methods here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tower_lsp_server::ls_types::{ClientCapabilities, ResourceOperationKind, Uri};
+use tower_lsp_server::ls_types::{
+    self as lsp, ClientCapabilities, Position, PublishDiagnosticsParams, ResourceOperationKind, Uri,
+};
 
-use super::convert::{self, EditSupport, FileView};
-use super::document::{Document, DocumentKind, DocumentStore};
+use super::convert::{self, EditSupport, FileView, FixData};
+use super::document::{Document, DocumentStore};
 use super::line_index::{LineIndex, PositionEncoding};
 use super::outbox::Outbox;
 use super::settings::ClientSettings;
-use super::watcher::{FileEvent, FileEventKind};
+use super::watcher::{is_followed_file, FileEvent, FileEventKind};
 use super::workspace;
-use crate::project::Project;
+use crate::project::{self, Project, Settings};
 
 /// What the client told us it can do, reduced to what this server uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,6 +55,14 @@ impl ClientSupport {
     }
 }
 
+/// A loaded project and what the client was last sent for its files.
+struct LoadedProject {
+    project: Project,
+    /// Per file: the version and diagnostics last published. Only files
+    /// whose diagnostics (or open version) changed are published again.
+    published: HashMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
+}
+
 pub struct Session {
     pub outbox: Outbox,
     pub encoding: PositionEncoding,
@@ -66,7 +76,7 @@ pub struct Session {
     configured_settings: ClientSettings,
     /// Numbers each settings pull or push, so that only the newest applies.
     settings_ticket: u64,
-    projects: BTreeMap<PathBuf, Project>,
+    projects: BTreeMap<PathBuf, LoadedProject>,
 }
 
 impl Session {
@@ -92,8 +102,17 @@ impl Session {
         self.folders = folders;
     }
 
-    pub fn settings(&self) -> ClientSettings {
-        self.configured_settings.over(&self.initial_settings)
+    // ---- settings ----------------------------------------------------------
+
+    /// The engine settings from every layer the client gave.
+    pub fn engine_settings(&self) -> Settings {
+        let merged = self.configured_settings.over(&self.initial_settings);
+        let defaults = Settings::default();
+        Settings {
+            stage: merged.stage,
+            python_version: merged.python_version.unwrap_or(defaults.python_version),
+            severities: merged.severities.into_iter().collect(),
+        }
     }
 
     pub fn set_initial_settings(&mut self, settings: ClientSettings) {
@@ -109,23 +128,27 @@ impl Session {
         ticket == self.settings_ticket
     }
 
+    /// New settings from the client: every project is checked again with them.
     pub fn set_configured_settings(&mut self, settings: ClientSettings) {
+        let before = self.engine_settings();
         self.configured_settings = settings;
+        if self.engine_settings() != before {
+            let roots: Vec<PathBuf> = self.projects.keys().cloned().collect();
+            for root in roots {
+                self.reload_project(&root);
+            }
+        }
     }
 
-    pub fn project_roots(&self) -> impl Iterator<Item = &Path> {
-        self.projects.keys().map(PathBuf::as_path)
-    }
-
-    // ---- documents -------------------------------------------------------
+    // ---- documents ---------------------------------------------------------
 
     pub fn open_document(&mut self, document: Document) {
         let path = document.path().map(Path::to_path_buf);
         self.documents.open(document);
-        if let Some(path) = path {
-            if let Some(root) = self.project_for(&path) {
-                self.overlay_open_document(&root, &path);
-            }
+        let Some(path) = path else { return };
+        if let Some(root) = self.project_for(&path) {
+            self.overlay_open_document(&root, &path);
+            self.publish(&root);
         }
     }
 
@@ -135,6 +158,7 @@ impl Session {
         let Some(path) = self.documents.get(uri).and_then(|d| d.path()).map(Path::to_path_buf) else { return };
         if let Some(root) = self.project_using(&path) {
             self.overlay_open_document(&root, &path);
+            self.publish(&root);
         }
     }
 
@@ -142,26 +166,27 @@ impl Session {
         let Some(document) = self.documents.close(uri) else { return };
         let Some(path) = document.path() else { return };
         if let Some(root) = self.project_using(path) {
-            // The disk's text counts again.
-            self.refresh_from_disk(&root, path);
+            if let Some(loaded) = self.projects.get_mut(&root) {
+                loaded.project.remove_overlay(path);
+            }
+            self.publish(&root);
         }
     }
 
-    // ---- files on disk ---------------------------------------------------
+    // ---- files on disk -----------------------------------------------------
 
     /// Files created, changed or deleted on disk (from the client's
     /// `didChangeWatchedFiles` or our own watcher).
     pub fn files_changed(&mut self, events: &[FileEvent]) {
-        let mut reload = BTreeSet::new();
-        let mut refresh = Vec::new();
+        let mut reload = Vec::new();
+        let mut affected = Vec::new();
         for event in events {
             let path = &event.path;
-            let kind = event.kind;
             // A project root appearing or disappearing.
-            if let Some(root) = self.root_defined_by(path) {
+            if let Some(root) = root_defined_by(path) {
                 let loaded = self.projects.contains_key(&root);
                 if !loaded && workspace::is_project_root(&root) && self.in_folders(&root) {
-                    reload.insert(root);
+                    reload.push(root);
                     continue;
                 }
                 if loaded && !workspace::is_project_root(&root) {
@@ -169,71 +194,59 @@ impl Session {
                     continue;
                 }
             }
-            if kind == FileEventKind::Deleted {
+            if event.kind == FileEventKind::Deleted && !is_followed_file(path) {
                 // Possibly a directory: projects inside it are gone, projects
                 // around it lose whatever it held.
                 let inside: Vec<PathBuf> = self.projects.keys().filter(|r| r.starts_with(path)).cloned().collect();
-                for root in inside {
-                    self.drop_project(&root);
-                }
-                if !super::watcher::is_followed_file(path) {
-                    reload.extend(self.projects.keys().filter(|r| path.starts_with(r)).cloned());
-                    continue;
-                }
+                inside.iter().for_each(|root| self.drop_project(root));
+                reload.extend(self.projects.keys().filter(|r| path.starts_with(r)).cloned());
+                continue;
             }
             if self.documents.by_path(path).is_some() {
                 continue; // the open document's text wins over the disk's
             }
-            if let Some(root) = self.project_using(path) {
-                refresh.push((root, path.clone()));
+            for (root, loaded) in &mut self.projects {
+                if loaded.project.contains(path) {
+                    loaded.project.reload(path);
+                    affected.push(root.clone());
+                }
             }
         }
+        reload.sort();
+        reload.dedup();
         for root in &reload {
             self.reload_project(root);
         }
-        for (root, path) in refresh {
-            if !reload.contains(&root) {
-                self.refresh_from_disk(&root, &path);
-            }
+        affected.sort();
+        affected.dedup();
+        for root in affected.iter().filter(|r| !reload.contains(r)) {
+            self.publish(root);
         }
-    }
-
-    /// The directory a file makes a project root: `app.py`'s directory, or
-    /// the one holding `.chalice/config.json`.
-    fn root_defined_by(&self, path: &Path) -> Option<PathBuf> {
-        let name = path.file_name()?;
-        let parent = path.parent()?;
-        if name == "app.py" {
-            return Some(parent.to_path_buf());
-        }
-        if name == "config.json" && parent.file_name()? == ".chalice" {
-            return Some(parent.parent()?.to_path_buf());
-        }
-        None
     }
 
     fn in_folders(&self, path: &Path) -> bool {
         self.folders.iter().any(|f| path.starts_with(f))
     }
 
-    // ---- projects --------------------------------------------------------
+    // ---- projects ----------------------------------------------------------
 
     /// Adds projects loaded in the background, unless a document opened in
     /// the meantime already loaded the same root.
     pub fn add_loaded_projects(&mut self, loaded: Vec<Project>) {
-        let roots: Vec<String> = loaded.iter().map(|p| p.root.display().to_string()).collect();
+        let roots: Vec<String> = loaded.iter().map(|p| p.root().display().to_string()).collect();
         self.outbox.info(format!("loaded {} Chalice project(s): {}", roots.len(), roots.join(", ")));
         for project in loaded {
-            let root = project.root.clone();
+            let root = project.root().to_path_buf();
             if self.projects.contains_key(&root) {
                 continue;
             }
-            self.projects.insert(root.clone(), project);
+            self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
             self.overlay_all_open_documents(&root);
+            self.publish(&root);
         }
     }
 
-    /// Projects whose roots are under `folder` are forgotten.
+    /// Projects whose roots are under `folder` and no other folder are forgotten.
     pub fn remove_folder(&mut self, folder: &Path) {
         self.folders.retain(|f| f != folder);
         let gone: Vec<PathBuf> =
@@ -243,19 +256,28 @@ impl Session {
         }
     }
 
+    /// Forgets a project and clears what was published for it.
     fn drop_project(&mut self, root: &Path) {
-        if self.projects.remove(root).is_some() {
-            self.outbox.info(format!("{}: no longer a Chalice project", root.display()));
+        let Some(loaded) = self.projects.remove(root) else { return };
+        self.outbox.info(format!("{}: no longer a loaded Chalice project", root.display()));
+        for (path, (_, diagnostics)) in loaded.published {
+            if !diagnostics.is_empty() {
+                if let Some(uri) = self.uri_of(&path) {
+                    self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: Vec::new(), version: None });
+                }
+            }
         }
     }
 
-    /// Loads `root` again from disk (settings changed, a directory vanished,
-    /// a new root appeared), keeping open documents' texts.
+    /// Loads `root` again (settings changed, a directory vanished, a new root
+    /// appeared), keeping open documents' texts, and publishes.
     fn reload_project(&mut self, root: &Path) {
-        match Project::load(root) {
+        match Project::load(root, self.engine_settings()) {
             Ok(project) => {
-                self.projects.insert(root.to_path_buf(), project);
+                let published = self.projects.remove(root).map(|l| l.published).unwrap_or_default();
+                self.projects.insert(root.to_path_buf(), LoadedProject { project, published });
                 self.overlay_all_open_documents(root);
+                self.publish(root);
             }
             Err(error) => {
                 self.outbox.warn(format!("cannot load project: {error}"));
@@ -266,7 +288,7 @@ impl Session {
 
     /// The loaded project that uses `path`; the deepest one if they nest.
     fn project_using(&self, path: &Path) -> Option<PathBuf> {
-        self.projects.iter().rev().find(|(_, project)| uses(project, path)).map(|(root, _)| root.clone())
+        self.projects.iter().rev().find(|(_, l)| l.project.contains(path)).map(|(root, _)| root.clone())
     }
 
     /// Like [`Self::project_using`], but loads the project around `path`
@@ -280,10 +302,10 @@ impl Session {
         if self.projects.contains_key(&root) {
             return None; // loaded, and it does not use this file
         }
-        match Project::load(&root) {
+        match Project::load(&root, self.engine_settings()) {
             Ok(project) => {
                 self.outbox.info(format!("loaded Chalice project {}", root.display()));
-                self.projects.insert(root.clone(), project);
+                self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
                 self.overlay_all_open_documents(&root);
                 self.project_using(path)
             }
@@ -295,40 +317,104 @@ impl Session {
     }
 
     fn overlay_all_open_documents(&mut self, root: &Path) {
-        let Some(project) = self.projects.get_mut(root) else { return };
+        let Some(loaded) = self.projects.get_mut(root) else { return };
         for document in self.documents.iter() {
             if let Some(path) = document.path() {
-                if uses(project, path) {
-                    set_overlay(project, path, document);
+                if loaded.project.contains(path) {
+                    loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
                 }
             }
         }
     }
 
     fn overlay_open_document(&mut self, root: &Path, path: &Path) {
-        let (Some(project), Some(document)) = (self.projects.get_mut(root), self.documents.by_path(path)) else {
+        let (Some(loaded), Some(document)) = (self.projects.get_mut(root), self.documents.by_path(path)) else {
             return;
         };
-        set_overlay(project, path, document);
+        loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
     }
 
-    /// Puts the disk's text of `path` back into the project (or removes the
-    /// file when it is gone).
-    fn refresh_from_disk(&mut self, root: &Path, path: &Path) {
-        let Some(project) = self.projects.get_mut(root) else { return };
-        let Some(rel) = project.rel_path(path) else { return };
-        match read_text(path) {
-            Some(text) => project.set_text(&rel, text.into(), None),
-            None => project.remove(&rel),
+    // ---- diagnostics -------------------------------------------------------
+
+    /// Queues the project's diagnostics for every file whose diagnostics or
+    /// open-document version changed since the last time.
+    fn publish(&mut self, root: &Path) {
+        let Some(loaded) = self.projects.get(root) else { return };
+        let by_file = loaded.project.diagnostics();
+        let mut changed = Vec::new();
+        for (path, diagnostics) in &by_file {
+            let Some(view) = self.view(&loaded.project, path) else { continue };
+            let converted: Vec<lsp::Diagnostic> = diagnostics
+                .iter()
+                .map(|d| {
+                    let fixes: Vec<FixData> = d
+                        .fixes
+                        .iter()
+                        .filter_map(|fix| convert::fix_data(fix, &mut |p| self.view(&loaded.project, p), self.encoding))
+                        .collect();
+                    convert::diagnostic(d, &view, self.encoding, fixes)
+                })
+                .collect();
+            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == view.version && *d == converted);
+            if !unchanged {
+                changed.push((path.clone(), view.uri, view.version, converted));
+            }
         }
+        // Files the engine no longer reports on (a policy file no longer
+        // used, a deleted module) are cleared.
+        let dropped: Vec<PathBuf> = loaded
+            .published
+            .iter()
+            .filter(|(path, (_, diagnostics))| !by_file.contains_key(*path) && !diagnostics.is_empty())
+            .map(|(path, _)| path.clone())
+            .collect();
+
+        let loaded = self.projects.get_mut(root).expect("looked up above");
+        for path in dropped {
+            loaded.published.remove(&path);
+            if let Some(uri) = convert::file_uri(&path) {
+                changed.push((path, uri, None, Vec::new()));
+            }
+        }
+        for (path, uri, version, diagnostics) in changed {
+            self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version });
+            loaded.published.insert(path, (version, diagnostics));
+        }
+    }
+
+    // ---- requests ----------------------------------------------------------
+
+    /// The markdown hover for a position in an open document.
+    pub fn hover(&self, uri: &Uri, position: Position) -> Option<String> {
+        let (loaded, path) = self.project_of_document(uri)?;
+        let view = self.view(&loaded.project, &path)?;
+        loaded.project.hover(&path, view.offset(position, self.encoding))
+    }
+
+    /// Code lenses of an open document: their ranges, titles, and the root
+    /// of the project (the argument of the lens command).
+    pub fn lenses(&self, uri: &Uri) -> Vec<(lsp::Range, String, PathBuf)> {
+        let Some((loaded, path)) = self.project_of_document(uri) else { return Vec::new() };
+        let Some(view) = self.view(&loaded.project, &path) else { return Vec::new() };
+        let root = loaded.project.root().to_path_buf();
+        loaded
+            .project
+            .lenses(&path)
+            .into_iter()
+            .map(|(range, title)| (view.range(range, self.encoding), title, root.clone()))
+            .collect()
+    }
+
+    /// The fix granting every missing action of the document's project.
+    pub fn fix_all(&self, uri: &Uri) -> Option<FixData> {
+        let (loaded, _) = self.project_of_document(uri)?;
+        let fix = loaded.project.fix_all()?;
+        convert::fix_data(&fix, &mut |p| self.view(&loaded.project, p), self.encoding)
     }
 
     /// The IAM policy document the project's code needs, pretty-printed.
     pub fn policy_json(&self, root: &Path) -> Option<String> {
-        let project = self.projects.get(root)?;
-        let facts = project.analyze();
-        let actions = facts.files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().map(String::as_str));
-        Some(crate::policy::to_pretty(&crate::policy::needed_policy(actions)))
+        Some(self.projects.get(root)?.project.policy_json())
     }
 
     /// The project a command argument names: a root path or `file:` URI;
@@ -344,11 +430,20 @@ impl Session {
         }
     }
 
-    // ---- texts for conversions ------------------------------------------
+    fn project_of_document(&self, uri: &Uri) -> Option<(&LoadedProject, PathBuf)> {
+        let path = self.documents.get(uri)?.path()?.to_path_buf();
+        let root = self.project_using(&path)?;
+        Some((self.projects.get(&root)?, path))
+    }
 
-    /// The text of a file as the engine sees it: the open document's, else
-    /// the disk's.
-    pub fn file_view(&self, path: &Path) -> Option<FileView<'_>> {
+    // ---- texts for conversions ---------------------------------------------
+
+    /// A file's text exactly as the engine used it, for converting its byte
+    /// offsets: the open document's, else the project's copy (Python sources
+    /// are kept in memory; JSON files are read from disk). A file that cannot
+    /// be read gets an empty text, so positions clamp to its start. `None`
+    /// only for a path no URI can be made of (not absolute).
+    fn view<'a>(&'a self, project: &'a Project, path: &Path) -> Option<FileView<'a>> {
         if let Some(document) = self.documents.by_path(path) {
             return Some(FileView {
                 uri: document.uri().clone(),
@@ -357,27 +452,36 @@ impl Session {
                 line_index: Cow::Borrowed(document.line_index()),
             });
         }
-        let text = read_text(path)?;
+        let source = project.sources.rel_path(path).and_then(|rel| project.sources.files.get(&rel));
+        let text: Cow<'a, str> = match source {
+            Some(source) => Cow::Borrowed(&source.text),
+            None => Cow::Owned(project.read_json(path).unwrap_or_default()),
+        };
         Some(FileView {
             uri: convert::file_uri(path)?,
             version: None,
             line_index: Cow::Owned(LineIndex::new(&text)),
-            text: Cow::Owned(text),
+            text,
         })
+    }
+
+    /// The URI the client knows a file by: an open document's own URI (which
+    /// may be spelled differently from ours), else the file's `file:` URI.
+    fn uri_of(&self, path: &Path) -> Option<Uri> {
+        match self.documents.by_path(path) {
+            Some(document) => Some(document.uri().clone()),
+            None => convert::file_uri(path),
+        }
     }
 }
 
 /// Finds and loads the Chalice projects under `folders`. Slow (reads and
 /// parses every file), so it runs without the session lock.
-pub fn load_projects(folders: &[PathBuf], outbox: &Outbox) -> Vec<Project> {
+pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
     let mut loaded = Vec::new();
     for folder in folders {
-        let (roots, truncated) = workspace::discover_projects(folder);
-        if truncated {
-            outbox.warn(format!("{}: stopped looking for Chalice projects after many directories", folder.display()));
-        }
-        for root in roots {
-            match Project::load(&root) {
+        for root in project::discover_projects(folder) {
+            match Project::load(&root, settings.clone()) {
                 Ok(project) => loaded.push(project),
                 Err(error) => outbox.warn(format!("cannot load project: {error}")),
             }
@@ -386,27 +490,16 @@ pub fn load_projects(folders: &[PathBuf], outbox: &Outbox) -> Vec<Project> {
     loaded
 }
 
-/// Whether `project` analyses `path`: one of its Python modules, or a JSON
-/// file in its `.chalice/` directory (config and policy files).
-fn uses(project: &Project, path: &Path) -> bool {
-    project.rel_path(path).is_some() || path.parent() == Some(&project.root.join(".chalice"))
-}
-
-fn set_overlay(project: &mut Project, path: &Path, document: &Document) {
-    if document.kind() != DocumentKind::Python {
-        return;
+/// The directory a file makes a project root: `app.py`'s directory, or
+/// the one holding `.chalice/config.json`.
+fn root_defined_by(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let parent = path.parent()?;
+    if name == "app.py" {
+        return Some(parent.to_path_buf());
     }
-    if let Some(rel) = project.rel_path(path) {
-        project.set_text(&rel, Arc::from(document.text()), document.tree());
+    if name == "config.json" && parent.file_name()? == ".chalice" {
+        return Some(parent.parent()?.to_path_buf());
     }
-}
-
-/// A file's text, decoded lossily like the engine does; `None` when it
-/// cannot be read.
-fn read_text(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    Some(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-    })
+    None
 }

@@ -54,6 +54,10 @@ pub struct ResourceAction {
     pub op: String,
     /// The resource type the action returns, if any (`put_alarm` → `Alarm`).
     pub returns: Option<String>,
+    /// Whether it returns a list of them (`receive_messages`).
+    pub returns_list: bool,
+    /// Whether the returned resources come with their data (no load needed).
+    pub returns_loaded: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +69,8 @@ pub struct CollectionModel {
     pub item_type: String,
     /// Batch actions over the items (`bucket.objects.delete()`).
     pub batch: BTreeMap<String, String>,
+    /// Whether the items come with their data from the listing response.
+    pub items_loaded: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,8 @@
 //! IAM policy documents: the one the code needs, and (in `file`) the
 //! user's policy file with edits that keep everything it had.
 
+pub mod file;
+
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};

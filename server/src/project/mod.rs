@@ -1,5 +1,5 @@
-//! A Chalice project on disk: which files belong to it, their texts and
-//! lowered IR, and the analysis over all of them.
+//! A Chalice project on disk: its Python sources (texts and lowered IR),
+//! its config and policy files, and everything computed from them.
 //!
 //! The CLI loads a project once; the language server keeps one per project
 //! root and replaces single files as they change.
@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
+
+mod stages;
+mod workspace;
+
+pub use workspace::{discover_projects, Project, Settings};
 
 /// Why a project could not be loaded.
 #[derive(Debug)]
@@ -41,7 +46,7 @@ pub struct SourceFile {
 
 /// The Python side of a project: `app.py` and every module under
 /// `chalicelib/`, keyed by path relative to the root (always `/`-separated).
-pub struct Project {
+pub struct Sources {
     pub root: PathBuf,
     /// `Some` when the project is a lone `.py` file analysed as `app.py`.
     pub single_file: Option<PathBuf>,
@@ -51,10 +56,10 @@ pub struct Project {
     pub unreadable: Vec<(String, String)>,
 }
 
-impl Project {
+impl Sources {
     /// Loads a project from a directory (app.py + chalicelib) or a single
     /// `.py` file (treated as the app.py of a project with no config).
-    pub fn load(path: &Path) -> Result<Project, LoadError> {
+    pub fn load(path: &Path) -> Result<Sources, LoadError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
             _ => LoadError::Io(path.to_path_buf(), e),
@@ -66,7 +71,7 @@ impl Project {
             let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut files = BTreeMap::new();
             files.insert("app.py".to_string(), read_source(path)?);
-            return Ok(Project { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new() });
+            return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new() });
         }
         let app = path.join("app.py");
         let has_config = path.join(".chalice").join("config.json").is_file();
@@ -87,7 +92,7 @@ impl Project {
                 Err(e) => unreadable.push((rel, e.to_string())),
             }
         }
-        Ok(Project { root: path.to_path_buf(), single_file: None, files, unreadable })
+        Ok(Sources { root: path.to_path_buf(), single_file: None, files, unreadable })
     }
 
     /// The absolute path of a project-relative file.

@@ -1,6 +1,8 @@
 //! Python source handling: the tree-sitter grammar, the compiled `.scm`
 //! queries from `grammar-queries/python/`, and parsing.
 
+pub mod queries;
+
 use tree_sitter::{Language, Parser, Tree};
 
 /// The tree-sitter Python grammar.
@@ -26,16 +28,44 @@ pub fn parser() -> Result<Parser, String> {
     Ok(parser)
 }
 
-/// Parses a whole file. tree-sitter always returns a tree (with ERROR nodes
-/// for broken code) unless cancelled, which we never do.
-pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
-    thread_local! {
-        static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
-    }
+thread_local! {
+    static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
     PARSER.with(|p| {
         let mut p = p.borrow_mut();
         let parser = p.get_or_insert_with(|| parser().expect("grammar ABI is checked at start-up"));
-        parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree")
+        f(parser)
+    })
+}
+
+/// Parses a whole file. tree-sitter always returns a tree (with ERROR nodes
+/// for broken code) unless cancelled, which we never do.
+pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
+    with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
+}
+
+/// Parses only `text[start..end]`, keeping the file's byte offsets in the
+/// tree's nodes. Used to re-read the top-level blocks of a region that
+/// tree-sitter's error recovery swallowed whole (an unclosed parenthesis
+/// in one function must not hide the functions after it).
+pub fn parse_range(text: &str, start: usize, end: usize) -> Tree {
+    let point = |offset: usize| {
+        let before = &text[..offset];
+        let row = before.matches('\n').count();
+        let column = offset - before.rfind('\n').map(|p| p + 1).unwrap_or(0);
+        tree_sitter::Point { row, column }
+    };
+    let range = tree_sitter::Range { start_byte: start, end_byte: end, start_point: point(start), end_point: point(end) };
+    with_parser(|parser| {
+        let tree = match parser.set_included_ranges(&[range]) {
+            Ok(()) => parser.parse(text, None),
+            Err(_) => None,
+        };
+        // Back to whole-file parsing for the next caller.
+        let _ = parser.set_included_ranges(&[]);
+        tree.unwrap_or_else(|| parser.parse("", None).expect("an empty text always parses"))
     })
 }
 

@@ -1,0 +1,311 @@
+//! A whole Chalice project as the CLI and the language server use it:
+//! Python sources (with editor overlays), config and policy files, the
+//! analysis over them, and the diagnostics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use crate::analysis::{Construct, ProjectFacts, TextRange};
+use crate::diagnostics::check::{self, CheckInput, StageView};
+use crate::diagnostics::{codes, Diagnostic, Severity};
+use crate::policy;
+use crate::python::queries;
+
+use super::{LoadError, Sources};
+
+/// User settings (CLI flags, LSP initializationOptions/configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Check only this stage; `None` checks every stage in config.json.
+    pub stage: Option<String>,
+    /// The Python version chalice runs under (it changes what chalice's
+    /// analyzer captures).
+    pub python_version: (u8, u8),
+    /// Per-code severity overrides; `None` turns a code off.
+    pub severities: HashMap<String, Option<Severity>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { stage: None, python_version: (3, 12), severities: HashMap::new() }
+    }
+}
+
+pub struct Project {
+    pub sources: Sources,
+    pub settings: Settings,
+    /// Editor texts of JSON files (config, policy files) that override disk.
+    json_overlays: BTreeMap<PathBuf, String>,
+    facts: OnceLock<ProjectFacts>,
+}
+
+/// Folders under `folder` (itself included) that are Chalice projects:
+/// they have `app.py` or `.chalice/config.json`. Virtualenvs, `.git`,
+/// `node_modules` and hidden folders are skipped; depth is bounded.
+pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(folder.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        if dir.join("app.py").is_file() || dir.join(".chalice").join("config.json").is_file() {
+            out.push(dir.clone());
+            continue; // a project's chalicelib is not another project
+        }
+        if depth >= 6 {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let skip = name.starts_with('.') || matches!(name.as_ref(), "node_modules" | "venv" | "__pycache__" | "target" | "site-packages");
+            if !skip && e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push((e.path(), depth + 1));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+impl Project {
+    pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
+        Ok(Project { sources: Sources::load(root)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.sources.root
+    }
+
+    pub fn config_path(&self) -> Option<PathBuf> {
+        if self.sources.single_file.is_some() {
+            return None;
+        }
+        Some(self.sources.root.join(".chalice").join("config.json"))
+    }
+
+    /// Whether the language server should route `path` to this project: a
+    /// Python file of it, or a JSON file under its `.chalice/`.
+    pub fn contains(&self, path: &Path) -> bool {
+        if self.sources.rel_path(path).is_some() {
+            return true;
+        }
+        self.sources.single_file.is_none()
+            && path.starts_with(self.sources.root.join(".chalice"))
+            && path.extension().is_some_and(|e| e == "json")
+    }
+
+    /// Text of a JSON file of the project: the editor's if open, else disk.
+    pub fn read_json(&self, path: &Path) -> Option<String> {
+        self.json_overlays.get(path).cloned().or_else(|| std::fs::read_to_string(path).ok())
+    }
+
+    /// An open editor's text for `path` (Python or JSON).
+    pub fn set_overlay(&mut self, path: &Path, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
+        self.facts = OnceLock::new();
+        if let Some(rel) = self.sources.rel_path(path) {
+            self.sources.set_text(&rel, text, tree);
+        } else {
+            self.json_overlays.insert(path.to_path_buf(), text.to_string());
+        }
+    }
+
+    /// The editor closed `path`: back to what is on disk.
+    pub fn remove_overlay(&mut self, path: &Path) {
+        self.json_overlays.remove(path);
+        self.reload(path);
+    }
+
+    /// `path` changed (or appeared, or vanished) on disk.
+    pub fn reload(&mut self, path: &Path) {
+        self.facts = OnceLock::new();
+        if let Some(rel) = self.sources.rel_path(path) {
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    self.sources.set_text(&rel, text.into(), None);
+                }
+                Err(_) => self.sources.remove(&rel),
+            }
+        }
+    }
+
+    /// The analysis of every Python file, computed once per change.
+    pub fn facts(&self) -> &ProjectFacts {
+        self.facts.get_or_init(|| self.sources.analyze())
+    }
+
+    fn app_module(&self) -> Option<usize> {
+        self.sources.files.keys().position(|k| k == "app.py")
+    }
+
+    /// The stages to check, as chalice would deploy them, plus problems
+    /// found while reading config.json and policy files.
+    fn stages(&self) -> (Vec<StageView>, Vec<Diagnostic>) {
+        super::stages::stage_views(self)
+    }
+
+    /// Every diagnostic of the project, grouped by file. Files of the
+    /// project without findings map to an empty list (so editors clear them).
+    pub fn diagnostics(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
+        let mut out: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        for rel in self.sources.files.keys() {
+            out.insert(self.sources.path_of(rel), Vec::new());
+        }
+        if let Some(c) = self.config_path() {
+            if c.is_file() || self.json_overlays.contains_key(&c) {
+                out.insert(c, Vec::new());
+            }
+        }
+        let facts = self.facts();
+        let mut all = Vec::new();
+        for ((rel, src), ff) in self.sources.files.iter().zip(&facts.files) {
+            let path = self.sources.path_of(rel);
+            for r in &ff.syntax_errors {
+                all.push(plain(&path, *r, codes::SYNTAX_ERROR, "syntax error: the code around here is analysed as far as it can be".into()));
+            }
+            for u in &ff.unresolved {
+                all.push(plain(&path, u.range, codes::UNRESOLVED_CALL, format!("this boto3 call is not checked: it {}", u.reason)));
+            }
+            if src.lossy {
+                all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, "the file is not valid UTF-8; invalid bytes were replaced".into()));
+            }
+        }
+        for (rel, why) in &self.sources.unreadable {
+            let path = self.sources.path_of(rel);
+            all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, format!("{} could not be read: {why}", rel)));
+        }
+        let (stages, problems) = self.stages();
+        all.extend(problems);
+        all.extend(check::check(&self.check_input(&stages)));
+        for mut d in all {
+            match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
+                Some(None) => continue,
+                Some(Some(s)) => d.severity = *s,
+                None => {}
+            }
+            out.entry(d.path.clone()).or_default().push(d);
+        }
+        for list in out.values_mut() {
+            list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
+        }
+        out
+    }
+
+    fn check_input<'a>(&'a self, stages: &'a [StageView]) -> CheckInput<'a> {
+        CheckInput {
+            facts: self.facts(),
+            files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel), rel.as_str())).collect(),
+            app_module: self.app_module(),
+            stages,
+        }
+    }
+
+    /// One fix granting every missing action of every stage at once.
+    pub fn fix_all(&self) -> Option<crate::diagnostics::Fix> {
+        let (stages, _) = self.stages();
+        check::fix_all(&self.check_input(&stages))
+    }
+
+    /// Markdown describing the boto3 call at `offset` of `path`.
+    pub fn hover(&self, path: &Path, offset: usize) -> Option<String> {
+        let rel = self.sources.rel_path(path)?;
+        let m = self.sources.files.keys().position(|k| *k == rel)?;
+        let facts = &self.facts().files[m];
+        let fact = facts.calls.iter().filter(|c| c.range.start <= offset && offset <= c.range.end).min_by_key(|c| c.range.end - c.range.start)?;
+        let (stages, _) = self.stages();
+        let mut md = format!("**{}** {}\n\n", fact.service, describe(&fact.construct));
+        let ops = fact.operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+        md.push_str(&format!("API operation{}: {ops}", if fact.operations.len() == 1 { "" } else { "s" }));
+        if !fact.conditional_operations.is_empty() {
+            let c = fact.conditional_operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+            md.push_str(&format!(" (and, depending on size or failure, {c})"));
+        }
+        md.push_str("\n\n| IAM action |");
+        for s in &stages {
+            md.push_str(&format!(" {} |", s.name));
+        }
+        md.push_str("\n|---|");
+        for _ in &stages {
+            md.push_str("---|");
+        }
+        md.push('\n');
+        let input = self.check_input(&stages);
+        for a in &fact.actions {
+            md.push_str(&format!("| `{a}` |"));
+            for s in &stages {
+                let granted = check::granted_to_call(&input, s, m, fact, a);
+                md.push_str(match granted {
+                    Some(true) => " granted |",
+                    Some(false) => " **not granted** |",
+                    None => " unknown |",
+                });
+            }
+            md.push('\n');
+        }
+        if !fact.unmapped_operations.is_empty() {
+            md.push_str(&format!("\nNo IAM action is known for {}.\n", fact.unmapped_operations.join(", ")));
+        }
+        Some(md)
+    }
+
+    /// Code lenses over app.py's handlers: the actions each one needs.
+    pub fn lenses(&self, path: &Path) -> Vec<(TextRange, String)> {
+        let Some(rel) = self.sources.rel_path(path) else { return Vec::new() };
+        if rel != "app.py" {
+            return Vec::new();
+        }
+        let Some(src) = self.sources.files.get("app.py") else { return Vec::new() };
+        let tree = crate::python::parse(&src.text, None);
+        let facts = self.facts();
+        let app = self.app_module().unwrap_or(0);
+        let mut out = Vec::new();
+        for h in queries::decorated_handlers(&tree, &src.text) {
+            let actions = check::actions_reachable_from(facts, app, &h.name);
+            let title = if actions.is_empty() {
+                "needs no AWS permissions".to_string()
+            } else {
+                format!("needs {}", actions.into_iter().collect::<Vec<_>>().join(", "))
+            };
+            out.push((h.name_range, title));
+        }
+        out
+    }
+
+    /// The policy document the whole project needs.
+    pub fn needed_policy(&self) -> serde_json::Value {
+        let facts = self.facts();
+        policy::needed_policy(facts.files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().map(String::as_str)))
+    }
+
+    pub fn policy_json(&self) -> String {
+        policy::to_pretty(&self.needed_policy())
+    }
+}
+
+fn plain(path: &Path, range: TextRange, code: &'static str, message: String) -> Diagnostic {
+    Diagnostic {
+        path: path.to_path_buf(),
+        range,
+        severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
+        code,
+        message,
+        fixes: Vec::new(),
+    }
+}
+
+fn describe(c: &Construct) -> String {
+    match c {
+        Construct::ClientMethod { method } => format!("client `{method}()`"),
+        Construct::ClientInjected { method } => format!("client `{method}()` (added by boto3)"),
+        Construct::Paginator { name } => format!("paginator `{name}`"),
+        Construct::Waiter { name } => format!("waiter `{name}`"),
+        Construct::Presigned { method } => format!("presigned URL for `{method}` (no request is sent; using the URL needs the permission)"),
+        Construct::ResourceAction { resource, action } => format!("resource `{resource}.{action}()`"),
+        Construct::ResourceLoad { resource, attribute: Some(a) } => format!("`{resource}.{a}` (reading it loads the resource)"),
+        Construct::ResourceLoad { resource, attribute: None } => format!("`{resource}.load()`"),
+        Construct::Collection { resource, collection } => format!("iterating the `{resource}.{collection}` collection"),
+        Construct::BatchAction { resource, collection, action } => format!("batch action `{resource}.{collection}.{action}()`"),
+        Construct::ResourceInjected { resource, method } => format!("`{resource}.{method}()` (added by boto3)"),
+    }
+}
