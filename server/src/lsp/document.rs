@@ -70,10 +70,6 @@ impl Document {
         self.path.as_deref()
     }
 
-    pub fn kind(&self) -> DocumentKind {
-        self.kind
-    }
-
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -163,10 +159,11 @@ fn advance(from: Point, text: &str) -> Point {
     }
 }
 
-/// The file path behind a `file:` URI.
+/// The file path behind a `file:` URI, without a trailing separator (folder
+/// URIs sometimes have one), so the same file always has the same path.
 pub fn file_path(uri: &Uri) -> Option<PathBuf> {
     let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
-    is_file.then(|| uri.to_file_path().map(|p| p.into_owned())).flatten()
+    is_file.then(|| uri.to_file_path().map(|p| p.components().collect())).flatten()
 }
 
 /// All open documents, by URI.
@@ -338,7 +335,7 @@ mod tests {
     fn json_documents_have_no_tree() {
         let u = Uri::from_str("file:///project/.chalice/config.json").unwrap();
         let mut doc = Document::new(u, "json", "{}".to_owned(), 1);
-        assert_eq!(doc.kind(), DocumentKind::Json);
+        assert_eq!(doc.kind, DocumentKind::Json);
         doc.apply_changes(2, &[change((0, 1), (0, 1), "\"a\": 1")], PositionEncoding::Utf16);
         assert_eq!(doc.text(), "{\"a\": 1}");
         assert!(doc.tree().is_none());

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::diagnostics::codes::code_doc;
 use crate::diagnostics::Severity;
 
 /// The configuration section this server reads.
@@ -23,7 +24,7 @@ pub const SECTION: &str = "chalice-iam";
 pub struct ClientSettings {
     pub stage: Option<String>,
     pub python_version: Option<(u8, u8)>,
-    /// Diagnostic code → severity; `None` turns the code off.
+    /// Diagnostic code (`CIAM001`) → severity; `None` turns the code off.
     pub severities: BTreeMap<String, Option<Severity>>,
 }
 
@@ -65,9 +66,15 @@ impl ClientSettings {
                 "severity" => match value {
                     Value::Object(levels) => {
                         for (code, level) in levels {
+                            // Codes may be given by number or by name; keyed by
+                            // number here so layers using either spelling merge.
+                            let Some(doc) = code_doc(code) else {
+                                problems.push(format!("settings: unknown diagnostic code {code} in `severity`"));
+                                continue;
+                            };
                             match level.as_str().and_then(parse_severity) {
                                 Some(severity) => {
-                                    settings.severities.insert(code.clone(), severity);
+                                    settings.severities.insert(doc.code.to_owned(), severity);
                                 }
                                 None => problems.push(format!(
                                     "settings: severity of {code} must be one of \
@@ -148,13 +155,13 @@ mod tests {
         let (settings, problems) = ClientSettings::from_json(&json!({
             "stage": 3,
             "pythonVersion": "three",
-            "severity": { "CIAM001": "loud", "CIAM002": "hint" },
+            "severity": { "CIAM001": "loud", "CIAM002": "hint", "CIAM999": "off" },
             "colour": "blue",
         }));
         assert_eq!(settings.stage, None);
         assert_eq!(settings.python_version, None);
-        assert_eq!(settings.severities.get("CIAM002"), Some(&Some(Severity::Hint)));
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(settings.severities.into_iter().collect::<Vec<_>>(), [("CIAM002".to_owned(), Some(Severity::Hint))]);
+        assert_eq!(problems.len(), 5, "{problems:?}");
         assert_eq!(ClientSettings::from_json(&json!([1])).1.len(), 1);
     }
 
@@ -163,7 +170,9 @@ mod tests {
         let (init, _) = ClientSettings::from_json(&json!({
             "stage": "dev", "pythonVersion": "3.10", "severity": { "CIAM001": "hint", "CIAM002": "error" },
         }));
-        let (configured, _) = ClientSettings::from_json(&json!({ "stage": "prod", "severity": { "CIAM001": "off" } }));
+        // The same code by name in the later layer.
+        let (configured, _) =
+            ClientSettings::from_json(&json!({ "stage": "prod", "severity": { "resource-api-not-seen": "off" } }));
         let merged = configured.over(&init);
         assert_eq!(merged.stage.as_deref(), Some("prod"));
         assert_eq!(merged.python_version, Some((3, 10)));
