@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use tower_lsp_server::ls_types::*;
 
+use super::code_action::FIX_ALL;
 use super::document::file_path;
 use super::execute_command::SHOW_POLICY;
 use super::line_index::PositionEncoding;
@@ -31,6 +32,13 @@ pub(super) fn handle(session: &mut Session, params: InitializeParams) -> Initial
                 change: Some(TextDocumentSyncKind::INCREMENTAL),
                 ..Default::default()
             })),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, FIX_ALL]),
+                resolve_provider: Some(false),
+                ..Default::default()
+            })),
+            code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
             execute_command_provider: Some(ExecuteCommandOptions {
                 commands: vec![SHOW_POLICY.to_owned()],
                 ..Default::default()

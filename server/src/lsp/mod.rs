@@ -6,6 +6,8 @@
 //! one place that calls the engine; `document.rs` keeps open documents and
 //! their trees; `convert.rs` does every engine ↔ LSP conversion.
 
+mod code_action;
+mod code_lens;
 mod convert;
 mod did_change;
 mod did_change_configuration;
@@ -15,6 +17,7 @@ mod did_close;
 mod did_open;
 mod document;
 mod execute_command;
+mod hover;
 mod initialize;
 mod initialized;
 mod line_index;

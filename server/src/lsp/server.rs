@@ -23,14 +23,14 @@ use super::outbox::{self, Outbox, OutboxQueue};
 use super::session::{self, Session};
 use super::watcher::FileWatcher;
 use super::{
-    did_change, did_change_configuration, did_change_watched_files, did_change_workspace_folders, did_close, did_open,
-    execute_command, initialize, initialized,
+    code_action, code_lens, did_change, did_change_configuration, did_change_watched_files,
+    did_change_workspace_folders, did_close, did_open, execute_command, hover, initialize, initialized,
 };
 
 /// The chalice-iam language server, for [`tower_lsp_server::LspService::new`].
 pub struct ChaliceIamServer {
     handle: Handle,
-    /// Taken by `initialize`, which starts the task that sends it.
+    /// Taken by `initialized`, which starts the task that sends it.
     outbox_queue: Mutex<Option<OutboxQueue>>,
     shutdown_requested: ShutdownFlag,
 }
@@ -128,13 +128,15 @@ impl ChaliceIamServer {
 
 impl LanguageServer for ChaliceIamServer {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        if let Some(queue) = self.outbox_queue.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            tokio::spawn(outbox::run(queue, self.handle.client.clone()));
-        }
         self.handle.request("initialize", |session| Ok(initialize::handle(session, params)))
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // tower-lsp drops notifications sent before the `initialize` response
+        // is out, so what `initialize` logged waits in the queue until now.
+        if let Some(queue) = self.outbox_queue.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            tokio::spawn(outbox::run(queue, self.handle.client.clone()));
+        }
         initialized::handle(&self.handle);
     }
 
@@ -171,7 +173,51 @@ impl LanguageServer for ChaliceIamServer {
         did_change_workspace_folders::handle(&self.handle, params);
     }
 
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.handle.request("textDocument/codeAction", |session| Ok(code_action::handle(session, params)))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        self.handle.request("textDocument/hover", |session| Ok(hover::handle(session, params)))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        self.handle.request("textDocument/codeLens", |session| Ok(Some(code_lens::handle(session, params))))
+    }
+
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
         self.handle.request("workspace/executeCommand", |session| execute_command::handle(session, params))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_lsp_server::jsonrpc::ErrorCode;
+    use tower_lsp_server::LspService;
+
+    use super::*;
+    use crate::lsp::outbox::Outgoing;
+
+    #[tokio::test]
+    async fn a_panic_in_a_handler_is_logged_and_the_server_carries_on() {
+        let (service, _socket) = LspService::new(ChaliceIamServer::new);
+        let server = service.inner();
+        let handle = &server.handle;
+
+        assert_eq!(handle.with_session("textDocument/didChange", |_| -> () { panic!("boom") }), None);
+        // The lock the panic poisoned is taken over.
+        assert_eq!(handle.with_session("next", |session| session.folders().len()), Some(0));
+        let response = handle.request("textDocument/hover", |_| -> Result<()> { panic!("bang") });
+        assert_eq!(response.unwrap_err().code, ErrorCode::InternalError);
+
+        let mut queue = server.outbox_queue.lock().unwrap().take().unwrap();
+        let mut logged = Vec::new();
+        while let Ok(Outgoing::Log { message, .. }) = queue.try_recv() {
+            logged.push(message);
+        }
+        assert_eq!(
+            logged,
+            ["internal error in textDocument/didChange: boom", "internal error in textDocument/hover: bang"]
+        );
     }
 }
