@@ -11,6 +11,7 @@ pub mod chalice;
 pub mod cli;
 pub mod diagnostics;
 pub mod json;
+pub mod lsp;
 pub mod model;
 pub mod policy;
 pub mod project;
