@@ -167,11 +167,19 @@ local function diagnostics_and_fixes()
   local fix, detail = quick_fix(client, buf, found[1])
   need(fix ~= nil and fix.edit ~= nil, 'a quick fix with an edit for the scan', detail)
   check(contains(fix.title, 'dynamodb:Scan'), 'its title names the action', fix.title)
-  local creates = false
+  -- Neovim announces resource operations but not `documentChanges`, so the
+  -- server may send the new file either as a CreateFile in documentChanges or
+  -- as plain `changes` inserting into the new file's URI; Neovim applies both.
+  local touched = {}
   for _, change in ipairs(fix.edit.documentChanges or {}) do
-    creates = creates or change.kind == 'create'
+    local uri = change.uri or change.textDocument.uri
+    touched[vim.fn.fnamemodify(vim.uri_to_fname(uri), ':t')] = change.kind or 'edit'
   end
-  check(creates, 'the edit creates the policy file', vim.inspect(fix.edit))
+  for uri in pairs(fix.edit.changes or {}) do
+    touched[vim.fn.fnamemodify(vim.uri_to_fname(uri), ':t')] = 'edit'
+  end
+  check(touched['config.json'] ~= nil and touched['policy-dev.json'] ~= nil,
+    'the edit changes config.json and writes policy-dev.json', vim.inspect(fix.edit))
   vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
   -- Neovim edits buffers; saving them is the user's :wall.
   vim.cmd('silent wall')
