@@ -2,7 +2,8 @@
 // bundled/, then builds a platform-specific .vsix with vsce.
 //
 // The binary comes from $CHALICE_IAM, else the repository's
-// target/release/chalice-iam (`cargo build --release`).
+// target/release/chalice-iam, which this builds when it is missing so that a
+// fresh clone needs only `npm ci` and `npm run package`.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,11 +14,21 @@ const extensionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 const repoRoot = path.resolve(extensionDir, '..', '..');
 const exe = process.platform === 'win32' ? 'chalice-iam.exe' : 'chalice-iam';
 
+// cargo puts its output under $CARGO_TARGET_DIR when that is set.
+const targetDir = path.resolve(repoRoot, process.env.CARGO_TARGET_DIR || 'target');
 const source = process.env.CHALICE_IAM
   ? path.resolve(process.env.CHALICE_IAM)
-  : path.join(repoRoot, 'target', 'release', exe);
+  : path.join(targetDir, 'release', exe);
+if (!fs.existsSync(source) && !process.env.CHALICE_IAM) {
+  console.log(`package: no server at ${source}; running cargo build --release`);
+  const build = spawnSync('cargo', ['build', '--release', '--locked'], { cwd: repoRoot, stdio: 'inherit' });
+  if (build.error || build.status !== 0) {
+    console.error('package: cargo build --release failed (is a Rust toolchain installed?)');
+    process.exit(1);
+  }
+}
 if (!fs.existsSync(source)) {
-  console.error(`package: no server binary at ${source}. Run \`cargo build --release\` first, or set CHALICE_IAM.`);
+  console.error(`package: no server binary at ${source}`);
   process.exit(1);
 }
 
