@@ -560,7 +560,7 @@ mod tests {
         let (outbox, queue) = Outbox::new();
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
-        session.add_loaded_projects(load_projects(&[root.clone()], &Settings::default(), &outbox));
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
         let uri = convert::file_uri(&root.join("app.py")).unwrap();
         (session, queue, dir, uri)
     }
