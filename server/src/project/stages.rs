@@ -42,6 +42,10 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
+    if app.binary {
+        // Reported as CIAM017 already; chalice could not import it either.
+        return (Vec::new(), problems);
+    }
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
     let config = match (&config_path, &config_text) {
@@ -212,13 +216,14 @@ fn blank_broken_blocks(text: &str) -> Option<String> {
         return None;
     }
     let mut bytes = text.as_bytes().to_vec();
+    let lines = crate::python::LineStarts::new(text);
     let mut cursor = tree.root_node().walk();
     for child in tree.root_node().children(&mut cursor) {
         if !(child.has_error() || child.is_error() || child.is_missing()) {
             continue;
         }
         for (start, end) in crate::analysis::top_level_blocks(text, child.start_byte(), child.end_byte()) {
-            let sub = crate::python::parse_range(text, start, end);
+            let sub = crate::python::parse_range(text, &lines, start, end);
             if sub.root_node().has_error() {
                 for b in &mut bytes[start..end] {
                     if *b != b'\n' && *b != b'\r' {
