@@ -111,6 +111,16 @@ pub fn emulate_autogen_tree(
 }
 
 fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
+    // chalice reads app.py as text without stripping a UTF-8 BOM and hands
+    // it to `ast.parse`, which rejects it (importing the app still works).
+    if source.starts_with('\u{feff}') {
+        return Err(AnalyzerCrash {
+            kind: CrashKind::SyntaxError,
+            exception: "invalid non-printable character U+FEFF".into(),
+            message: "app.py starts with a UTF-8 byte order mark; chalice passes it to `ast.parse`, which rejects it".into(),
+            range: TextRange::new(0, 3),
+        });
+    }
     let ast = pyast::convert(source, tree, ParseOptions { python_version }).map_err(|p| AnalyzerCrash {
         kind: if p.too_deep { CrashKind::RecursionError } else { CrashKind::SyntaxError },
         exception: p.message.clone(),
