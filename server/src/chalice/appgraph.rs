@@ -198,7 +198,15 @@ struct Registry {
 
 /// Reads the app graph from app.py's converted tree.
 pub(crate) fn build_app_graph(ast: &PyAst, source: &str) -> AppGraph {
-    let mut b = GraphBuilder { ast, source, apps: Vec::new(), blueprints: Vec::new(), registry: Registry::default(), graph: AppGraph::default() };
+    let mut b = GraphBuilder {
+        ast,
+        source,
+        apps: Vec::new(),
+        blueprints: Vec::new(),
+        registry: Registry::default(),
+        graph: AppGraph::default(),
+        feature_flags: Some(Vec::new()),
+    };
     if let Kind::Module { body } = ast.kind(ast.module) {
         b.statements(body);
     }
@@ -218,6 +226,9 @@ struct GraphBuilder<'a> {
     blueprints: Vec<(String, Vec<PendingRegistration>)>,
     registry: Registry,
     graph: AppGraph,
+    /// Feature names added to `<app>.experimental_feature_flags`; `None`
+    /// once a non-literal update makes the set unknown.
+    feature_flags: Option<Vec<String>>,
 }
 
 impl<'a> GraphBuilder<'a> {
@@ -251,7 +262,10 @@ impl<'a> GraphBuilder<'a> {
                     }
                 }
             }
-            Kind::ExprStmt(e) => self.register_blueprint_call(*e),
+            Kind::ExprStmt(e) => {
+                self.register_blueprint_call(*e);
+                self.feature_flag_call(*e);
+            }
             Kind::FunctionDef { decorators, name, .. } => self.decorated(id, name, decorators),
             Kind::If { body, orelse, .. } | Kind::For { body, orelse, .. } | Kind::While { body, orelse, .. } => {
                 self.statements(body);
@@ -337,6 +351,35 @@ impl<'a> GraphBuilder<'a> {
         for (kind, name, site) in pending {
             let name = name.unwrap_or_else(|| site.python_name.clone());
             self.record(kind, format!("{prefix}{name}"), site);
+        }
+    }
+
+    /// `app.experimental_feature_flags.update([...])` / `.add('...')`.
+    fn feature_flag_call(&mut self, e: NodeId) {
+        let ast = self.ast;
+        let Kind::Call { func, args, .. } = ast.kind(e) else { return };
+        let Kind::Attribute { value, attr, .. } = ast.kind(*func) else { return };
+        if attr != "update" && attr != "add" {
+            return;
+        }
+        let Kind::Attribute { value: owner, attr: flags, .. } = ast.kind(*value) else { return };
+        if flags != "experimental_feature_flags" || !self.object_name(*owner).is_some_and(|o| self.apps.iter().any(|a| a == o)) {
+            return;
+        }
+        let literal_names: Option<Vec<String>> = match (attr.as_str(), args.first().map(|a| ast.kind(*a))) {
+            ("add", Some(Kind::Constant(Some(s)))) => Some(vec![s.clone()]),
+            ("update", Some(Kind::List { elts } | Kind::Tuple { elts } | Kind::Set(elts))) => elts
+                .iter()
+                .map(|x| match ast.kind(*x) {
+                    Kind::Constant(Some(s)) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        match (literal_names, self.feature_flags.as_mut()) {
+            (Some(names), Some(flags)) => flags.extend(names),
+            _ => self.feature_flags = None,
         }
     }
 
@@ -463,6 +506,18 @@ impl<'a> GraphBuilder<'a> {
             }
             seen.push(&reg.name);
         }
+        // load_chalice_app's validate_feature_flags: websocket handlers
+        // need the WEBSOCKETS opt-in.
+        if let (Some(first), Some(flags)) = (r.websocket.first(), &self.feature_flags) {
+            if !flags.iter().any(|f| f == "WEBSOCKETS") {
+                self.graph.errors.push(AppGraphError {
+                    message: "ExperimentalFeatureError: websocket handlers need \
+                              `app.experimental_feature_flags.update(['WEBSOCKETS'])` in app.py"
+                        .into(),
+                    range: first.site.decorator_range,
+                });
+            }
+        }
         let single = |reg: &Registration| LambdaFunctionSpec {
             name: reg.name.clone(),
             kind: reg.site.kind,
@@ -564,6 +619,7 @@ def unknown_object(): pass
                 auth Authorizer [my_auth] None
                 websocket_connect WebsocketConnect [conn] Some(Websocket)
                 websocket_message WebsocketMessage [msg] Some(Websocket)
+                error: ExperimentalFeatureError: websocket handlers need `app.experimental_feature_flags.update(['WEBSOCKETS'])` in app.py
             "#]],
         );
     }
@@ -615,6 +671,7 @@ def dynamic(e, c): pass
                 error: Must provide either `queue` or `queue_arn` to the `on_sqs_message` decorator.
                 error: Duplicate websocket handler: 'on_ws_connect'. There can only be one handler for each websocket decorator.
                 error: Duplicate function name detected: q
+                error: ExperimentalFeatureError: websocket handlers need `app.experimental_feature_flags.update(['WEBSOCKETS'])` in app.py
                 note: the `name` of `dynamic` is not a string literal; this Lambda function is left out
             "#]],
         );

@@ -217,7 +217,8 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
     })?;
     let graph = appgraph::build_app_graph(&ast, app_source);
     if let Some(e) = graph.errors.first() {
-        return Err(DeployFailure::app("ValueError", e.message.clone(), Some(e.range)));
+        let exception = if e.message.starts_with("ExperimentalFeatureError") { "ExperimentalFeatureError" } else { "ValueError" };
+        return Err(DeployFailure::app(exception, e.message.clone(), Some(e.range)));
     }
 
     // validate_configuration: the role check looks only at the api_handler
@@ -416,7 +417,7 @@ mod tests {
         expected.assert_eq(&out);
     }
 
-    const APP: &str = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\nddb = boto3.client('dynamodb')\n@app.route('/')\ndef index():\n    return ddb.scan()\n@app.on_sqs_message(queue='q')\ndef consume(event):\n    pass\n@app.on_kinesis_record(stream='s')\ndef kin(event):\n    pass\n@app.on_ws_message()\ndef msg(event):\n    pass\n";
+    const APP: &str = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\napp.experimental_feature_flags.update(['WEBSOCKETS'])\nddb = boto3.client('dynamodb')\n@app.route('/')\ndef index():\n    return ddb.scan()\n@app.on_sqs_message(queue='q')\ndef consume(event):\n    pass\n@app.on_kinesis_record(stream='s')\ndef kin(event):\n    pass\n@app.on_ws_message()\ndef msg(event):\n    pass\n";
 
     #[test]
     fn injections_vpc_twice_and_xray() {
@@ -497,7 +498,7 @@ mod tests {
 
     #[test]
     fn websocket_flag_is_set_by_the_first_handler_even_without_injection() {
-        let app = "from chalice import Chalice\napp = Chalice(app_name='x')\n@app.on_ws_connect()\ndef c(e): pass\n@app.on_ws_message()\ndef m(e): pass\n";
+        let app = "from chalice import Chalice\napp = Chalice(app_name='x')\napp.experimental_feature_flags.add('WEBSOCKETS')\n@app.on_ws_connect()\ndef c(e): pass\n@app.on_ws_message()\ndef m(e): pass\n";
         check(
             r#"{"lambda_functions": {"websocket_connect": {"autogen_policy": false}}}"#,
             app,

@@ -321,7 +321,7 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
             if new == policy.text {
                 return Vec::new();
             }
-            let e = json::minimal_edit(&policy.text, &new);
+            let e = json::line_edit(&policy.text, &new);
             vec![Fix {
                 title: format!("Grant {} in {}", f.missing.join(", "), display_policy_path(stage, path)),
                 edits: vec![FileEdit::Replace { path: path.clone(), range: e.range, new_text: e.new_text }],
@@ -350,7 +350,7 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
             granted.extend(missing.iter().cloned());
             let needed: Vec<&str> = granted.iter().map(String::as_str).filter(|a| !matches!(p.grants(a), Ok(Some(_)))).collect();
             let new = p.with_actions_added(&needed);
-            let e = json::minimal_edit(&p.text, &new);
+            let e = json::line_edit(&p.text, &new);
             FileEdit::Replace { path: policy_path.clone(), range: e.range, new_text: e.new_text }
         }
         Some(Err(_)) => return None,
@@ -413,7 +413,7 @@ pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str) -> Op
         };
         current = json::apply(&current, &[edit]);
     }
-    Some(json::minimal_edit(text, &current))
+    Some(json::line_edit(text, &current))
 }
 
 /// Whether the role(s) of `stage` that can run `fact` grant `action`:

@@ -41,6 +41,20 @@ pub fn minimal_edit(old: &str, new: &str) -> MemberEdit {
     }
 }
 
+/// The smallest edit turning `old` into `new` that replaces whole lines:
+/// easier to read in a diff or a preview than a cut inside a string.
+pub fn line_edit(old: &str, new: &str) -> MemberEdit {
+    let m = minimal_edit(old, new);
+    let start = old[..m.range.start].rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let cut_back = m.range.start - start;
+    // The same number of bytes after the change in both texts are common.
+    let tail_old = &old[m.range.end..];
+    let extend = tail_old.find('\n').map(|p| p + 1).unwrap_or(tail_old.len());
+    let new_start = m.range.start - cut_back;
+    let new_end = m.range.start + m.new_text.len() + extend;
+    MemberEdit { range: TextRange::new(start, m.range.end + extend), new_text: new[new_start..new_end].to_string() }
+}
+
 /// The line ending the document uses.
 pub fn line_ending(text: &str) -> &'static str {
     if text.contains("\r\n") {
@@ -264,6 +278,18 @@ mod tests {
         assert_eq!(edit(text, |v| remove_array_item(text, v, 1).unwrap()), "[\n  \"a\"\n]");
         let text = "[\"only\"]";
         assert_eq!(edit(text, |v| remove_array_item(text, v, 0).unwrap()), "[]");
+    }
+
+    #[test]
+    fn line_edit_replaces_whole_lines() {
+        let old = "[\n  \"a:X\",\n  \"a:Z\"\n]\n";
+        let new = "[\n  \"a:X\",\n  \"a:Y\",\n  \"a:Z\"\n]\n";
+        let e = line_edit(old, new);
+        assert_eq!(apply(old, std::slice::from_ref(&e)), new);
+        assert_eq!(&old[e.range.start..e.range.end], "  \"a:Z\"\n");
+        assert_eq!(e.new_text, "  \"a:Y\",\n  \"a:Z\"\n");
+        let e = line_edit("abc", "abXc");
+        assert_eq!((e.range, e.new_text.as_str()), (TextRange::new(0, 3), "abXc"));
     }
 
     #[test]

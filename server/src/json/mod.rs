@@ -8,7 +8,7 @@
 
 mod edit;
 
-pub use edit::{apply, inline, insert_array_item, insert_member, line_ending, minimal_edit, remove_array_item, replace_value, MemberEdit};
+pub use edit::{apply, inline, insert_array_item, insert_member, line_edit, line_ending, minimal_edit, remove_array_item, replace_value, MemberEdit};
 
 use crate::analysis::TextRange;
 

@@ -42,6 +42,10 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
+    if app.binary {
+        // Reported as CIAM017 already; chalice could not import it either.
+        return (Vec::new(), problems);
+    }
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
     let config = match (&config_path, &config_text) {
@@ -89,14 +93,32 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             Some((Some(setting), Ok(path))) => (path, setting),
             _ => (root.join(".chalice").join(format!("policy-{stage}.json")), format!("policy-{stage}.json")),
         };
-        let emu = match chalice::emulate_deploy(&inputs) {
+        let mut result = chalice::emulate_deploy(&inputs);
+        if let Err(f) = &result {
+            if f.origin == FailureOrigin::AppPy && f.exception == "SyntaxError" {
+                // The user is typing: chalice could not import app.py right
+                // now, and CIAM016 says so. Judge the roles by the rest of
+                // the file, with the broken top-level blocks blanked out.
+                if let Some(repaired) = blank_broken_blocks(&app.text) {
+                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, ..inputs });
+                }
+            }
+        }
+        let emu = match result {
             Ok(e) => e,
+            Err(f) if f.origin == FailureOrigin::AppPy && f.exception == "SyntaxError" => continue,
             Err(f) => {
                 let (path, code, range) = match &f.origin {
                     FailureOrigin::AppPy => (project.sources.path_of("app.py"), codes::ANALYZER_CRASH, f.range.unwrap_or_default()),
                     FailureOrigin::ConfigJson => (config_path.clone().unwrap_or_else(|| root.join(".chalice/config.json")), codes::CONFIG_PROBLEM, f.range.unwrap_or_default()),
                     FailureOrigin::PolicyFile(p) => {
-                        let span = handler_settings.as_ref().and_then(|s| s.iam_policy_file.value_span()).unwrap_or_default();
+                        let span = handler_settings
+                            .as_ref()
+                            .and_then(|s| s.iam_policy_file.value_span().or(s.autogen_policy.value_span()))
+                            .unwrap_or_default();
+                        if policy_files_seen.insert(p.clone()) {
+                            problems.extend(policy_file_problems(project, p, &needed_by_code, &[]));
+                        }
                         let fixes = missing_policy_file_fix(project, p, &needed_by_code);
                         problems.push(diag(
                             config_path.as_deref().unwrap_or(p),
@@ -183,6 +205,37 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let mut seen = BTreeSet::new();
     problems.retain(|d| seen.insert((d.path.clone(), d.range, d.code, d.message.clone())));
     (views, problems)
+}
+
+/// `text` with every top-level block that has a syntax error replaced by
+/// spaces (line breaks kept, so offsets stay valid); `None` if nothing is
+/// broken.
+fn blank_broken_blocks(text: &str) -> Option<String> {
+    let tree = crate::python::parse(text, None);
+    if !tree.root_node().has_error() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    let lines = crate::python::LineStarts::new(text);
+    let mut cursor = tree.root_node().walk();
+    for child in tree.root_node().children(&mut cursor) {
+        if !(child.has_error() || child.is_error() || child.is_missing()) {
+            continue;
+        }
+        for (start, end) in crate::analysis::top_level_blocks(text, child.start_byte(), child.end_byte()) {
+            let sub = crate::python::parse_range(text, &lines, start, end);
+            if sub.root_node().has_error() {
+                for b in &mut bytes[start..end] {
+                    if *b != b'\n' && *b != b'\r' {
+                        *b = b' ';
+                    }
+                }
+            }
+        }
+    }
+    // Blanking whole UTF-8 sequences byte by byte keeps the text valid:
+    // every byte of a blanked character becomes an ASCII space.
+    String::from_utf8(bytes).ok()
 }
 
 fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
