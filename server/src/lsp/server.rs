@@ -4,7 +4,9 @@
 //! tower-lsp runs up to four handlers concurrently, so every handler does
 //! its work synchronously under the session lock, before any `.await`:
 //! a `didChange` is fully applied before a later request can look at the
-//! document. Notifications to the client go through the ordered
+//! document. Diagnostics are computed by a task of their own (see
+//! `Session::publish_stale`), so that a burst of changes costs one
+//! computation. Notifications to the client go through the ordered
 //! [`Outbox`]; requests *to* the client (registration, configuration) are
 //! spawned, never awaited inside a notification handler, since their replies
 //! are read by the same loop that is running the handler.

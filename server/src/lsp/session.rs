@@ -205,7 +205,10 @@ impl Session {
             // A project root appearing or disappearing.
             if let Some(root) = root_defined_by(path) {
                 let loaded = self.projects.contains_key(&root);
-                if !loaded && workspace::is_project_root(&root) && self.in_folders(&root) {
+                // Like project discovery, a project's subdirectories are its
+                // own (an app.py under tests/ is not a new project).
+                let inside_another = self.projects.keys().any(|r| root.starts_with(r) && *r != root);
+                if !loaded && !inside_another && workspace::is_project_root(&root) && self.in_folders(&root) {
                     reload.push(root);
                     continue;
                 }
