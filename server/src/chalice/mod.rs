@@ -9,7 +9,6 @@
 pub mod analyzer;
 pub mod appgraph;
 pub mod config;
-pub mod json;
 pub mod policy;
 mod pyast;
 pub mod roles;
@@ -346,7 +345,7 @@ fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployF
             })
         }
     };
-    let parsed = json::parse(&text).map_err(|e| DeployFailure {
+    let parsed = crate::json::parse(&text).map_err(|e| DeployFailure {
         origin: origin.clone(),
         exception: "JSONDecodeError".into(),
         message: format!("IAM policy file {} is not valid JSON: {}", path.display(), e.message),
@@ -357,8 +356,8 @@ fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployF
 
 /// Our span-keeping JSON as `serde_json` (for printing the file's policy
 /// the way chalice sends it: same keys, last duplicate wins).
-fn to_serde(v: &json::JsonValue) -> serde_json::Value {
-    use json::JsonKind;
+fn to_serde(v: &crate::json::JsonValue) -> serde_json::Value {
+    use crate::json::JsonKind;
     match &v.kind {
         JsonKind::Null => serde_json::Value::Null,
         JsonKind::Bool(b) => serde_json::Value::Bool(*b),

@@ -116,7 +116,7 @@ fn load_project(path: &Path) -> Result<Project, ExitCode> {
 
 /// `path:line:col`, 1-based, columns in characters.
 fn location(path: &Path, text: &str, offset: usize) -> String {
-    let (line, col) = chalice::json::line_col(text, offset);
+    let (line, col) = crate::json::line_col(text, offset);
     format!("{}:{line}:{col}", path.display())
 }
 

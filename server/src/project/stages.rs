@@ -279,8 +279,8 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
         let fixes = suggestion
             .as_ref()
             .map(|s| {
-                let e = json::MemberEdit { range: p.range, new_text: json::quote(s) };
-                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.range, new_text: e.new_text }] }]
+                let e = json::MemberEdit { span: p.range, new_text: json::quote(s) };
+                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }]
             })
             .unwrap_or_default();
         let hint = suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
@@ -306,7 +306,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
             }
             let fixes = policy
                 .edit_removing(p)
-                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.range, new_text: e.new_text }] }])
+                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }])
                 .unwrap_or_default();
             out.push(diag(path, p.range, codes::UNUSED_ACTION, format!("{} is granted but no code in the project needs it", p.text), fixes));
         }
