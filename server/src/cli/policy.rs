@@ -140,6 +140,7 @@ fn run_autogen(args: &PolicyArgs) -> ExitCode {
         stage: &args.stage,
         python_version: args.python_version,
         cli_autogen_policy: None,
+        app_policy_cache: None,
     };
     let deploy = match chalice::emulate_deploy(&inputs) {
         Ok(d) => d,
