@@ -75,9 +75,12 @@ fn usage_and_io_errors_exit_2() {
     assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
     let r = run(&["policy", "--autogen", ".", "--python-version", "three"]);
     assert_eq!(r.code, 2);
-    let r = run(&["policy", "."]);
+    let r = run(&["policy", "/nonexistent/chalice-iam-test"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("needed-actions mode not wired in this branch"));
+    assert!(r.stderr.contains("no such file or directory"), "{}", r.stderr);
+    let r = run(&["policy", "--function", "nope", &format!("{}/../examples/thread-resource", env!("CARGO_MANIFEST_DIR"))]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no Lambda function named 'nope' (functions: api_handler)"), "{}", r.stderr);
 }
 
 #[test]

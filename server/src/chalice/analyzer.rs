@@ -111,8 +111,14 @@ pub fn emulate_autogen_tree(
 }
 
 fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
-    // chalice reads app.py as text without stripping a UTF-8 BOM and hands
-    // it to `ast.parse`, which rejects it (importing the app still works).
+    bom_crash(source)?;
+    let ast = convert_for_analyzer(source, tree, python_version)?;
+    emulate_ast(source, &ast, python_version)
+}
+
+/// chalice reads app.py as text without stripping a UTF-8 BOM and hands
+/// it to `ast.parse`, which rejects it (importing the app still works).
+fn bom_crash(source: &str) -> Result<(), AnalyzerCrash> {
     if source.starts_with('\u{feff}') {
         return Err(AnalyzerCrash {
             kind: CrashKind::SyntaxError,
@@ -121,7 +127,13 @@ fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u
             range: TextRange::new(0, 3),
         });
     }
-    let ast = pyast::convert(source, tree, ParseOptions { python_version }).map_err(|p| AnalyzerCrash {
+    Ok(())
+}
+
+/// `ast.parse` as the analyzer sees it: a conversion failure is the crash
+/// chalice would show.
+fn convert_for_analyzer(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<PyAst, AnalyzerCrash> {
+    pyast::convert(source, tree, ParseOptions { python_version }).map_err(|p| AnalyzerCrash {
         kind: if p.too_deep { CrashKind::RecursionError } else { CrashKind::SyntaxError },
         exception: p.message.clone(),
         message: if p.too_deep {
@@ -130,15 +142,22 @@ fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u
             format!("{}: `ast.parse` rejects app.py, so the analyzer never runs", p.message)
         },
         range: p.range,
-    })?;
-    let tables = symtable::build(&ast, python_version).map_err(|e| AnalyzerCrash {
+    })
+}
+
+/// The analyzer over a module already converted for importing it (the
+/// deploy path builds the app graph from the same conversion). Needs a
+/// large stack: see `on_large_stack`.
+pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
+    bom_crash(source)?;
+    let tables = symtable::build(ast, python_version).map_err(|e| AnalyzerCrash {
         kind: CrashKind::SyntaxError,
         exception: e.message.clone(),
         message: format!("{}: `symtable.symtable` rejects app.py", e.message),
         range: e.range,
     })?;
     let mut emu = Emulator {
-        ast: &ast,
+        ast,
         st: &tables,
         source,
         sym_type: HashMap::new(),
