@@ -736,19 +736,25 @@ async fn watched_files_from_the_client() {
 /// watches the workspace itself.
 #[tokio::test]
 async fn the_server_watches_files_itself() {
-    let workspace = thread_project();
+    let workspace = Workspace::new(&[("first/app.py", APP_PY), ("first/.chalice/config.json", CONFIG_JSON)]);
     let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
-    let app_uri = workspace.uri("app.py");
+    let app_uri = workspace.uri("first/app.py");
     client.diagnostics(&app_uri, |p| p["diagnostics"] != json!([])).await;
     assert!(client.server_requests.iter().all(|r| r["method"] != "client/registerCapability"));
 
-    workspace.write("app.py", &APP_PY.replace(".scan()", ".query()"));
+    workspace.write("first/app.py", &APP_PY.replace(".scan()", ".query()"));
     let published = client.diagnostics(&app_uri, |p| messages(p).iter().any(|m| m.contains("Query"))).await;
     assert_eq!(published["version"], Value::Null);
 
-    // A new project appearing in the workspace is loaded.
+    // A new project appearing in the workspace is loaded; an app.py inside
+    // an existing project's tree is not another project.
+    workspace.write("first/tests/app.py", APP_PY);
     workspace.write("second/app.py", APP_PY);
     client.diagnostics(&workspace.uri("second/app.py"), |p| p["diagnostics"] != json!([])).await;
+    let arguments = json!([workspace.uri("first/tests")]);
+    let nested =
+        client.request_raw("workspace/executeCommand", json!({ "command": SHOW_POLICY, "arguments": arguments })).await;
+    assert_eq!(nested["error"]["code"], -32602, "{nested}");
     assert!(client.shutdown_and_exit().await);
 }
 

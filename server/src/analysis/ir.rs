@@ -149,6 +149,7 @@ pub fn lower(root: Node, text: &str) -> ModuleIr {
     // bracket into a single ERROR node. Keep the top-level statements it
     // parsed cleanly, and re-parse each broken region block by block.
     let mut body = Vec::new();
+    let lines = crate::python::LineStarts::new(text);
     let mut cursor = root.walk();
     let children: Vec<Node> = root.children(&mut cursor).collect();
     for child in children {
@@ -157,7 +158,7 @@ pub fn lower(root: Node, text: &str) -> ModuleIr {
             continue;
         }
         for (start, end) in top_level_blocks(text, child.start_byte(), child.end_byte()) {
-            let tree = crate::python::parse_range(text, start, end);
+            let tree = crate::python::parse_range(text, &lines, start, end);
             let root = tree.root_node();
             let mut c2 = root.walk();
             let parts: Vec<Node> = root.children(&mut c2).collect();

@@ -111,7 +111,29 @@ pub fn emulate_autogen_tree(
 }
 
 fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
-    let ast = pyast::convert(source, tree, ParseOptions { python_version }).map_err(|p| AnalyzerCrash {
+    bom_crash(source)?;
+    let ast = convert_for_analyzer(source, tree, python_version)?;
+    emulate_ast(source, &ast, python_version)
+}
+
+/// chalice reads app.py as text without stripping a UTF-8 BOM and hands
+/// it to `ast.parse`, which rejects it (importing the app still works).
+fn bom_crash(source: &str) -> Result<(), AnalyzerCrash> {
+    if source.starts_with('\u{feff}') {
+        return Err(AnalyzerCrash {
+            kind: CrashKind::SyntaxError,
+            exception: "invalid non-printable character U+FEFF".into(),
+            message: "app.py starts with a UTF-8 byte order mark; chalice passes it to `ast.parse`, which rejects it".into(),
+            range: TextRange::new(0, 3),
+        });
+    }
+    Ok(())
+}
+
+/// `ast.parse` as the analyzer sees it: a conversion failure is the crash
+/// chalice would show.
+fn convert_for_analyzer(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<PyAst, AnalyzerCrash> {
+    pyast::convert(source, tree, ParseOptions { python_version }).map_err(|p| AnalyzerCrash {
         kind: if p.too_deep { CrashKind::RecursionError } else { CrashKind::SyntaxError },
         exception: p.message.clone(),
         message: if p.too_deep {
@@ -120,15 +142,22 @@ fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u
             format!("{}: `ast.parse` rejects app.py, so the analyzer never runs", p.message)
         },
         range: p.range,
-    })?;
-    let tables = symtable::build(&ast, python_version).map_err(|e| AnalyzerCrash {
+    })
+}
+
+/// The analyzer over a module already converted for importing it (the
+/// deploy path builds the app graph from the same conversion). Needs a
+/// large stack: see `on_large_stack`.
+pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
+    bom_crash(source)?;
+    let tables = symtable::build(ast, python_version).map_err(|e| AnalyzerCrash {
         kind: CrashKind::SyntaxError,
         exception: e.message.clone(),
         message: format!("{}: `symtable.symtable` rejects app.py", e.message),
         range: e.range,
     })?;
     let mut emu = Emulator {
-        ast: &ast,
+        ast,
         st: &tables,
         source,
         sym_type: HashMap::new(),
@@ -630,29 +659,36 @@ impl<'a> Emulator<'a> {
     fn describe(&self, raise: Raise) -> AnalyzerCrash {
         match raise {
             Raise::KeyError { name, node } => {
-                let range = self.ast.node(node).range;
+                // A crash inside a set comprehension is reported on the
+                // comprehension: that is the construct to change.
+                let at = self.enclosing(node, |k| matches!(k, Kind::Comp { kind: CompKind::Set, .. })).unwrap_or(node);
+                let range = self.ast.node(at).range;
                 let message = match self.ast.kind(node) {
                     Kind::Import(_) => format!(
                         "`{}` binds boto3 under another name and app.py has no plain `import boto3` in this scope; \
                          chalice's analyzer looks up the name `boto3` and fails",
                         self.snippet(node)
                     ),
-                    Kind::Name { .. } => format!(
-                        "the name `{name}` in `{}` is not in the symbol table chalice's analyzer searches \
-                         (a set comprehension on Python <= 3.11, or a scope chalice mixes up)",
-                        self.snippet(self.enclosing_expression(node))
-                    ),
+                    Kind::Name { .. } => self.explain_missing_name(&name, node),
                     _ => format!("the name `{name}` is not in the symbol table chalice's analyzer searches"),
                 };
                 AnalyzerCrash { kind: CrashKind::KeyError, exception: format!("'{name}'"), message, range }
             }
             Raise::ValueError { message, node } => {
                 let range = self.ast.node(node).range;
-                let described = format!(
-                    "`{}` calls a function chalice's analyzer cannot find among the module's or the caller's \
-                     symbol tables (a nested `def` called by name)",
-                    self.snippet(node)
-                );
+                let described = if matches!(self.ast.kind(node), Kind::FunctionDef { .. }) {
+                    format!(
+                        "`{}` is a chalice view whose `def` is not at module level (e.g. inside a class); chalice's \
+                         analyzer looks for its symbol table among the module's functions and fails",
+                        self.snippet(node)
+                    )
+                } else {
+                    format!(
+                        "`{}` calls a function defined inside another function; chalice's analyzer looks for it among \
+                         the module's functions and fails",
+                        self.snippet(node)
+                    )
+                };
                 AnalyzerCrash { kind: CrashKind::ValueError, exception: message, message: described, range }
             }
             Raise::Recursion { node } => AnalyzerCrash {
@@ -664,21 +700,49 @@ impl<'a> Emulator<'a> {
         }
     }
 
-    /// The smallest comprehension around a node, for messages.
-    fn enclosing_expression(&self, node: NodeId) -> NodeId {
+    /// The smallest node matching `pred` whose range contains `node`.
+    fn enclosing(&self, node: NodeId, pred: impl Fn(&Kind) -> bool) -> Option<NodeId> {
         let r = self.ast.node(node).range;
-        let mut best = node;
-        let mut best_len = usize::MAX;
+        let mut best: Option<(usize, NodeId)> = None;
         for (i, n) in self.ast.nodes.iter().enumerate() {
-            if matches!(n.kind, Kind::Comp { .. }) && n.range.start <= r.start && r.end <= n.range.end {
+            if i != node && pred(&n.kind) && n.range.start <= r.start && r.end <= n.range.end {
                 let len = n.range.end - n.range.start;
-                if len < best_len {
-                    best = i;
-                    best_len = len;
+                if best.is_none_or(|(l, _)| len < l) {
+                    best = Some((len, i));
                 }
             }
         }
-        best
+        best.map(|(_, i)| i)
+    }
+
+    /// Why a name chalice looks up is missing from the table it searches.
+    fn explain_missing_name(&self, name: &str, node: NodeId) -> String {
+        if let Some(comp) = self.enclosing(node, |k| matches!(k, Kind::Comp { kind: CompKind::Set, .. })) {
+            return format!(
+                "`{}` is a set comprehension: before Python 3.12 it has its own scope, which chalice's analyzer \
+                 does not handle, so the name `{name}` is looked up in the wrong symbol table",
+                self.snippet(comp)
+            );
+        }
+        let in_annotation = self.ast.nodes.iter().any(|n| match &n.kind {
+            Kind::AnnAssign { annotation, .. } => {
+                let a = self.ast.node(*annotation).range;
+                let r = self.ast.node(node).range;
+                a.start <= r.start && r.end <= a.end
+            }
+            _ => false,
+        });
+        if in_annotation && self.ast.future_annotations {
+            return format!(
+                "the annotation name `{name}`: with `from __future__ import annotations` annotations get their own \
+                 symbol table, but chalice's analyzer looks `{name}` up in the enclosing one"
+            );
+        }
+        format!(
+            "chalice's analyzer visits `{}` with another scope's symbol table, which has no `{name}` (a function \
+             named `top`, or a helper sharing its name with a class or another `def`)",
+            self.snippet(self.enclosing(node, |k| matches!(k, Kind::Assign { .. } | Kind::ExprStmt(_) | Kind::Return(_))).unwrap_or(node))
+        )
     }
 }
 
@@ -833,7 +897,7 @@ mod tests {
         check_versions(
             &src,
             expect![[r#"
-                crash KeyError: 's3' at "s3"
+                crash KeyError: 's3' at "{s3.get_object(Key=k) for k in keys}"
             "#]],
             expect![[r#"
                 s3: get_object

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::json::{self, JsonKind, JsonValue};
+use crate::json::{self, JsonKind, JsonValue};
 use crate::analysis::TextRange;
 
 /// chalice's `DEFAULT_STAGE_NAME`.
@@ -280,7 +280,7 @@ impl ChaliceConfig {
     /// `_validate_config_from_disk`: `float(config.get('version', '1.0'))`
     /// must not fail or exceed 2.0.
     fn check_version(&self) -> Result<(), ConfigError> {
-        let Some(m) = self.root.get("version") else { return Ok(()) };
+        let Some(m) = self.root.member("version") else { return Ok(()) };
         let v = &m.value;
         let number = match &v.kind {
             JsonKind::Number { value, .. } => Some(*value),
@@ -318,7 +318,7 @@ impl ChaliceConfig {
 
     /// Top-level `app_name` (not per stage in chalice).
     pub fn app_name(&self) -> Setting {
-        match self.root.get("app_name").filter(|m| !m.value.is_null()) {
+        match self.root.member("app_name").filter(|m| !m.value.is_null()) {
             Some(m) => Setting { name: "app_name", value: Some(m.value.clone()), layer: Layer::TopLevel, key_span: Some(m.key_span) },
             None => Setting { name: "app_name", value: None, layer: Layer::Unset, key_span: None },
         }
@@ -332,7 +332,7 @@ impl ChaliceConfig {
 
     /// Stage names under `stages`, with their key spans.
     pub fn stages(&self) -> Vec<(String, TextRange)> {
-        match self.root.get("stages").map(|m| &m.value.kind) {
+        match self.root.member("stages").map(|m| &m.value.kind) {
             Some(JsonKind::Object(members)) => members.iter().map(|m| (m.key.clone(), m.key_span)).collect(),
             _ => Vec::new(),
         }
@@ -370,7 +370,7 @@ impl ChaliceConfig {
         let mut cur = &self.root;
         let mut found = None;
         for key in path {
-            let m = cur.get(key)?;
+            let m = cur.member(key)?;
             cur = &m.value;
             found = Some(m);
         }
@@ -413,7 +413,7 @@ impl ChaliceConfig {
                 }
             }
             let Some(c) = container.filter(|c| c.is_object()) else { continue };
-            if let Some(m) = c.get(name).filter(|m| !m.value.is_null()) {
+            if let Some(m) = c.member(name).filter(|m| !m.value.is_null()) {
                 return Setting { name, value: Some(m.value.clone()), layer: *layer, key_span: Some(m.key_span) };
             }
         }

@@ -9,7 +9,6 @@
 pub mod analyzer;
 pub mod appgraph;
 pub mod config;
-pub mod json;
 pub mod policy;
 mod pyast;
 pub mod roles;
@@ -101,6 +100,17 @@ fn policy_from_tree(source: &str, tree: &tree_sitter::Tree, python_version: (u8,
     Ok(AppPolicy { analysis, built })
 }
 
+/// `policy_from_tree` for a module already converted (on a large stack).
+fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8)) -> Result<AppPolicy, AppPolicyFailure> {
+    let analysis = analyzer::emulate_ast(source, ast, python_version).map_err(AppPolicyFailure::Analyzer)?;
+    let built = build_policy_from_api_calls(&analysis.client_calls).map_err(AppPolicyFailure::PolicyBuilder)?;
+    Ok(AppPolicy { analysis, built })
+}
+
+/// The analyzer's result for one app.py text and Python version, shared by
+/// the deploy emulations of every stage (it does not depend on config).
+pub type AppPolicyCache = std::sync::OnceLock<Result<AppPolicy, AppPolicyFailure>>;
+
 /// Where `chalice deploy` stops.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -150,6 +160,8 @@ pub struct DeployInputs<'a> {
     /// `chalice deploy --autogen-policy` (`Some(true)`) or
     /// `--no-autogen-policy` (`Some(false)`).
     pub cli_autogen_policy: Option<bool>,
+    /// Shared by the emulations of several stages of the same app.py text.
+    pub app_policy_cache: Option<&'a AppPolicyCache>,
 }
 
 /// A file-based role's policy as chalice loads it.
@@ -205,7 +217,7 @@ pub fn emulate_deploy(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFa
 }
 
 fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
-    let DeployInputs { config, app_source, stage, python_version, cli_autogen_policy } = *inputs;
+    let DeployInputs { config, app_source, stage, python_version, cli_autogen_policy, app_policy_cache } = *inputs;
     // create_config_obj computes the api_handler-scoped environment, which
     // walks the same containers as a role lookup.
     let handler_settings = config.scope(stage, API_HANDLER, cli_autogen_policy).map_err(DeployFailure::config)?;
@@ -246,7 +258,14 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
     let no_functions = graph.functions.is_empty();
     let generate = |app_policy: &mut Option<AppPolicy>| -> Result<(), DeployFailure> {
         if app_policy.is_none() {
-            *app_policy = Some(policy_from_tree(app_source, &tree, python_version).map_err(|f| match f {
+            // The analyzer runs on the module already converted for the
+            // import above, and its result does not depend on the stage.
+            let compute = || policy_from_ast(app_source, &ast, python_version);
+            let policy = match app_policy_cache {
+                Some(cache) => cache.get_or_init(compute).clone(),
+                None => compute(),
+            };
+            *app_policy = Some(policy.map_err(|f| match f {
                 AppPolicyFailure::Analyzer(c) => {
                     DeployFailure::app(c.kind.python_name(), format!("{}: {}", c.exception, c.message), Some(c.range))
                 }
@@ -346,7 +365,7 @@ fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployF
             })
         }
     };
-    let parsed = json::parse(&text).map_err(|e| DeployFailure {
+    let parsed = crate::json::parse(&text).map_err(|e| DeployFailure {
         origin: origin.clone(),
         exception: "JSONDecodeError".into(),
         message: format!("IAM policy file {} is not valid JSON: {}", path.display(), e.message),
@@ -357,8 +376,8 @@ fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployF
 
 /// Our span-keeping JSON as `serde_json` (for printing the file's policy
 /// the way chalice sends it: same keys, last duplicate wins).
-fn to_serde(v: &json::JsonValue) -> serde_json::Value {
-    use json::JsonKind;
+fn to_serde(v: &crate::json::JsonValue) -> serde_json::Value {
+    use crate::json::JsonKind;
     match &v.kind {
         JsonKind::Null => serde_json::Value::Null,
         JsonKind::Bool(b) => serde_json::Value::Bool(*b),
@@ -393,7 +412,7 @@ mod tests {
             std::fs::write(dir.path().join(".chalice").join(name), text).unwrap();
         }
         let cfg = ChaliceConfig::from_text(dir.path(), Some(dir.path().join(".chalice/config.json")), config.into()).unwrap();
-        let inputs = DeployInputs { config: &cfg, app_source: app, stage: "dev", python_version: (3, 11), cli_autogen_policy: None };
+        let inputs = DeployInputs { config: &cfg, app_source: app, stage: "dev", python_version: (3, 11), cli_autogen_policy: None, app_policy_cache: None };
         let out = match emulate_deploy(&inputs) {
             Ok(d) => {
                 let mut s = String::new();

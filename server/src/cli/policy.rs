@@ -116,7 +116,7 @@ fn load_project(path: &Path) -> Result<Project, ExitCode> {
 
 /// `path:line:col`, 1-based, columns in characters.
 fn location(path: &Path, text: &str, offset: usize) -> String {
-    let (line, col) = chalice::json::line_col(text, offset);
+    let (line, col) = crate::json::line_col(text, offset);
     format!("{}:{line}:{col}", path.display())
 }
 
@@ -140,6 +140,7 @@ fn run_autogen(args: &PolicyArgs) -> ExitCode {
         stage: &args.stage,
         python_version: args.python_version,
         cli_autogen_policy: None,
+        app_policy_cache: None,
     };
     let deploy = match chalice::emulate_deploy(&inputs) {
         Ok(d) => d,

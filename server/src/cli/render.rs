@@ -59,16 +59,34 @@ pub struct Report<'a> {
     pub texts: &'a BTreeMap<PathBuf, String>,
     /// Paths are shown relative to this directory when under it.
     pub base: &'a Path,
+    pub lines: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<SourceLines<'a>>>>,
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, String>, base: &'a Path) -> Self {
+        Report { diagnostics, texts, base, lines: Default::default() }
+    }
+}
+
+impl<'a> Report<'a> {
     fn display_path(&self, p: &Path) -> String {
         p.strip_prefix(self.base).unwrap_or(p).display().to_string()
     }
 
+    /// The line index of a file, built once per file and report.
+    fn lines(&self, path: &Path) -> std::rc::Rc<SourceLines<'a>> {
+        let mut cache = self.lines.borrow_mut();
+        if let Some(l) = cache.get(path) {
+            return l.clone();
+        }
+        let text = self.texts.get(path).map(String::as_str).unwrap_or("");
+        let l = std::rc::Rc::new(SourceLines::new(text));
+        cache.insert(path.to_path_buf(), l.clone());
+        l
+    }
+
     fn span(&self, d: &Diagnostic) -> (LineCol, LineCol) {
-        let text = self.texts.get(&d.path).map(String::as_str).unwrap_or("");
-        let lines = SourceLines::new(text);
+        let lines = self.lines(&d.path);
         (lines.line_col(d.range.start), lines.line_col(d.range.end))
     }
 
@@ -76,8 +94,7 @@ impl Report<'_> {
         let mut out = String::new();
         for d in self.diagnostics {
             let (start, end) = self.span(d);
-            let text = self.texts.get(&d.path).map(String::as_str).unwrap_or("");
-            let lines = SourceLines::new(text);
+            let lines = self.lines(&d.path);
             let gutter = start.line.to_string().len();
             let pad = " ".repeat(gutter);
             let _ = writeln!(out, "{}[{}]: {}", severity_word(d.severity), d.code, d.message);

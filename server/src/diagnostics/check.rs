@@ -324,7 +324,7 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
             let e = json::line_edit(&policy.text, &new);
             vec![Fix {
                 title: format!("Grant {} in {}", f.missing.join(", "), display_policy_path(stage, path)),
-                edits: vec![FileEdit::Replace { path: path.clone(), range: e.range, new_text: e.new_text }],
+                edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }],
             }]
         }
         Some(RoleGrant::Autogen { document, .. }) => turn_off_autogen_fix(stage, document, &f.missing).into_iter().collect(),
@@ -351,7 +351,7 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
             let needed: Vec<&str> = granted.iter().map(String::as_str).filter(|a| !matches!(p.grants(a), Ok(Some(_)))).collect();
             let new = p.with_actions_added(&needed);
             let e = json::line_edit(&p.text, &new);
-            FileEdit::Replace { path: policy_path.clone(), range: e.range, new_text: e.new_text }
+            FileEdit::Replace { path: policy_path.clone(), range: e.span, new_text: e.new_text }
         }
         Some(Err(_)) => return None,
         None => {
@@ -368,7 +368,7 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
             stage.name,
             display_policy_path(stage, policy_path)
         ),
-        edits: vec![FileEdit::Replace { path: config_path.clone(), range: e.range, new_text: e.new_text }, policy_edit],
+        edits: vec![FileEdit::Replace { path: config_path.clone(), range: e.span, new_text: e.new_text }, policy_edit],
     })
 }
 

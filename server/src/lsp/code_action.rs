@@ -15,7 +15,7 @@ use super::session::Session;
 /// Grants every missing action of the project at once.
 pub const FIX_ALL: CodeActionKind = CodeActionKind::new("source.fixAll.chalice-iam");
 
-pub(super) fn handle(session: &Session, params: CodeActionParams) -> Option<CodeActionResponse> {
+pub(super) fn handle(session: &mut Session, params: CodeActionParams) -> Option<CodeActionResponse> {
     let only = params.context.only.as_deref();
     let mut actions = Vec::new();
     if wanted(only, &CodeActionKind::QUICKFIX) {

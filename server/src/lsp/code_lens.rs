@@ -8,7 +8,7 @@ use super::convert::file_uri;
 use super::execute_command::SHOW_POLICY;
 use super::session::Session;
 
-pub(super) fn handle(session: &Session, params: CodeLensParams) -> Vec<CodeLens> {
+pub(super) fn handle(session: &mut Session, params: CodeLensParams) -> Vec<CodeLens> {
     session
         .lenses(&params.text_document.uri)
         .into_iter()

@@ -3,8 +3,8 @@
 //! the byte offsets refer to.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::{
@@ -114,23 +114,19 @@ pub fn diagnostic(
     }
 }
 
-/// Converts a fix's byte-offset edits. `view` gives the text each edited
-/// file had when the fix was computed. `None` when an edited file cannot be
-/// read any more (then the fix cannot be offered).
-pub fn fix_data<'a>(
-    fix: &Fix,
-    view: &mut dyn FnMut(&Path) -> Option<FileView<'a>>,
-    encoding: PositionEncoding,
-) -> Option<FixData> {
+/// Converts a fix's byte-offset edits. `views` holds the text each edited
+/// file had when the fix was computed (see [`edited_files`]). `None` when
+/// an edited file has none (then the fix cannot be offered).
+pub fn fix_data(fix: &Fix, views: &HashMap<PathBuf, FileView>, encoding: PositionEncoding) -> Option<FixData> {
     let mut edits = Vec::with_capacity(fix.edits.len());
     for edit in &fix.edits {
         edits.push(match edit {
             FileEdit::Create { path, text } => EditData::Create { uri: file_uri(path)?, text: text.clone() },
             FileEdit::Replace { path, range, new_text } => {
-                let file = view(path)?;
+                let file = views.get(path)?;
                 EditData::Replace {
                     range: file.range(*range, encoding),
-                    uri: file.uri,
+                    uri: file.uri.clone(),
                     version: file.version,
                     new_text: new_text.clone(),
                 }
@@ -138,6 +134,17 @@ pub fn fix_data<'a>(
         });
     }
     Some(FixData { title: fix.title.clone(), edits })
+}
+
+/// The existing files `fixes` edit, whose texts [`fix_data`] needs.
+pub fn edited_files<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> BTreeSet<&'a Path> {
+    let edits = fixes.into_iter().flat_map(|fix| &fix.edits);
+    edits
+        .filter_map(|edit| match edit {
+            FileEdit::Replace { path, .. } => Some(path.as_path()),
+            FileEdit::Create { .. } => None,
+        })
+        .collect()
 }
 
 /// The workspace edit for a fix, in the richest form the client supports:
@@ -250,9 +257,9 @@ mod tests {
         }
     }
 
-    fn views(path: &Path) -> Option<FileView<'static>> {
-        (path == Path::new("/p/.chalice/config.json"))
-            .then(|| view("file:///p/.chalice/config.json", Some(3), "{\n  \n}"))
+    fn views() -> HashMap<PathBuf, FileView<'static>> {
+        let config = view("file:///p/.chalice/config.json", Some(3), "{\n  \n}");
+        HashMap::from([(PathBuf::from("/p/.chalice/config.json"), config)])
     }
 
     #[test]
@@ -266,7 +273,7 @@ mod tests {
             message: "needs dynamodb:Scan".into(),
             fixes: vec![],
         };
-        let fixes = vec![fix_data(&config_fix(), &mut views, PositionEncoding::Utf16).unwrap()];
+        let fixes = vec![fix_data(&config_fix(), &views(), PositionEncoding::Utf16).unwrap()];
         let converted = diagnostic(&d, &file, PositionEncoding::Utf16, fixes);
         assert_eq!(converted.range, Range::new(Position::new(1, 0), Position::new(1, 8)));
         let data: DiagnosticData = serde_json::from_value(converted.data.clone().unwrap()).unwrap();
@@ -331,12 +338,12 @@ mod tests {
                 new_text: String::new(),
             }],
         };
-        assert_eq!(fix_data(&fix, &mut views, PositionEncoding::Utf8), None);
+        assert_eq!(fix_data(&fix, &views(), PositionEncoding::Utf8), None);
     }
 
     #[test]
     fn workspace_edit_with_resource_operations() {
-        let fix = fix_data(&config_fix(), &mut views, PositionEncoding::Utf8).unwrap();
+        let fix = fix_data(&config_fix(), &views(), PositionEncoding::Utf8).unwrap();
         let edit = workspace_edit(&fix, EditSupport { document_changes: true, create_files: true });
         assert_eq!(
             serde_json::to_value(edit).unwrap(),
@@ -354,7 +361,7 @@ mod tests {
 
     #[test]
     fn workspace_edit_falls_back_to_changes() {
-        let fix = fix_data(&config_fix(), &mut views, PositionEncoding::Utf8).unwrap();
+        let fix = fix_data(&config_fix(), &views(), PositionEncoding::Utf8).unwrap();
         let expected = json!({ "changes": {
             "file:///p/.chalice/config.json": [{ "range": { "start": { "line": 1, "character": 2 }, "end": { "line": 1, "character": 2 } },
                                                  "newText": "\"autogen_policy\": false" }],

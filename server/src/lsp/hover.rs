@@ -5,7 +5,7 @@ use tower_lsp_server::ls_types::{Hover, HoverContents, HoverParams, MarkupConten
 
 use super::session::Session;
 
-pub(super) fn handle(session: &Session, params: HoverParams) -> Option<Hover> {
+pub(super) fn handle(session: &mut Session, params: HoverParams) -> Option<Hover> {
     let position = params.text_document_position_params;
     let markdown = session.hover(&position.text_document.uri, position.position)?;
     Some(Hover {

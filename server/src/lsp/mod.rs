@@ -4,7 +4,9 @@
 //! One module per LSP method (`initialize.rs`, `did_change.rs`, ...), with
 //! `server.rs` dispatching to them. `session.rs` holds the state and is the
 //! one place that calls the engine; `document.rs` keeps open documents and
-//! their trees; `convert.rs` does every engine ↔ LSP conversion.
+//! their trees; `convert.rs` does every engine ↔ LSP conversion; `outbox.rs`
+//! sends notifications in order; `watcher.rs` follows files on disk for
+//! clients that do not.
 
 mod code_action;
 mod code_lens;

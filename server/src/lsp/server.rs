@@ -4,7 +4,9 @@
 //! tower-lsp runs up to four handlers concurrently, so every handler does
 //! its work synchronously under the session lock, before any `.await`:
 //! a `didChange` is fully applied before a later request can look at the
-//! document. Notifications to the client go through the ordered
+//! document. Diagnostics are computed by a task of their own (see
+//! `Session::publish_stale`), so that a burst of changes costs one
+//! computation. Notifications to the client go through the ordered
 //! [`Outbox`]; requests *to* the client (registration, configuration) are
 //! spawned, never awaited inside a notification handler, since their replies
 //! are read by the same loop that is running the handler.
@@ -100,6 +102,26 @@ impl Handle {
         });
     }
 
+    /// Computes stale diagnostics whenever some are due, on a blocking
+    /// thread (it can take tens of milliseconds on a large project).
+    fn spawn_diagnostics_task(&self) {
+        let Some(due) = self.with_session("diagnostics", |session| session.diagnostics_due()) else { return };
+        let handle = self.clone();
+        tokio::spawn(async move {
+            loop {
+                due.notified().await;
+                let handle = handle.clone();
+                let computed = tokio::task::spawn_blocking(move || {
+                    handle.with_session("computing diagnostics", Session::publish_stale);
+                });
+                // Only fails when the runtime is shutting down.
+                if computed.await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
     pub fn lock_watcher(&self) -> std::sync::MutexGuard<'_, Option<FileWatcher>> {
         self.watcher.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -136,6 +158,7 @@ impl LanguageServer for ChaliceIamServer {
         // is out, so what `initialize` logged waits in the queue until now.
         if let Some(queue) = self.outbox_queue.lock().unwrap_or_else(PoisonError::into_inner).take() {
             tokio::spawn(outbox::run(queue, self.handle.client.clone()));
+            self.handle.spawn_diagnostics_task();
         }
         initialized::handle(&self.handle);
     }

@@ -5,10 +5,11 @@
 //! handler modules deal with LSP and call the methods here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tokio::sync::Notify;
 use tower_lsp_server::ls_types::{
     self as lsp, ClientCapabilities, Position, PublishDiagnosticsParams, ResourceOperationKind, Uri,
 };
@@ -77,6 +78,17 @@ pub struct Session {
     /// Numbers each settings pull or push, so that only the newest applies.
     settings_ticket: u64,
     projects: BTreeMap<PathBuf, LoadedProject>,
+    /// Projects whose diagnostics are out of date. Handlers only mark them;
+    /// the diagnostics task computes them when it gets to it, so a burst of
+    /// changes costs one computation and intermediate states are never
+    /// published.
+    stale: BTreeSet<PathBuf>,
+    diagnostics_due: Arc<Notify>,
+    /// Open documents (project root, path) whose latest text the engine has
+    /// not been given yet. Handing a text over lowers the whole file, so it
+    /// waits until the engine is next asked something: a burst of keystrokes
+    /// costs one lowering.
+    pending_overlays: BTreeSet<(PathBuf, PathBuf)>,
 }
 
 impl Session {
@@ -91,7 +103,15 @@ impl Session {
             configured_settings: ClientSettings::default(),
             settings_ticket: 0,
             projects: BTreeMap::new(),
+            stale: BTreeSet::new(),
+            diagnostics_due: Arc::new(Notify::new()),
+            pending_overlays: BTreeSet::new(),
         }
+    }
+
+    /// Signalled whenever a project's diagnostics become out of date.
+    pub fn diagnostics_due(&self) -> Arc<Notify> {
+        self.diagnostics_due.clone()
     }
 
     pub fn folders(&self) -> &[PathBuf] {
@@ -147,8 +167,8 @@ impl Session {
         self.documents.open(document);
         let Some(path) = path else { return };
         if let Some(root) = self.project_for(&path) {
-            self.overlay_open_document(&root, &path);
-            self.publish(&root);
+            self.pending_overlays.insert((root.clone(), path));
+            self.mark_stale(&root);
         }
     }
 
@@ -157,8 +177,8 @@ impl Session {
     pub fn document_changed(&mut self, uri: &Uri) {
         let Some(path) = self.documents.get(uri).and_then(|d| d.path()).map(Path::to_path_buf) else { return };
         if let Some(root) = self.project_using(&path) {
-            self.overlay_open_document(&root, &path);
-            self.publish(&root);
+            self.pending_overlays.insert((root.clone(), path));
+            self.mark_stale(&root);
         }
     }
 
@@ -169,7 +189,7 @@ impl Session {
             if let Some(loaded) = self.projects.get_mut(&root) {
                 loaded.project.remove_overlay(path);
             }
-            self.publish(&root);
+            self.mark_stale(&root);
         }
     }
 
@@ -185,7 +205,10 @@ impl Session {
             // A project root appearing or disappearing.
             if let Some(root) = root_defined_by(path) {
                 let loaded = self.projects.contains_key(&root);
-                if !loaded && workspace::is_project_root(&root) && self.in_folders(&root) {
+                // Like project discovery, a project's subdirectories are its
+                // own (an app.py under tests/ is not a new project).
+                let inside_another = self.projects.keys().any(|r| root.starts_with(r) && *r != root);
+                if !loaded && !inside_another && workspace::is_project_root(&root) && self.in_folders(&root) {
                     reload.push(root);
                     continue;
                 }
@@ -220,7 +243,7 @@ impl Session {
         affected.sort();
         affected.dedup();
         for root in affected.iter().filter(|r| !reload.contains(r)) {
-            self.publish(root);
+            self.mark_stale(root);
         }
     }
 
@@ -242,7 +265,7 @@ impl Session {
             }
             self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
             self.overlay_all_open_documents(&root);
-            self.publish(&root);
+            self.mark_stale(&root);
         }
     }
 
@@ -277,7 +300,7 @@ impl Session {
                 let published = self.projects.remove(root).map(|l| l.published).unwrap_or_default();
                 self.projects.insert(root.to_path_buf(), LoadedProject { project, published });
                 self.overlay_all_open_documents(root);
-                self.publish(root);
+                self.mark_stale(root);
             }
             Err(error) => {
                 self.outbox.warn(format!("cannot load project: {error}"));
@@ -325,34 +348,51 @@ impl Session {
                 }
             }
         }
+        self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
     }
 
-    fn overlay_open_document(&mut self, root: &Path, path: &Path) {
-        let (Some(loaded), Some(document)) = (self.projects.get_mut(root), self.documents.by_path(path)) else {
-            return;
-        };
-        loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
+    /// Gives the engine the latest text of every document changed since it
+    /// was last asked anything.
+    fn apply_pending_overlays(&mut self) {
+        for (root, path) in std::mem::take(&mut self.pending_overlays) {
+            let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
+                continue;
+            };
+            loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
+        }
     }
 
     // ---- diagnostics -------------------------------------------------------
+
+    fn mark_stale(&mut self, root: &Path) {
+        self.stale.insert(root.to_path_buf());
+        self.diagnostics_due.notify_one();
+    }
+
+    /// Computes and queues the diagnostics of every stale project.
+    pub fn publish_stale(&mut self) {
+        self.apply_pending_overlays();
+        for root in std::mem::take(&mut self.stale) {
+            self.publish(&root);
+        }
+    }
 
     /// Queues the project's diagnostics for every file whose diagnostics or
     /// open-document version changed since the last time.
     fn publish(&mut self, root: &Path) {
         let Some(loaded) = self.projects.get(root) else { return };
         let by_file = loaded.project.diagnostics();
+        // Read each file the fixes edit once, however many fixes edit it.
+        let fixes = by_file.values().flatten().flat_map(|d| &d.fixes);
+        let edited = self.views(&loaded.project, convert::edited_files(fixes));
         let mut changed = Vec::new();
         for (path, diagnostics) in &by_file {
             let Some(view) = self.view(&loaded.project, path) else { continue };
             let converted: Vec<lsp::Diagnostic> = diagnostics
                 .iter()
                 .map(|d| {
-                    let fixes: Vec<FixData> = d
-                        .fixes
-                        .iter()
-                        .filter_map(|fix| convert::fix_data(fix, &mut |p| self.view(&loaded.project, p), self.encoding))
-                        .collect();
-                    convert::diagnostic(d, &view, self.encoding, fixes)
+                    let fixes = d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding));
+                    convert::diagnostic(d, &view, self.encoding, fixes.collect())
                 })
                 .collect();
             let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == view.version && *d == converted);
@@ -362,20 +402,14 @@ impl Session {
         }
         // Files the engine no longer reports on (a policy file no longer
         // used, a deleted module) are cleared.
-        let dropped: Vec<PathBuf> = loaded
-            .published
-            .iter()
-            .filter(|(path, (_, diagnostics))| !by_file.contains_key(*path) && !diagnostics.is_empty())
-            .map(|(path, _)| path.clone())
-            .collect();
-
-        let loaded = self.projects.get_mut(root).expect("looked up above");
-        for path in dropped {
-            loaded.published.remove(&path);
-            if let Some(uri) = convert::file_uri(&path) {
-                changed.push((path, uri, None, Vec::new()));
+        for (path, (_, diagnostics)) in &loaded.published {
+            if !by_file.contains_key(path) && !diagnostics.is_empty() {
+                if let Some(uri) = self.uri_of(path) {
+                    changed.push((path.clone(), uri, None, Vec::new()));
+                }
             }
         }
+        let loaded = self.projects.get_mut(root).expect("looked up above");
         for (path, uri, version, diagnostics) in changed {
             self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version });
             loaded.published.insert(path, (version, diagnostics));
@@ -385,7 +419,8 @@ impl Session {
     // ---- requests ----------------------------------------------------------
 
     /// The markdown hover for a position in an open document.
-    pub fn hover(&self, uri: &Uri, position: Position) -> Option<String> {
+    pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<String> {
+        self.apply_pending_overlays();
         let (loaded, path) = self.project_of_document(uri)?;
         let view = self.view(&loaded.project, &path)?;
         loaded.project.hover(&path, view.offset(position, self.encoding))
@@ -393,7 +428,8 @@ impl Session {
 
     /// Code lenses of an open document: their ranges, titles, and the root
     /// of the project (the argument of the lens command).
-    pub fn lenses(&self, uri: &Uri) -> Vec<(lsp::Range, String, PathBuf)> {
+    pub fn lenses(&mut self, uri: &Uri) -> Vec<(lsp::Range, String, PathBuf)> {
+        self.apply_pending_overlays();
         let Some((loaded, path)) = self.project_of_document(uri) else { return Vec::new() };
         let Some(view) = self.view(&loaded.project, &path) else { return Vec::new() };
         let root = loaded.project.root().to_path_buf();
@@ -406,14 +442,17 @@ impl Session {
     }
 
     /// The fix granting every missing action of the document's project.
-    pub fn fix_all(&self, uri: &Uri) -> Option<FixData> {
+    pub fn fix_all(&mut self, uri: &Uri) -> Option<FixData> {
+        self.apply_pending_overlays();
         let (loaded, _) = self.project_of_document(uri)?;
         let fix = loaded.project.fix_all()?;
-        convert::fix_data(&fix, &mut |p| self.view(&loaded.project, p), self.encoding)
+        let edited = self.views(&loaded.project, convert::edited_files([&fix]));
+        convert::fix_data(&fix, &edited, self.encoding)
     }
 
     /// The IAM policy document the project's code needs, pretty-printed.
-    pub fn policy_json(&self, root: &Path) -> Option<String> {
+    pub fn policy_json(&mut self, root: &Path) -> Option<String> {
+        self.apply_pending_overlays();
         Some(self.projects.get(root)?.project.policy_json())
     }
 
@@ -465,6 +504,10 @@ impl Session {
         })
     }
 
+    fn views<'a>(&'a self, project: &'a Project, paths: BTreeSet<&Path>) -> HashMap<PathBuf, FileView<'a>> {
+        paths.into_iter().filter_map(|path| Some((path.to_path_buf(), self.view(project, path)?))).collect()
+    }
+
     /// The URI the client knows a file by: an open document's own URI (which
     /// may be spelled differently from ours), else the file's `file:` URI.
     fn uri_of(&self, path: &Path) -> Option<Uri> {
@@ -502,4 +545,99 @@ fn root_defined_by(path: &Path) -> Option<PathBuf> {
         return Some(parent.parent()?.to_path_buf());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_lsp_server::ls_types::{Range, TextDocumentContentChangeEvent};
+
+    use super::*;
+    use crate::lsp::outbox::{OutboxQueue, Outgoing};
+
+    const APP: &str = "import boto3\n\ndef handler():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
+
+    fn session_with_project() -> (Session, OutboxQueue, tempfile::TempDir, Uri) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        let (outbox, queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        (session, queue, dir, uri)
+    }
+
+    /// (version, messages) of every app.py publish queued so far.
+    fn published(queue: &mut OutboxQueue, uri: &Uri) -> Vec<(Option<i32>, Vec<String>)> {
+        let mut found = Vec::new();
+        while let Ok(message) = queue.try_recv() {
+            if let Outgoing::Diagnostics(file) = message {
+                if file.uri == *uri {
+                    found.push((file.version, file.diagnostics.into_iter().map(|d| d.message).collect()));
+                }
+            }
+        }
+        found
+    }
+
+    fn replace(session: &mut Session, uri: &Uri, version: i32, old: &str, new: &str) {
+        let text = session.documents.get(uri).unwrap().text().to_owned();
+        let start = text.find(old).unwrap();
+        let index = LineIndex::new(&text);
+        let range = Range::new(
+            index.position(&text, start, PositionEncoding::Utf8),
+            index.position(&text, start + old.len(), PositionEncoding::Utf8),
+        );
+        let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: new.to_owned() };
+        session.documents.get_mut(uri).unwrap().apply_changes(version, &[change], PositionEncoding::Utf8);
+        session.document_changed(uri);
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_computed_and_published_once() {
+        let (mut session, mut queue, _dir, uri) = session_with_project();
+        session.publish_stale();
+        let on_disk = published(&mut queue, &uri);
+        assert_eq!(on_disk.len(), 1);
+        assert_eq!(on_disk[0].0, None);
+
+        session.open_document(Document::new(uri.clone(), "python", APP.to_owned(), 1));
+        replace(&mut session, &uri, 2, "scan", "query");
+        replace(&mut session, &uri, 3, "query", "get_item");
+        replace(&mut session, &uri, 4, "get_item", "put_item");
+        // Nothing is computed until the diagnostics task runs...
+        assert_eq!(published(&mut queue, &uri), []);
+        session.publish_stale();
+        // ...and then once, for the latest text.
+        let after = published(&mut queue, &uri);
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert_eq!(after[0].0, Some(4));
+        assert!(after[0].1[0].starts_with("dynamodb:PutItem"), "{after:?}");
+        // Nothing changed since: nothing more to send.
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &uri), []);
+    }
+
+    #[test]
+    fn requests_see_changes_not_yet_published() {
+        let (mut session, _queue, dir, uri) = session_with_project();
+        session.open_document(Document::new(uri.clone(), "python", APP.to_owned(), 1));
+        replace(&mut session, &uri, 2, "scan", "query");
+        let root = dir.path().canonicalize().unwrap();
+        let policy = session.policy_json(&root).unwrap();
+        assert!(policy.contains("dynamodb:Query") && !policy.contains("dynamodb:Scan"), "{policy}");
+    }
+
+    #[test]
+    fn closing_brings_back_the_disk_text() {
+        let (mut session, _queue, dir, uri) = session_with_project();
+        let root = dir.path().canonicalize().unwrap();
+        session.open_document(Document::new(uri.clone(), "python", APP.replace("scan", "query"), 1));
+        assert!(session.policy_json(&root).unwrap().contains("dynamodb:Query"));
+        replace(&mut session, &uri, 2, "query", "get_item");
+        session.close_document(&uri);
+        let policy = session.policy_json(&root).unwrap();
+        assert!(policy.contains("dynamodb:Scan") && !policy.contains("GetItem"), "{policy}");
+    }
 }

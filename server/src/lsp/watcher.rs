@@ -101,8 +101,10 @@ impl FileWatcher {
     pub fn start(
         folders: &[PathBuf],
         on_events: impl Fn(Vec<FileEvent>) + Send + 'static,
-        on_error: impl Fn(String) + Send + 'static,
+        on_error: impl Fn(String) + Send + Sync + 'static,
     ) -> notify::Result<FileWatcher> {
+        let on_error = Arc::new(on_error);
+        let consumer_on_error = on_error.clone();
         let (sender, mut receiver) = mpsc::unbounded_channel();
         let watcher = notify::recommended_watcher(move |event| {
             let _ = sender.send(event);
@@ -119,10 +121,10 @@ impl FileWatcher {
                 let mut events = Vec::new();
                 for event in raw.drain(..) {
                     match event {
-                        Ok(event) => {
-                            translate(event, &mut events, &mut |dir| watch_tree(&this_watcher, dir, &on_error))
-                        }
-                        Err(error) => on_error(format!("file watcher: {error}")),
+                        Ok(event) => translate(event, &mut events, &mut |dir| {
+                            watch_tree(&this_watcher, dir, &*consumer_on_error)
+                        }),
+                        Err(error) => consumer_on_error(format!("file watcher: {error}")),
                     }
                 }
                 let events = coalesce(events);
@@ -133,7 +135,7 @@ impl FileWatcher {
         });
         let file_watcher = FileWatcher { watcher, consumer };
         for folder in folders {
-            file_watcher.add_folder(folder, &|message| eprintln!("chalice-iam warning: {message}"))?;
+            file_watcher.add_folder(folder, &*on_error)?;
         }
         Ok(file_watcher)
     }
@@ -173,7 +175,7 @@ impl Drop for FileWatcher {
 /// Watches a directory that just appeared and returns the followed files
 /// already in it: they may have been written before the watch was in place
 /// (`mkdir chalicelib && cp db.py chalicelib/`).
-fn watch_tree(watcher: &Mutex<RecommendedWatcher>, dir: &Path, on_error: &impl Fn(String)) -> Vec<PathBuf> {
+fn watch_tree(watcher: &Mutex<RecommendedWatcher>, dir: &Path, on_error: &dyn Fn(String)) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     walk_dirs(dir, &mut dirs);
     let mut files = Vec::new();

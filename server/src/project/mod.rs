@@ -42,6 +42,40 @@ pub struct SourceFile {
     pub ir: ModuleIr,
     /// Set when the text is not valid UTF-8 on disk (it was decoded lossily).
     pub lossy: bool,
+    /// Set when the content is not text at all (NUL bytes, mostly invalid
+    /// UTF-8): it is not parsed, since tree-sitter's error recovery on
+    /// megabytes of noise takes seconds and finds nothing.
+    pub binary: bool,
+}
+
+impl SourceFile {
+    /// Decodes and lowers a file's bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> SourceFile {
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(s) => (s, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
+        SourceFile::from_text(text.into(), None, lossy)
+    }
+
+    pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool) -> SourceFile {
+        let binary = looks_binary(&text);
+        let ir = match (binary, tree) {
+            (true, _) => ModuleIr::default(),
+            (false, Some(t)) => analysis::lower(t, &text),
+            (false, None) => analysis::lower_text(&text),
+        };
+        SourceFile { text, ir, lossy, binary }
+    }
+}
+
+/// NUL bytes, or more than one character in twenty replaced while decoding.
+fn looks_binary(text: &str) -> bool {
+    if text.contains('\0') {
+        return true;
+    }
+    let replaced = text.chars().filter(|&c| c == '\u{fffd}').count();
+    replaced > 0 && replaced * 20 > text.chars().count()
 }
 
 /// The Python side of a project: `app.py` and every module under
@@ -117,11 +151,7 @@ impl Sources {
 
     /// Replaces (or adds) one file's text, lowering only that file.
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        let ir = match tree {
-            Some(t) => analysis::lower(t, &text),
-            None => analysis::lower_text(&text),
-        };
-        self.files.insert(rel.to_string(), SourceFile { text, ir, lossy: false });
+        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false));
     }
 
     pub fn remove(&mut self, rel: &str) {
@@ -143,12 +173,7 @@ impl Sources {
 
 fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-    let (text, lossy) = match String::from_utf8(bytes) {
-        Ok(s) => (s, false),
-        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
-    };
-    let ir = analysis::lower_text(&text);
-    Ok(SourceFile { text: text.into(), ir, lossy })
+    Ok(SourceFile::from_bytes(bytes))
 }
 
 /// Every `.py` file under `root/dir`, as `/`-separated relative paths,

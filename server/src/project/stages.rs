@@ -42,6 +42,10 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
+    if app.binary {
+        // Reported as CIAM017 already; chalice could not import it either.
+        return (Vec::new(), problems);
+    }
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
     let config = match (&config_path, &config_text) {
@@ -76,6 +80,8 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         project.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().cloned()).collect();
     let mut views = Vec::new();
     let mut policy_files_seen: BTreeSet<PathBuf> = BTreeSet::new();
+    let app_policy = chalice::AppPolicyCache::new();
+    let repaired_policy = chalice::AppPolicyCache::new();
     for stage in stages {
         let inputs = DeployInputs {
             config: &config,
@@ -83,6 +89,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             stage: &stage,
             python_version: project.settings.python_version,
             cli_autogen_policy: None,
+            app_policy_cache: Some(&app_policy),
         };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
         let (fix_policy_file, fix_policy_setting) = match handler_settings.as_ref().map(|s| (s.iam_policy_file.value.as_ref().and_then(|v| v.as_str().map(str::to_string)), s.policy_file(&root))) {
@@ -96,7 +103,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
                 if let Some(repaired) = blank_broken_blocks(&app.text) {
-                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, ..inputs });
+                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), ..inputs });
                 }
             }
         }
@@ -212,13 +219,14 @@ fn blank_broken_blocks(text: &str) -> Option<String> {
         return None;
     }
     let mut bytes = text.as_bytes().to_vec();
+    let lines = crate::python::LineStarts::new(text);
     let mut cursor = tree.root_node().walk();
     for child in tree.root_node().children(&mut cursor) {
         if !(child.has_error() || child.is_error() || child.is_missing()) {
             continue;
         }
         for (start, end) in crate::analysis::top_level_blocks(text, child.start_byte(), child.end_byte()) {
-            let sub = crate::python::parse_range(text, start, end);
+            let sub = crate::python::parse_range(text, &lines, start, end);
             if sub.root_node().has_error() {
                 for b in &mut bytes[start..end] {
                     if *b != b'\n' && *b != b'\r' {
@@ -274,8 +282,8 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
         let fixes = suggestion
             .as_ref()
             .map(|s| {
-                let e = json::MemberEdit { range: p.range, new_text: json::quote(s) };
-                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.range, new_text: e.new_text }] }]
+                let e = json::MemberEdit { span: p.range, new_text: json::quote(s) };
+                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }]
             })
             .unwrap_or_default();
         let hint = suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
@@ -301,7 +309,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
             }
             let fixes = policy
                 .edit_removing(p)
-                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.range, new_text: e.new_text }] }])
+                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }])
                 .unwrap_or_default();
             out.push(diag(path, p.range, codes::UNUSED_ACTION, format!("{} is granted but no code in the project needs it", p.text), fixes));
         }

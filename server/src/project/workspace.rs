@@ -122,8 +122,7 @@ impl Project {
         if let Some(rel) = self.sources.rel_path(path) {
             match std::fs::read(path) {
                 Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    self.sources.set_text(&rel, text.into(), None);
+                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes));
                 }
                 Err(_) => self.sources.remove(&rel),
             }
@@ -168,7 +167,9 @@ impl Project {
             for u in &ff.unresolved {
                 all.push(plain(&path, u.range, codes::UNRESOLVED_CALL, format!("this boto3 call is not checked: it {}", u.reason)));
             }
-            if src.lossy {
+            if src.binary {
+                all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, "the file does not look like Python source (binary content); it is not analysed".into()));
+            } else if src.lossy {
                 all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, "the file is not valid UTF-8; invalid bytes were replaced".into()));
             }
         }

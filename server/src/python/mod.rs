@@ -46,18 +46,29 @@ pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
     with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
 }
 
+/// Byte offsets of line starts, for turning offsets into tree-sitter
+/// points without rescanning the text each time.
+pub struct LineStarts(Vec<usize>);
+
+impl LineStarts {
+    pub fn new(text: &str) -> Self {
+        let mut v = vec![0];
+        v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineStarts(v)
+    }
+
+    pub fn point(&self, offset: usize) -> tree_sitter::Point {
+        let row = self.0.partition_point(|&s| s <= offset) - 1;
+        tree_sitter::Point { row, column: offset - self.0[row] }
+    }
+}
+
 /// Parses only `text[start..end]`, keeping the file's byte offsets in the
 /// tree's nodes. Used to re-read the top-level blocks of a region that
 /// tree-sitter's error recovery swallowed whole (an unclosed parenthesis
 /// in one function must not hide the functions after it).
-pub fn parse_range(text: &str, start: usize, end: usize) -> Tree {
-    let point = |offset: usize| {
-        let before = &text[..offset];
-        let row = before.matches('\n').count();
-        let column = offset - before.rfind('\n').map(|p| p + 1).unwrap_or(0);
-        tree_sitter::Point { row, column }
-    };
-    let range = tree_sitter::Range { start_byte: start, end_byte: end, start_point: point(start), end_point: point(end) };
+pub fn parse_range(text: &str, lines: &LineStarts, start: usize, end: usize) -> Tree {
+    let range = tree_sitter::Range { start_byte: start, end_byte: end, start_point: lines.point(start), end_point: lines.point(end) };
     with_parser(|parser| {
         let tree = match parser.set_included_ranges(&[range]) {
             Ok(()) => parser.parse(text, None),

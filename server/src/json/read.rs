@@ -37,11 +37,50 @@ pub struct JsonError {
 }
 
 impl JsonValue {
-    /// `dict.get(key)`: the last member with that key.
-    pub fn get(&self, key: &str) -> Option<&JsonMember> {
+    /// `dict.get(key)`'s member: the last one with that key, as Python
+    /// keeps the last of duplicate keys.
+    pub fn member(&self, key: &str) -> Option<&JsonMember> {
         match &self.kind {
             JsonKind::Object(members) => members.iter().rev().find(|m| m.key == key),
             _ => None,
+        }
+    }
+
+    /// `dict.get(key)`.
+    pub fn get(&self, key: &str) -> Option<&JsonValue> {
+        self.member(key).map(|m| &m.value)
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.kind {
+            JsonKind::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[JsonValue]> {
+        match &self.kind {
+            JsonKind::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[JsonMember]> {
+        match &self.kind {
+            JsonKind::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// A short name of the value's type, for messages about policy files.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            JsonKind::Null => "null",
+            JsonKind::Bool(_) => "a boolean",
+            JsonKind::Number { .. } => "a number",
+            JsonKind::String(_) => "a string",
+            JsonKind::Array(_) => "a list",
+            JsonKind::Object(_) => "an object",
         }
     }
 
@@ -419,10 +458,16 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let text = "[".repeat(100_000);
+        assert!(parse(&text).is_err());
+    }
+
+    #[test]
     fn keeps_spans_of_keys_and_values() {
         let text = "{\"a\": {\"b\": [1, false]}, \"a\": \"é\"}";
         let v = parse(text).unwrap();
-        let a = v.get("a").unwrap();
+        let a = v.member("a").unwrap();
         assert_eq!(&text[a.key_span.start..a.key_span.end], "\"a\"");
         assert_eq!(&text[a.value.span.start..a.value.span.end], "\"é\"");
         assert_eq!(a.value.as_str(), Some("é"));
