@@ -195,7 +195,18 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             });
         }
         if emu.no_functions {
-            roles.push(autogen_grant(&emu));
+            // No Lambda function (a lone script, an app still being
+            // written): judge the code by the role the api_handler settings
+            // would give, as the first function defined will get it.
+            let role = chalice::role_for_function(&config, &stage, API_HANDLER, None).map(|r| r.role);
+            roles.push(match role {
+                Ok(RoleKind::FileBased { policy_file }) => {
+                    let policy = project.read_json(&policy_file).and_then(|t| PolicyFile::parse(&t).ok());
+                    RoleGrant::File { path: policy_file, policy }
+                }
+                Ok(RoleKind::PreCreated { .. }) => RoleGrant::Precreated,
+                Ok(RoleKind::Autogen) | Err(_) => autogen_grant(&emu),
+            });
         }
         for grant in &roles {
             if let RoleGrant::File { path, .. } = grant {
