@@ -282,16 +282,12 @@ impl<'a> Emulator<'a> {
     }
 
     fn lookup_sub_namespace(&self, chain: Chain, name: &str, lineno: usize, node: NodeId) -> R<Chain> {
-        for &child in &self.st.table(chain.local).children {
-            let t = self.st.table(child);
-            if t.name == name && t.lineno == lineno {
-                return Ok(Chain { local: child, global: chain.local });
-            }
+        let local = self.st.children_named(chain.local, name);
+        if let Some(&child) = local.iter().find(|&&c| self.st.table(c).lineno == lineno) {
+            return Ok(Chain { local: child, global: chain.local });
         }
-        for &child in &self.st.table(chain.global).children {
-            if self.st.table(child).name == name {
-                return Ok(Chain { local: child, global: chain.global });
-            }
+        if let Some(&child) = self.st.children_named(chain.global, name).first() {
+            return Ok(Chain { local: child, global: chain.global });
         }
         Err(Raise::ValueError { message: format!("Unknown symbol name: {name}"), node })
     }
@@ -635,12 +631,11 @@ impl<'a> Emulator<'a> {
     }
 
     fn matching_sub_namespace(&self, local: TableId, name: &str, line: usize) -> Option<TableId> {
-        let candidates: Vec<TableId> =
-            self.st.table(local).children.iter().copied().filter(|c| self.st.table(*c).name == name).collect();
-        if candidates.len() == 1 {
-            return Some(candidates[0]);
+        let candidates = self.st.children_named(local, name);
+        if let [only] = candidates {
+            return Some(*only);
         }
-        candidates.into_iter().find(|c| self.st.table(*c).lineno == line)
+        candidates.iter().copied().find(|c| self.st.table(*c).lineno == line)
     }
 
     // ----- reporting ------------------------------------------------------

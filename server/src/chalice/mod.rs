@@ -162,6 +162,62 @@ pub struct DeployInputs<'a> {
     pub cli_autogen_policy: Option<bool>,
     /// Shared by the emulations of several stages of the same app.py text.
     pub app_policy_cache: Option<&'a AppPolicyCache>,
+    /// `app_source` already imported by [`import_app`] (with the same Python
+    /// version); `None` imports it here.
+    pub imported: Option<&'a ImportedApp>,
+}
+
+/// app.py as `chalice deploy` imports it, for one text and Python version:
+/// the app graph and the analyzer's policy, or why the import fails. None of
+/// it depends on config.json, so a project computes it once per app.py text,
+/// from the same parse as its own analysis and alongside it, and every
+/// stage's emulation shares it.
+#[derive(Debug)]
+pub struct ImportedApp {
+    python_version: (u8, u8),
+    /// An app graph with errors is a failure: deploying stops there, before
+    /// the analyzer would run.
+    outcome: Result<(AppGraph, Result<AppPolicy, AppPolicyFailure>), DeployFailure>,
+}
+
+/// Where a deploy emulation gets the analyzer's policy from.
+enum PolicySource<'a> {
+    Prepared(&'a Result<AppPolicy, AppPolicyFailure>),
+    Module(pyast::PyAst),
+}
+
+/// Imports app.py from its parsed tree (on a large stack, see
+/// [`on_large_stack`]).
+pub fn import_app(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> ImportedApp {
+    on_large_stack(|| {
+        let outcome = import_ast(source, tree, python_version).and_then(|ast| {
+            let graph = appgraph::build_app_graph(&ast, source);
+            if let Some(e) = graph.errors.first() {
+                return Err(graph_failure(e));
+            }
+            let policy = policy_from_ast(source, &ast, python_version);
+            Ok((graph, policy))
+        });
+        ImportedApp { python_version, outcome }
+    })
+}
+
+impl ImportedApp {
+    /// The Python version the import was emulated for.
+    pub fn python_version(&self) -> (u8, u8) {
+        self.python_version
+    }
+}
+
+/// `import app`: the module as chalice's tools see it, or the SyntaxError.
+fn import_ast(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<pyast::PyAst, DeployFailure> {
+    pyast::convert(source, tree, pyast::ParseOptions { python_version })
+        .map_err(|p| DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range)))
+}
+
+fn graph_failure(e: &AppGraphError) -> DeployFailure {
+    let exception = if e.message.starts_with("ExperimentalFeatureError") { "ExperimentalFeatureError" } else { "ValueError" };
+    DeployFailure::app(exception, e.message.clone(), Some(e.range))
 }
 
 /// A file-based role's policy as chalice loads it.
@@ -217,21 +273,28 @@ pub fn emulate_deploy(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFa
 }
 
 fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
-    let DeployInputs { config, app_source, stage, python_version, cli_autogen_policy, app_policy_cache } = *inputs;
+    let DeployInputs { config, app_source, stage, python_version, cli_autogen_policy, app_policy_cache, imported } = *inputs;
     // create_config_obj computes the api_handler-scoped environment, which
     // walks the same containers as a role lookup.
     let handler_settings = config.scope(stage, API_HANDLER, cli_autogen_policy).map_err(DeployFailure::config)?;
 
-    // Importing app.py.
-    let tree = crate::python::parse(app_source, None);
-    let ast = pyast::convert(app_source, &tree, pyast::ParseOptions { python_version }).map_err(|p| {
-        DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range))
-    })?;
-    let graph = appgraph::build_app_graph(&ast, app_source);
-    if let Some(e) = graph.errors.first() {
-        let exception = if e.message.starts_with("ExperimentalFeatureError") { "ExperimentalFeatureError" } else { "ValueError" };
-        return Err(DeployFailure::app(exception, e.message.clone(), Some(e.range)));
-    }
+    // Importing app.py: done once per text by `import_app` when the caller
+    // has it, else here.
+    let (graph, policy_source) = match imported {
+        Some(app) => {
+            let (graph, policy) = app.outcome.as_ref().map_err(Clone::clone)?;
+            (graph.clone(), PolicySource::Prepared(policy))
+        }
+        None => {
+            let tree = crate::python::parse(app_source, None);
+            let ast = import_ast(app_source, &tree, python_version)?;
+            let graph = appgraph::build_app_graph(&ast, app_source);
+            if let Some(e) = graph.errors.first() {
+                return Err(graph_failure(e));
+            }
+            (graph, PolicySource::Module(ast))
+        }
+    };
 
     // validate_configuration: the role check looks only at the api_handler
     // scope.
@@ -260,7 +323,10 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
         if app_policy.is_none() {
             // The analyzer runs on the module already converted for the
             // import above, and its result does not depend on the stage.
-            let compute = || policy_from_ast(app_source, &ast, python_version);
+            let compute = || match &policy_source {
+                PolicySource::Prepared(policy) => (*policy).clone(),
+                PolicySource::Module(ast) => policy_from_ast(app_source, ast, python_version),
+            };
             let policy = match app_policy_cache {
                 Some(cache) => cache.get_or_init(compute).clone(),
                 None => compute(),
@@ -412,7 +478,7 @@ mod tests {
             std::fs::write(dir.path().join(".chalice").join(name), text).unwrap();
         }
         let cfg = ChaliceConfig::from_text(dir.path(), Some(dir.path().join(".chalice/config.json")), config.into()).unwrap();
-        let inputs = DeployInputs { config: &cfg, app_source: app, stage: "dev", python_version: (3, 11), cli_autogen_policy: None, app_policy_cache: None };
+        let inputs = DeployInputs { config: &cfg, app_source: app, stage: "dev", python_version: (3, 11), cli_autogen_policy: None, app_policy_cache: None, imported: None };
         let out = match emulate_deploy(&inputs) {
             Ok(d) => {
                 let mut s = String::new();

@@ -66,6 +66,12 @@ pub(crate) struct Table {
 pub(crate) struct SymTables {
     pub tables: Vec<Table>,
     pub top: TableId,
+    /// Per table, its children by name in `children` order. The analyzer
+    /// looks a child namespace up for every view and every call it follows;
+    /// scanning `children` each time is quadratic in the number of
+    /// functions, which a generated app.py with tens of thousands of routes
+    /// turns into most of the run time.
+    children_by_name: Vec<HashMap<String, Vec<TableId>>>,
 }
 
 /// A `SyntaxError` CPython's symbol-table pass raises (`ast.parse` accepts
@@ -79,6 +85,27 @@ pub(crate) struct SymtableError {
 impl SymTables {
     pub(crate) fn table(&self, id: TableId) -> &Table {
         &self.tables[id]
+    }
+
+    /// The children of `table` named `name`, in `children` order.
+    pub(crate) fn children_named(&self, table: TableId, name: &str) -> &[TableId] {
+        self.children_by_name.get(table).and_then(|m| m.get(name)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Fills `children_by_name`; `children` must be final (after the
+    /// comprehension splicing of `analyze_block`).
+    fn index_children(&mut self) {
+        self.children_by_name = self
+            .tables
+            .iter()
+            .map(|t| {
+                let mut by_name: HashMap<String, Vec<TableId>> = HashMap::new();
+                for &c in &t.children {
+                    by_name.entry(self.tables[c].name.clone()).or_default().push(c);
+                }
+                by_name
+            })
+            .collect();
     }
 
     /// `SymbolTable.lookup(name)` succeeds.
@@ -112,10 +139,11 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables, 
         }
     }
     b.exit();
-    let mut st = SymTables { tables: b.tables, top };
+    let mut st = SymTables { tables: b.tables, top, children_by_name: Vec::new() };
     let inline = python_version >= (3, 12);
     let mut global = HashSet::new();
     analyze_block(ast, &mut st, top, None, &mut global, inline)?;
+    st.index_children();
     Ok(st)
 }
 

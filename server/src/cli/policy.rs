@@ -141,6 +141,7 @@ fn run_autogen(args: &PolicyArgs) -> ExitCode {
         python_version: args.python_version,
         cli_autogen_policy: None,
         app_policy_cache: None,
+        imported: None,
     };
     let deploy = match chalice::emulate_deploy(&inputs) {
         Ok(d) => d,

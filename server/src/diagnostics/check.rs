@@ -189,11 +189,16 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<String>, String, Vec<Fix>)> = BTreeMap::new();
     for stage in input.stages {
         let reach = reachability(input, stage);
+        // A fix depends only on the stage, the role and what is missing, and
+        // computing one re-reads and re-edits config.json and the policy
+        // file: a large app with the same gap at many call sites would
+        // otherwise redo it for each.
+        let mut fixes_for: BTreeMap<(usize, Vec<String>), Vec<Fix>> = BTreeMap::new();
         for (m, file) in input.facts.files.iter().enumerate() {
             let (_, rel) = &input.files[m];
             for fact in &file.calls {
                 for f in finding_for(input, stage, m, rel, fact, &reach) {
-                    let fixes = fix_for(stage, &f);
+                    let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f)).clone();
                     let entry = grouped.entry((m, fact.range, f.code, f.missing.clone())).or_insert_with(|| (Vec::new(), f.reason.clone(), Vec::new()));
                     if !entry.0.contains(&stage.name) {
                         entry.0.push(stage.name.clone());

@@ -130,7 +130,7 @@ impl Document {
 }
 
 /// The tree-sitter edit for replacing `text[start..end]` with `new_text`.
-fn input_edit(text: &str, start: usize, end: usize, new_text: &str) -> InputEdit {
+pub(super) fn input_edit(text: &str, start: usize, end: usize, new_text: &str) -> InputEdit {
     let start_position = point_at(text, start);
     InputEdit {
         start_byte: start,
@@ -206,6 +206,7 @@ mod tests {
     use tower_lsp_server::ls_types::{Position, Range};
 
     use super::*;
+    use crate::lsp::test_support::{dump, reference_offset, Rng};
 
     fn uri() -> Uri {
         Uri::from_str("file:///project/app.py").unwrap()
@@ -216,38 +217,6 @@ mod tests {
             range: Some(Range::new(Position::new(start.0, start.1), Position::new(end.0, end.1))),
             range_length: None,
             text: text.to_owned(),
-        }
-    }
-
-    /// Every node with its kind, byte range and points: stricter than
-    /// `to_sexp`, which would not notice nodes left at stale offsets by a
-    /// wrong `InputEdit`.
-    fn dump(tree: &Tree) -> String {
-        let mut out = String::new();
-        let mut cursor = tree.walk();
-        let mut depth = 0;
-        loop {
-            let node = cursor.node();
-            out += &format!(
-                "{:depth$}{} {}..{} {:?}..{:?}{}\n",
-                "",
-                node.kind(),
-                node.start_byte(),
-                node.end_byte(),
-                node.start_position(),
-                node.end_position(),
-                if node.is_missing() { " MISSING" } else { "" },
-            );
-            if cursor.goto_first_child() {
-                depth += 1;
-                continue;
-            }
-            while !cursor.goto_next_sibling() {
-                if !cursor.goto_parent() {
-                    return out;
-                }
-                depth -= 1;
-            }
         }
     }
 
@@ -341,52 +310,6 @@ mod tests {
         assert!(doc.tree().is_none());
     }
 
-    /// xorshift64*: deterministic, so a failure reproduces from its seed.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    /// An independent, naive reference for where an LSP position lands:
-    /// split into lines by hand and count code units char by char.
-    fn reference_offset(text: &str, line: u32, character: u32, encoding: PositionEncoding) -> usize {
-        let mut lines = Vec::new(); // (content start, content end)
-        let mut start = 0;
-        let mut chars = text.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
-            if c == '\n' || c == '\r' {
-                lines.push((start, i));
-                if c == '\r' && chars.peek().map(|&(_, n)| n) == Some('\n') {
-                    chars.next();
-                    start = i + 2;
-                } else {
-                    start = i + 1;
-                }
-            }
-        }
-        lines.push((start, text.len()));
-        let Some(&(start, end)) = lines.get(line as usize) else { return text.len() };
-        let mut units = 0;
-        for (i, c) in text[start..end].char_indices() {
-            units += match encoding {
-                PositionEncoding::Utf8 => c.len_utf8(),
-                PositionEncoding::Utf16 => c.len_utf16(),
-            };
-            if units > character as usize {
-                return start + i;
-            }
-        }
-        end
-    }
-
     const SNIPPETS: &[&str] = &[
         "",
         "x",
@@ -426,7 +349,7 @@ mod tests {
     fn random_incremental_edits_match_a_fresh_parse() {
         let seed_text = "import boto3\r\n# 日本語 😀\ns3 = boto3.client('s3')\n\ndef handler(event):\n    return s3.list_buckets()\n";
         for seed in 1..=60u64 {
-            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+            let mut rng = Rng::new(seed);
             let encoding = if seed % 2 == 0 { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
             let mut doc = Document::new(uri(), "python", seed_text.to_owned(), 0);
             let mut expected = seed_text.to_owned();

@@ -18,6 +18,8 @@ mod did_change_workspace_folders;
 mod did_close;
 mod did_open;
 mod document;
+#[cfg(test)]
+mod edit_fuzz;
 mod execute_command;
 mod hover;
 mod initialize;
@@ -27,6 +29,8 @@ mod outbox;
 mod server;
 mod session;
 mod settings;
+#[cfg(test)]
+mod test_support;
 mod watcher;
 mod workspace;
 

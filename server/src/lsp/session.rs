@@ -405,7 +405,8 @@ impl Session {
         for (path, (_, diagnostics)) in &loaded.published {
             if !by_file.contains_key(path) && !diagnostics.is_empty() {
                 if let Some(uri) = self.uri_of(path) {
-                    changed.push((path.clone(), uri, None, Vec::new()));
+                    let version = self.documents.by_path(path).map(Document::version);
+                    changed.push((path.clone(), uri, version, Vec::new()));
                 }
             }
         }
@@ -699,5 +700,36 @@ mod tests {
         session.close_document(&uri);
         let policy = session.policy_json(&root).unwrap();
         assert!(policy.contains("dynamodb:Scan") && !policy.contains("GetItem"), "{policy}");
+    }
+
+    #[test]
+    fn clearing_an_open_document_carries_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let config = r#"{"stages": {"dev": {"autogen_policy": false, "iam_policy_file": "p.json"}}}"#;
+        let policy = r#"{"Statement": [{"Effect": "Allow", "Action": "s3:NoSuchAction", "Resource": "*"}]}"#;
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        std::fs::write(root.join(".chalice/p.json"), policy).unwrap();
+        let (outbox, mut queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let policy_uri = convert::file_uri(&root.join(".chalice/p.json")).unwrap();
+        let config_uri = convert::file_uri(&root.join(".chalice/config.json")).unwrap();
+        session.open_document(Document::new(policy_uri.clone(), "json", policy.to_owned(), 3));
+        session.open_document(Document::new(config_uri.clone(), "json", config.to_owned(), 1));
+        session.publish_stale();
+        let before = published(&mut queue, &policy_uri);
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert_eq!(before[0].0, Some(3));
+        assert!(before[0].1[0].contains("s3:NoSuchAction"), "{before:?}");
+
+        // Autogen back on: the policy file is no longer read, and its
+        // diagnostics are cleared for the version the editor has.
+        replace(&mut session, &config_uri, 2, "false", "true");
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &policy_uri), [(Some(3), Vec::<String>::new())]);
     }
 }

@@ -90,6 +90,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             python_version: project.settings.python_version,
             cli_autogen_policy: None,
             app_policy_cache: Some(&app_policy),
+            imported: app.imported.as_ref().filter(|i| i.python_version() == project.settings.python_version),
         };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
         let (fix_policy_file, fix_policy_setting) = match handler_settings.as_ref().map(|s| (s.iam_policy_file.value.as_ref().and_then(|v| v.as_str().map(str::to_string)), s.policy_file(&root))) {
@@ -103,7 +104,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
                 if let Some(repaired) = blank_broken_blocks(&app.text) {
-                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), ..inputs });
+                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), imported: None, ..inputs });
                 }
             }
         }
@@ -194,7 +195,18 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             });
         }
         if emu.no_functions {
-            roles.push(autogen_grant(&emu));
+            // No Lambda function (a lone script, an app still being
+            // written): judge the code by the role the api_handler settings
+            // would give, as the first function defined will get it.
+            let role = chalice::role_for_function(&config, &stage, API_HANDLER, None).map(|r| r.role);
+            roles.push(match role {
+                Ok(RoleKind::FileBased { policy_file }) => {
+                    let policy = project.read_json(&policy_file).and_then(|t| PolicyFile::parse(&t).ok());
+                    RoleGrant::File { path: policy_file, policy }
+                }
+                Ok(RoleKind::PreCreated { .. }) => RoleGrant::Precreated,
+                Ok(RoleKind::Autogen) | Err(_) => autogen_grant(&emu),
+            });
         }
         for grant in &roles {
             if let RoleGrant::File { path, .. } = grant {

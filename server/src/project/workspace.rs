@@ -70,7 +70,7 @@ pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
-        Ok(Project { sources: Sources::load(root)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
+        Ok(Project { sources: Sources::load(root, settings.python_version)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
     }
 
     pub fn root(&self) -> &Path {
@@ -122,7 +122,8 @@ impl Project {
         if let Some(rel) = self.sources.rel_path(path) {
             match std::fs::read(path) {
                 Ok(bytes) => {
-                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes));
+                    let as_app = self.sources.as_app(&rel);
+                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app));
                 }
                 Err(_) => self.sources.remove(&rel),
             }
