@@ -4,7 +4,7 @@
 //! graph, and for each stage the roles chalice will create (what each
 //! grants, which handler uses which). The output is diagnostics with fixes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::analysis::{CallFact, Construct, Origin, ProjectFacts, TextRange};
@@ -136,42 +136,44 @@ fn autogen_reason(fact: &CallFact, rel_path: &str, captured: &BTreeMap<String, B
 
 /// Functions (by index into `stage.functions`) whose handlers can reach
 /// `fact`. Module-level code, and code no handler reaches, count for all.
-fn reaching_functions(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, reach: &[BTreeSet<(usize, String)>]) -> Vec<usize> {
-    let key = (module, fact.function.clone().unwrap_or_default());
-    let all: Vec<usize> = (0..stage.functions.len()).collect();
-    if key.1.is_empty() || input.app_module.is_none() {
-        return all;
+fn reaching_functions(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, reach: &Reach) -> Vec<usize> {
+    let all = || (0..stage.functions.len()).collect();
+    let Some(function) = fact.function.as_deref().filter(|f| !f.is_empty()) else { return all() };
+    if input.app_module.is_none() {
+        return all();
     }
-    let some: Vec<usize> = all.iter().copied().filter(|&i| reach[i].contains(&key)).collect();
-    if some.is_empty() {
-        all
-    } else {
-        some
+    match reach.get(&(module, function.to_string())) {
+        Some(some) => some.clone(),
+        None => all(),
     }
 }
 
+/// For each function of the call graph, the functions of the stage (by
+/// index, ascending) whose handlers reach it.
+type Reach = HashMap<(usize, String), Vec<usize>>;
+
 /// Everything reachable from each function's handlers in the call graph.
-fn reachability(input: &CheckInput, stage: &StageView) -> Vec<BTreeSet<(usize, String)>> {
-    let Some(app) = input.app_module else { return vec![BTreeSet::new(); stage.functions.len()] };
-    stage
-        .functions
-        .iter()
-        .map(|f| {
-            let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
-            let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
-            while let Some(k) = stack.pop() {
-                if !seen.insert(k.clone()) {
-                    continue;
-                }
-                // Nested functions and methods defined inside a reached
-                // function run as part of it when called; calls are edges.
-                if let Some(next) = input.facts.call_graph.get(&k) {
-                    stack.extend(next.iter().cloned());
-                }
+fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
+    let mut reached_by: Reach = HashMap::new();
+    let Some(app) = input.app_module else { return reached_by };
+    for (i, f) in stage.functions.iter().enumerate() {
+        let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+        let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k.clone()) {
+                continue;
             }
-            seen
-        })
-        .collect()
+            // Nested functions and methods defined inside a reached
+            // function run as part of it when called; calls are edges.
+            if let Some(next) = input.facts.call_graph.get(&k) {
+                stack.extend(next.iter().cloned());
+            }
+        }
+        for k in seen {
+            reached_by.entry(k).or_default().push(i);
+        }
+    }
+    reached_by
 }
 
 /// Missing actions of one call in one stage, with the reason.
@@ -189,11 +191,15 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<String>, String, Vec<Fix>)> = BTreeMap::new();
     for stage in input.stages {
         let reach = reachability(input, stage);
+        // A fix depends only on the role and the missing actions, and a
+        // large app has hundreds of calls missing the same few: build each
+        // distinct fix once (it reads and edits JSON files).
+        let mut fixes_by_need: HashMap<(usize, Vec<String>), Vec<Fix>> = HashMap::new();
         for (m, file) in input.facts.files.iter().enumerate() {
             let (_, rel) = &input.files[m];
             for fact in &file.calls {
                 for f in finding_for(input, stage, m, rel, fact, &reach) {
-                    let fixes = fix_for(stage, &f);
+                    let fixes = fixes_by_need.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f)).clone();
                     let entry = grouped.entry((m, fact.range, f.code, f.missing.clone())).or_insert_with(|| (Vec::new(), f.reason.clone(), Vec::new()));
                     if !entry.0.contains(&stage.name) {
                         entry.0.push(stage.name.clone());
@@ -254,7 +260,7 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
     out
 }
 
-fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, fact: &CallFact, reach: &[BTreeSet<(usize, String)>]) -> Vec<Finding> {
+fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, fact: &CallFact, reach: &Reach) -> Vec<Finding> {
     let mut by_role: BTreeMap<usize, ()> = BTreeMap::new();
     for f in reaching_functions(input, stage, module, fact, reach) {
         by_role.insert(stage.functions[f].role, ());
