@@ -56,23 +56,6 @@ pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-/// The static app graph of app.py (empty with a note when app.py does not
-/// parse: chalice could not import it either).
-pub fn app_graph(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> AppGraph {
-    on_large_stack(|| app_graph_inline(source, tree, python_version))
-}
-
-fn app_graph_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> AppGraph {
-    match pyast::convert(source, tree, pyast::ParseOptions { python_version }) {
-        Ok(ast) => appgraph::build_app_graph(&ast, source),
-        Err(p) => AppGraph {
-            functions: Vec::new(),
-            errors: vec![AppGraphError { message: format!("app.py does not parse: {}", p.message), range: p.range }],
-            notes: Vec::new(),
-        },
-    }
-}
-
 /// `AppPolicyGenerator.generate_policy`'s first half
 /// (`policy_from_source_code`): the analyzer plus the policy builder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,9 +90,68 @@ fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8)) -
     Ok(AppPolicy { analysis, built })
 }
 
-/// The analyzer's result for one app.py text and Python version, shared by
-/// the deploy emulations of every stage (it does not depend on config).
-pub type AppPolicyCache = std::sync::OnceLock<Result<AppPolicy, AppPolicyFailure>>;
+/// app.py as `chalice deploy` imports and analyses it, for one text and
+/// Python version: converted to the `ast` form once, with its app graph,
+/// and chalice's analyzer run on first need. None of it depends on
+/// config.json or the stage, so one value serves the emulation of every
+/// stage (and, in the language server, every check until app.py changes).
+pub struct PreparedApp {
+    source: std::sync::Arc<str>,
+    python_version: (u8, u8),
+    /// `Err` where importing app.py fails with a `SyntaxError`.
+    ast: Result<(pyast::PyAst, AppGraph), pyast::SyntaxProblem>,
+    policy: std::sync::OnceLock<Result<AppPolicy, AppPolicyFailure>>,
+}
+
+impl PreparedApp {
+    /// Converts app.py from its tree (which must be of `source`).
+    pub fn new(source: std::sync::Arc<str>, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> PreparedApp {
+        let ast = on_large_stack(|| {
+            let ast = pyast::convert(&source, tree, pyast::ParseOptions { python_version })?;
+            let graph = appgraph::build_app_graph(&ast, &source);
+            Ok((ast, graph))
+        });
+        PreparedApp { source, python_version, ast, policy: std::sync::OnceLock::new() }
+    }
+
+    /// Parses and converts app.py.
+    pub fn from_source(source: std::sync::Arc<str>, python_version: (u8, u8)) -> PreparedApp {
+        let tree = crate::python::parse(&source, None);
+        PreparedApp::new(source, &tree, python_version)
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn python_version(&self) -> (u8, u8) {
+        self.python_version
+    }
+
+    /// The static app graph (empty with a note when app.py does not parse:
+    /// chalice could not import it either).
+    pub fn graph(&self) -> std::borrow::Cow<'_, AppGraph> {
+        match &self.ast {
+            Ok((_, graph)) => std::borrow::Cow::Borrowed(graph),
+            Err(p) => std::borrow::Cow::Owned(AppGraph {
+                functions: Vec::new(),
+                errors: vec![AppGraphError { message: format!("app.py does not parse: {}", p.message), range: p.range }],
+                notes: Vec::new(),
+            }),
+        }
+    }
+
+    /// `policy_from_source_code` on the module already converted for the
+    /// import; computed once, on the first stage that needs it.
+    fn policy(&self) -> &Result<AppPolicy, AppPolicyFailure> {
+        self.policy.get_or_init(|| match &self.ast {
+            Ok((ast, _)) => on_large_stack(|| policy_from_ast(&self.source, ast, self.python_version)),
+            // Unreachable from `emulate_deploy` (the import fails first);
+            // kept total for other callers.
+            Err(_) => policy_from_source_code(&self.source, self.python_version),
+        })
+    }
+}
 
 /// Where `chalice deploy` stops.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -152,16 +194,13 @@ impl DeployFailure {
 
 pub struct DeployInputs<'a> {
     pub config: &'a ChaliceConfig,
-    /// The text of `<project>/app.py`.
-    pub app_source: &'a str,
+    /// `<project>/app.py`, converted for the Python version chalice runs
+    /// under (comprehension semantics).
+    pub app: &'a PreparedApp,
     pub stage: &'a str,
-    /// The Python version chalice runs under (comprehension semantics).
-    pub python_version: (u8, u8),
     /// `chalice deploy --autogen-policy` (`Some(true)`) or
     /// `--no-autogen-policy` (`Some(false)`).
     pub cli_autogen_policy: Option<bool>,
-    /// Shared by the emulations of several stages of the same app.py text.
-    pub app_policy_cache: Option<&'a AppPolicyCache>,
 }
 
 /// A file-based role's policy as chalice loads it.
@@ -213,21 +252,16 @@ impl DeployEmulation {
 /// and `WebsocketPolicyInjector`. Packaging, swagger and AWS calls are not
 /// part of it.
 pub fn emulate_deploy(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
-    on_large_stack(|| emulate_deploy_inline(inputs))
-}
-
-fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
-    let DeployInputs { config, app_source, stage, python_version, cli_autogen_policy, app_policy_cache } = *inputs;
+    let DeployInputs { config, app, stage, cli_autogen_policy } = *inputs;
     // create_config_obj computes the api_handler-scoped environment, which
     // walks the same containers as a role lookup.
     let handler_settings = config.scope(stage, API_HANDLER, cli_autogen_policy).map_err(DeployFailure::config)?;
 
-    // Importing app.py.
-    let tree = crate::python::parse(app_source, None);
-    let ast = pyast::convert(app_source, &tree, pyast::ParseOptions { python_version }).map_err(|p| {
-        DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range))
-    })?;
-    let graph = appgraph::build_app_graph(&ast, app_source);
+    // Importing app.py (converted once, for every stage).
+    let graph = match &app.ast {
+        Ok((_, graph)) => graph.clone(),
+        Err(p) => return Err(DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range))),
+    };
     if let Some(e) = graph.errors.first() {
         let exception = if e.message.starts_with("ExperimentalFeatureError") { "ExperimentalFeatureError" } else { "ValueError" };
         return Err(DeployFailure::app(exception, e.message.clone(), Some(e.range)));
@@ -258,14 +292,9 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
     let no_functions = graph.functions.is_empty();
     let generate = |app_policy: &mut Option<AppPolicy>| -> Result<(), DeployFailure> {
         if app_policy.is_none() {
-            // The analyzer runs on the module already converted for the
-            // import above, and its result does not depend on the stage.
-            let compute = || policy_from_ast(app_source, &ast, python_version);
-            let policy = match app_policy_cache {
-                Some(cache) => cache.get_or_init(compute).clone(),
-                None => compute(),
-            };
-            *app_policy = Some(policy.map_err(|f| match f {
+            // The analyzer's result does not depend on the stage: it is
+            // computed once per prepared app.py.
+            *app_policy = Some(app.policy().clone().map_err(|f| match f {
                 AppPolicyFailure::Analyzer(c) => {
                     DeployFailure::app(c.kind.python_name(), format!("{}: {}", c.exception, c.message), Some(c.range))
                 }
@@ -412,7 +441,8 @@ mod tests {
             std::fs::write(dir.path().join(".chalice").join(name), text).unwrap();
         }
         let cfg = ChaliceConfig::from_text(dir.path(), Some(dir.path().join(".chalice/config.json")), config.into()).unwrap();
-        let inputs = DeployInputs { config: &cfg, app_source: app, stage: "dev", python_version: (3, 11), cli_autogen_policy: None, app_policy_cache: None };
+        let prepared = PreparedApp::from_source(app.into(), (3, 11));
+        let inputs = DeployInputs { config: &cfg, app: &prepared, stage: "dev", cli_autogen_policy: None };
         let out = match emulate_deploy(&inputs) {
             Ok(d) => {
                 let mut s = String::new();

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::chalice::{self, ChaliceConfig, DeployFailure, DeployInputs, FailureOrigin, RoleKind};
+use crate::chalice::{self, ChaliceConfig, DeployFailure, DeployInputs, FailureOrigin, PreparedApp, RoleKind};
 use crate::project::Settings;
 
 #[derive(Args, Debug)]
@@ -134,14 +134,8 @@ fn run_autogen(args: &PolicyArgs) -> ExitCode {
             config_path.display()
         );
     }
-    let inputs = DeployInputs {
-        config,
-        app_source: &project.app_source,
-        stage: &args.stage,
-        python_version: args.python_version,
-        cli_autogen_policy: None,
-        app_policy_cache: None,
-    };
+    let app = PreparedApp::from_source(project.app_source.as_str().into(), args.python_version);
+    let inputs = DeployInputs { config, app: &app, stage: &args.stage, cli_autogen_policy: None };
     let deploy = match chalice::emulate_deploy(&inputs) {
         Ok(d) => d,
         Err(f) => return fail(describe_failure(&f, &project)),

@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
 
 mod stages;
@@ -40,6 +42,10 @@ impl fmt::Display for LoadError {
 pub struct SourceFile {
     pub text: Arc<str>,
     pub ir: ModuleIr,
+    /// The syntax tree, kept for app.py only: the deploy emulation converts
+    /// it too, and keeping it saves a second parse. Other files keep just
+    /// their IR (trees take several times the memory of the text).
+    pub tree: Option<tree_sitter::Tree>,
     /// Set when the text is not valid UTF-8 on disk (it was decoded lossily).
     pub lossy: bool,
     /// Set when the content is not text at all (NUL bytes, mostly invalid
@@ -49,24 +55,39 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Decodes and lowers a file's bytes.
-    pub fn from_bytes(bytes: Vec<u8>) -> SourceFile {
+    /// Decodes and lowers a file's bytes; `keep_tree` keeps its syntax tree.
+    pub fn from_bytes(bytes: Vec<u8>, keep_tree: bool) -> SourceFile {
         let (text, lossy) = match String::from_utf8(bytes) {
             Ok(s) => (s, false),
             Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
         };
-        SourceFile::from_text(text.into(), None, lossy)
+        SourceFile::from_text(text.into(), None, lossy, keep_tree)
     }
 
-    pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool) -> SourceFile {
+    /// Lowers a text, reusing its tree when the caller has one.
+    pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, keep_tree: bool) -> SourceFile {
         let binary = looks_binary(&text);
-        let ir = match (binary, tree) {
-            (true, _) => ModuleIr::default(),
-            (false, Some(t)) => analysis::lower(t, &text),
-            (false, None) => analysis::lower_text(&text),
+        if binary {
+            return SourceFile { text, ir: ModuleIr::default(), tree: None, lossy, binary };
+        }
+        let parsed;
+        let tree = match tree {
+            Some(t) => t,
+            None => {
+                parsed = crate::python::parse(&text, None);
+                &parsed
+            }
         };
-        SourceFile { text, ir, lossy, binary }
+        let ir = analysis::lower(tree, &text);
+        // Cloning a tree only takes a reference to it.
+        let tree = keep_tree.then(|| tree.clone());
+        SourceFile { text, ir, tree, lossy, binary }
     }
+}
+
+/// Whether the project keeps the syntax tree of a file (see [`SourceFile::tree`]).
+pub fn keeps_tree(rel: &str) -> bool {
+    rel == "app.py"
 }
 
 /// NUL bytes, or more than one character in twenty replaced while decoding.
@@ -104,7 +125,7 @@ impl Sources {
             }
             let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut files = BTreeMap::new();
-            files.insert("app.py".to_string(), read_source(path)?);
+            files.insert("app.py".to_string(), read_source(path, true)?);
             return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new() });
         }
         let app = path.join("app.py");
@@ -112,16 +133,30 @@ impl Sources {
         if !app.is_file() && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
-        let mut files = BTreeMap::new();
+        let mut rels = Vec::new();
         if app.is_file() {
-            files.insert("app.py".to_string(), read_source(&app)?);
+            rels.push("app.py".to_string());
         }
+        rels.extend(python_files_under(path, "chalicelib"));
+        // Reading, parsing and lowering are per file: spread them over
+        // every core. app.py comes first (usually the largest file, and
+        // the deploy emulation waits for it).
+        let loaded: Vec<(String, Result<SourceFile, LoadError>)> = rels
+            .into_par_iter()
+            .map(|rel| {
+                let source = read_source(&path.join(&rel), keeps_tree(&rel));
+                (rel, source)
+            })
+            .collect();
+        let mut files = BTreeMap::new();
         let mut unreadable = Vec::new();
-        for rel in python_files_under(path, "chalicelib") {
-            match read_source(&path.join(&rel)) {
+        for (rel, source) in loaded {
+            match source {
                 Ok(source) => {
                     files.insert(rel, source);
                 }
+                // app.py must be readable: chalice cannot do without it.
+                Err(e) if rel == "app.py" => return Err(e),
                 Err(LoadError::Io(_, e)) => unreadable.push((rel, e.to_string())),
                 Err(e) => unreadable.push((rel, e.to_string())),
             }
@@ -150,8 +185,14 @@ impl Sources {
     }
 
     /// Replaces (or adds) one file's text, lowering only that file.
-    pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false));
+    /// Returns false when the file already had exactly this text (then
+    /// nothing is redone).
+    pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) -> bool {
+        if self.files.get(rel).is_some_and(|f| !f.lossy && f.text == text) {
+            return false;
+        }
+        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, keeps_tree(rel)));
+        true
     }
 
     pub fn remove(&mut self, rel: &str) {
@@ -171,9 +212,9 @@ impl Sources {
     }
 }
 
-fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
+fn read_source(path: &Path, keep_tree: bool) -> Result<SourceFile, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-    Ok(SourceFile::from_bytes(bytes))
+    Ok(SourceFile::from_bytes(bytes, keep_tree))
 }
 
 /// Every `.py` file under `root/dir`, as `/`-separated relative paths,

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::analysis::TextRange;
-use crate::chalice::{self, ChaliceConfig, DeployInputs, EventSourceKind, FailureOrigin, RoleKind, API_HANDLER, DEFAULT_STAGE};
+use crate::chalice::{self, ChaliceConfig, DeployInputs, EventSourceKind, FailureOrigin, PreparedApp, RoleKind, API_HANDLER, DEFAULT_STAGE};
 use crate::diagnostics::check::{FunctionView, RoleGrant, StageView};
 use crate::diagnostics::{codes, Diagnostic, FileEdit, Fix, Severity};
 use crate::json;
@@ -38,14 +39,36 @@ fn event_source_actions(kind: EventSourceKind, function: &str) -> Vec<String> {
     st.actions
 }
 
+/// app.py for the deploy emulation, converted once per text.
+pub(super) struct ChaliceApp {
+    pub prepared: PreparedApp,
+    /// The same text with its broken top-level blocks blanked out, used
+    /// while chalice cannot import app.py; computed on first need.
+    repaired: OnceLock<Option<PreparedApp>>,
+}
+
+impl ChaliceApp {
+    pub fn new(prepared: PreparedApp) -> ChaliceApp {
+        ChaliceApp { prepared, repaired: OnceLock::new() }
+    }
+
+    fn repaired(&self, tree: Option<&tree_sitter::Tree>) -> Option<&PreparedApp> {
+        self.repaired
+            .get_or_init(|| {
+                let text = blank_broken_blocks(self.prepared.source(), tree)?;
+                Some(PreparedApp::from_source(text.into(), self.prepared.python_version()))
+            })
+            .as_ref()
+    }
+}
+
 pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
-    if app.binary {
-        // Reported as CIAM017 already; chalice could not import it either.
-        return (Vec::new(), problems);
-    }
+    // Binary content is reported as CIAM017 already; chalice could not
+    // import it either.
+    let Some(chalice_app) = project.chalice_app() else { return (Vec::new(), problems) };
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
     let config = match (&config_path, &config_text) {
@@ -80,17 +103,8 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         project.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().cloned()).collect();
     let mut views = Vec::new();
     let mut policy_files_seen: BTreeSet<PathBuf> = BTreeSet::new();
-    let app_policy = chalice::AppPolicyCache::new();
-    let repaired_policy = chalice::AppPolicyCache::new();
     for stage in stages {
-        let inputs = DeployInputs {
-            config: &config,
-            app_source: &app.text,
-            stage: &stage,
-            python_version: project.settings.python_version,
-            cli_autogen_policy: None,
-            app_policy_cache: Some(&app_policy),
-        };
+        let inputs = DeployInputs { config: &config, app: &chalice_app.prepared, stage: &stage, cli_autogen_policy: None };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
         let (fix_policy_file, fix_policy_setting) = match handler_settings.as_ref().map(|s| (s.iam_policy_file.value.as_ref().and_then(|v| v.as_str().map(str::to_string)), s.policy_file(&root))) {
             Some((Some(setting), Ok(path))) => (path, setting),
@@ -102,8 +116,8 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // The user is typing: chalice could not import app.py right
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
-                if let Some(repaired) = blank_broken_blocks(&app.text) {
-                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), ..inputs });
+                if let Some(repaired) = chalice_app.repaired(app.tree.as_ref()) {
+                    result = chalice::emulate_deploy(&DeployInputs { app: repaired, ..inputs });
                 }
             }
         }
@@ -212,9 +226,16 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
 
 /// `text` with every top-level block that has a syntax error replaced by
 /// spaces (line breaks kept, so offsets stay valid); `None` if nothing is
-/// broken.
-fn blank_broken_blocks(text: &str) -> Option<String> {
-    let tree = crate::python::parse(text, None);
+/// broken. `tree`, when given, is the tree of `text`.
+fn blank_broken_blocks(text: &str, tree: Option<&tree_sitter::Tree>) -> Option<String> {
+    let parsed;
+    let tree = match tree {
+        Some(t) => t,
+        None => {
+            parsed = crate::python::parse(text, None);
+            &parsed
+        }
+    };
     if !tree.root_node().has_error() {
         return None;
     }

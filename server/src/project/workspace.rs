@@ -12,7 +12,9 @@ use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
 use crate::python::queries;
 
+use super::stages::ChaliceApp;
 use super::{LoadError, Sources};
+use crate::chalice::PreparedApp;
 
 /// User settings (CLI flags, LSP initializationOptions/configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,9 @@ pub struct Project {
     /// Editor texts of JSON files (config, policy files) that override disk.
     json_overlays: BTreeMap<PathBuf, String>,
     facts: OnceLock<ProjectFacts>,
+    /// app.py converted for the deploy emulation; kept until app.py's
+    /// text changes (edits elsewhere do not redo it).
+    chalice_app: OnceLock<Option<ChaliceApp>>,
 }
 
 /// Folders under `folder` (itself included) that are Chalice projects:
@@ -70,7 +75,13 @@ pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
-        Ok(Project { sources: Sources::load(root)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
+        Ok(Project {
+            sources: Sources::load(root)?,
+            settings,
+            json_overlays: BTreeMap::new(),
+            facts: OnceLock::new(),
+            chalice_app: OnceLock::new(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -102,11 +113,21 @@ impl Project {
 
     /// An open editor's text for `path` (Python or JSON).
     pub fn set_overlay(&mut self, path: &Path, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        self.facts = OnceLock::new();
         if let Some(rel) = self.sources.rel_path(path) {
-            self.sources.set_text(&rel, text, tree);
+            if self.sources.set_text(&rel, text, tree) {
+                self.python_changed(&rel);
+            }
         } else {
+            self.facts = OnceLock::new();
             self.json_overlays.insert(path.to_path_buf(), text.to_string());
+        }
+    }
+
+    /// Forgets what was computed from a Python file that changed.
+    fn python_changed(&mut self, rel: &str) {
+        self.facts = OnceLock::new();
+        if rel == "app.py" {
+            self.chalice_app = OnceLock::new();
         }
     }
 
@@ -120,9 +141,11 @@ impl Project {
     pub fn reload(&mut self, path: &Path) {
         self.facts = OnceLock::new();
         if let Some(rel) = self.sources.rel_path(path) {
+            self.python_changed(&rel);
             match std::fs::read(path) {
                 Ok(bytes) => {
-                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes));
+                    let source = super::SourceFile::from_bytes(bytes, super::keeps_tree(&rel));
+                    self.sources.files.insert(rel, source);
                 }
                 Err(_) => self.sources.remove(&rel),
             }
@@ -132,6 +155,27 @@ impl Project {
     /// The analysis of every Python file, computed once per change.
     pub fn facts(&self) -> &ProjectFacts {
         self.facts.get_or_init(|| self.sources.analyze())
+    }
+
+    /// app.py as the deploy emulation reads it; `None` without a usable
+    /// app.py (missing, or binary content).
+    pub(super) fn chalice_app(&self) -> Option<&ChaliceApp> {
+        self.chalice_app
+            .get_or_init(|| {
+                let app = self.sources.files.get("app.py").filter(|f| !f.binary)?;
+                let prepared = match &app.tree {
+                    Some(tree) => PreparedApp::new(app.text.clone(), tree, self.settings.python_version),
+                    None => PreparedApp::from_source(app.text.clone(), self.settings.python_version),
+                };
+                Some(ChaliceApp::new(prepared))
+            })
+            .as_ref()
+    }
+
+    /// The analysis and the deploy emulation's view of app.py are
+    /// independent: compute them on two cores.
+    fn prepare(&self) {
+        rayon::join(|| self.facts(), || self.chalice_app());
     }
 
     fn app_module(&self) -> Option<usize> {
@@ -156,6 +200,7 @@ impl Project {
                 out.insert(c, Vec::new());
             }
         }
+        self.prepare();
         let facts = self.facts();
         let mut all = Vec::new();
         for ((rel, src), ff) in self.sources.files.iter().zip(&facts.files) {
@@ -205,6 +250,7 @@ impl Project {
 
     /// One fix granting every missing action of every stage at once.
     pub fn fix_all(&self) -> Option<crate::diagnostics::Fix> {
+        self.prepare();
         let (stages, _) = self.stages();
         check::fix_all(&self.check_input(&stages))
     }
@@ -258,11 +304,18 @@ impl Project {
             return Vec::new();
         }
         let Some(src) = self.sources.files.get("app.py") else { return Vec::new() };
-        let tree = crate::python::parse(&src.text, None);
+        let parsed;
+        let tree = match &src.tree {
+            Some(tree) => tree,
+            None => {
+                parsed = crate::python::parse(&src.text, None);
+                &parsed
+            }
+        };
         let facts = self.facts();
         let app = self.app_module().unwrap_or(0);
         let mut out = Vec::new();
-        for h in queries::decorated_handlers(&tree, &src.text) {
+        for h in queries::decorated_handlers(tree, &src.text) {
             let actions = check::actions_reachable_from(facts, app, &h.name);
             let title = if actions.is_empty() {
                 "needs no AWS permissions".to_string()
@@ -284,9 +337,12 @@ impl Project {
     /// the calls its handlers can reach, plus module-level code, which runs
     /// when any function starts.
     pub fn needed_policy_for_function(&self, name: &str) -> Result<serde_json::Value, String> {
-        let app = self.sources.files.get("app.py").ok_or("the project has no app.py")?;
-        let tree = crate::python::parse(&app.text, None);
-        let graph = crate::chalice::app_graph(&app.text, &tree, self.settings.python_version);
+        self.sources.files.get("app.py").ok_or("the project has no app.py")?;
+        let graph = match self.chalice_app() {
+            Some(app) => app.prepared.graph(),
+            // Binary content: chalice could not import it either.
+            None => std::borrow::Cow::Owned(crate::chalice::AppGraph { functions: Vec::new(), errors: Vec::new(), notes: Vec::new() }),
+        };
         let Some(spec) = graph.functions.iter().find(|f| f.name == name) else {
             let names: Vec<&str> = graph.functions.iter().map(|f| f.name.as_str()).collect();
             return Err(format!("app.py defines no Lambda function named '{name}' (functions: {})", if names.is_empty() { "none".into() } else { names.join(", ") }));
