@@ -55,6 +55,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_DIR = os.path.join(REPO, 'tests', 'fixtures', 'analysis')
 SELFTEST_DIR = os.path.join(HERE, 'selftest')
 DEFAULT_TIMEOUT = 60
+MOTO_CONFIG = {'lambda': {'use_docker': False}}
+_PARENT_MOCK = None
 
 
 class FixtureError(Exception):
@@ -244,7 +246,12 @@ class Recorder:
             self.register(boto3.DEFAULT_SESSION._session)
 
     def register(self, session):
-        session.register('before-call', self.before_call, unique_id=self.HANDLER_ID)
+        # First among the most specific before-call handlers, so that it also
+        # sees calls that botocore's Stubber answers (the Stubber registers a
+        # before-call.*.* handler on the client, which would otherwise run
+        # first and end the event).
+        session.get_component('event_emitter').register_first(
+            'before-call.*.*', self.before_call, unique_id=self.HANDLER_ID)
 
     def _from_project(self):
         frame = sys._getframe(1)
@@ -372,7 +379,7 @@ def run_fixture(fx):
 
         recorder = Recorder(project, fx['short_circuit'])
         recorder.install()
-        with moto.mock_aws(config={'lambda': {'use_docker': False}}):
+        with moto.mock_aws(config=MOTO_CONFIG):
             setup_ns = {'__name__': '__oracle_setup__'}
             exec(compile(fx['setup'], f'<{fx["name"]}:setup>', 'exec'), setup_ns)
             tracer = LineTracer(project)
@@ -513,6 +520,18 @@ def preload():
         except Exception:
             pass
     botocore.session.get_session().get_available_services()
+    # The first EC2 backend loads moto's instance-type tables (over a second);
+    # loaded once here, every forked child shares them.
+    session = boto3.session.Session(region_name='us-east-1')
+    with moto.mock_aws():
+        session.client('ec2').describe_vpcs()
+    # Starting a mock patches ~1300 URL handlers (a third of a second). Start
+    # one here, with fresh empty backends, and leave it running: each forked
+    # child inherits it, so run_fixture's mock_aws() only nests inside it,
+    # and every fixture still begins from the empty backends of this moment.
+    global _PARENT_MOCK
+    _PARENT_MOCK = moto.mock_aws(config=MOTO_CONFIG)
+    _PARENT_MOCK.start()
 
 
 def main(argv=None):
@@ -542,6 +561,7 @@ def main(argv=None):
     pending = list(paths)
     running = {}   # path -> (process, conn, deadline)
     results = {}
+    started = {}
     start = time.monotonic()
     while pending or running:
         while pending and len(running) < max(1, args.jobs):
@@ -550,7 +570,8 @@ def main(argv=None):
             proc = ctx.Process(target=_child, args=(path, child_conn))
             proc.start()
             child_conn.close()
-            running[path] = (proc, parent_conn, time.monotonic() + fixture_timeout(path))
+            started[path] = time.monotonic()
+            running[path] = (proc, parent_conn, started[path] + fixture_timeout(path))
         time.sleep(0.02)
         for path, (proc, conn, deadline) in list(running.items()):
             if conn.poll() or (not proc.is_alive() and conn.poll(0.2)):
@@ -570,7 +591,8 @@ def main(argv=None):
                 continue
             conn.close()
             del running[path]
-            ok, msgs, _info = results[path]
+            ok, msgs, info = results[path]
+            info['seconds'] = round(time.monotonic() - started[path], 2)
             print(f'{"ok  " if ok else "FAIL"} {labels[path]}', flush=True)
             for m in msgs:
                 print(m, flush=True)
