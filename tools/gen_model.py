@@ -320,8 +320,13 @@ def normalise_resources(session, service):
             # A response path also fills the returned resources' data, so
             # reading their attributes sends no load request.
             loaded = bool(spec.get('resource', {}).get('path'))
+            # A request parameter taken from the resource's data makes boto3
+            # load an unloaded resource first (boto3/resources/params.py
+            # get_data_member): vpc_address.release() sends DescribeAddresses
+            # before ReleaseAddress.
+            from_data = any(p.get('source') == 'data' for p in spec['request'].get('params', []))
             out[snake(name)] = {'op': spec['request']['operation'], 'returns': resource_ref(spec),
-                                'returns_list': many, 'returns_loaded': loaded}
+                                'returns_list': many, 'returns_loaded': loaded, 'loads_first': from_data}
         return out
 
     def collections_of(has_many):

@@ -1,5 +1,6 @@
-//! Every fixture under `tests/fixtures/analysis/` (the corpus the moto
-//! oracle runs for real) must be predicted exactly by the static analysis.
+//! Every fixture under `tests/fixtures/analysis/` and `tests/fixtures/coverage/`
+//! (the corpora the moto oracle runs for real) must be predicted exactly by
+//! the static analysis.
 //!
 //! Fixture sections: `#- setup` and `#- run` are executed by the oracle and
 //! not analysed; `#- <path>.py` sections are the project's files; `#- expect`
@@ -46,17 +47,30 @@ fn parse_fixture(text: &str) -> Fixture {
     fx
 }
 
-#[test]
-fn static_analysis_predicts_every_fixture() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/analysis");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "fixture"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 60, "expected at least 60 fixtures, found {}", paths.len());
+/// Every `*.fixture` below `dir`, recursively, sorted.
+fn fixture_paths(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "fixture") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Analyses every fixture below `tests/fixtures/<rel>` and returns one
+/// message per fixture whose prediction differs from its expect section.
+fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
+    let paths = fixture_paths(&dir);
+    assert!(paths.len() >= at_least, "expected at least {at_least} fixtures in {rel}, found {}", paths.len());
     let mut failures = Vec::new();
     for path in &paths {
         let fx = parse_fixture(&std::fs::read_to_string(path).unwrap());
@@ -81,7 +95,7 @@ fn static_analysis_predicts_every_fixture() {
         }
         // An operation that is sent on every call is not also "maybe".
         let maybe: BTreeSet<String> = maybe.difference(&sent).cloned().collect();
-        let name = path.file_name().unwrap().to_string_lossy();
+        let name = path.strip_prefix(&dir).unwrap_or(path).to_string_lossy();
         if sent != fx.sent || maybe != fx.maybe || presigned != fx.presigned || !unresolved.is_empty() {
             failures.push(format!(
                 "{name}:\n  sent      expected {:?}\n            got      {:?}\n  maybe     expected {:?}\n            got      {:?}\n  presigned expected {:?}\n            got      {:?}\n  unresolved {:?}",
@@ -89,5 +103,19 @@ fn static_analysis_predicts_every_fixture() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), paths.len(), failures.join("\n"));
+    (paths.len(), failures)
+}
+
+#[test]
+fn static_analysis_predicts_every_fixture() {
+    let (n, failures) = mispredicted("analysis", 60);
+    assert!(failures.is_empty(), "{} of {n} fixtures differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The generated coverage suite (`tests/coverage/gen.py`): one fixture per
+/// entry of boto3's resource models, injected method and irregular mapping.
+#[test]
+fn static_analysis_predicts_every_coverage_fixture() {
+    let (n, failures) = mispredicted("coverage", 200);
+    assert!(failures.is_empty(), "{} of {n} coverage fixtures differ:\n{}", failures.len(), failures.join("\n"));
 }

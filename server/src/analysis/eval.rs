@@ -963,7 +963,7 @@ impl<'a> Evaluator<'a> {
                 ValueSet::empty()
             }
             Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, range),
-            Value::Resource { service, rtype, .. } => self.resource_method(fr, service, rtype, name, range),
+            Value::Resource { service, rtype, loaded } => self.resource_method(fr, service, rtype, *loaded, name, range),
             Value::Collection { service, owner, name: cname } => {
                 let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
                 match name {
@@ -1100,7 +1100,7 @@ impl<'a> Evaluator<'a> {
         ValueSet::empty()
     }
 
-    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, name: &str, range: TextRange) -> ValueSet {
+    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, loaded: bool, name: &str, range: TextRange) -> ValueSet {
         let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else {
             return ValueSet::empty();
         };
@@ -1120,13 +1120,19 @@ impl<'a> Evaluator<'a> {
             return if name == "batch_writer" { ValueSet::one(Value::BatchWriter { service: service.clone() }) } else { ValueSet::empty() };
         }
         if let Some(a) = res.actions.get(name) {
+            // A parameter from the resource's data loads it first.
+            let mut ops = Vec::new();
+            if a.loads_first && !loaded {
+                ops.extend(res.load.iter().cloned());
+            }
+            ops.push(a.op.clone());
             self.fact(
                 fr,
                 range,
                 service,
                 Construct::ResourceAction { resource: rtype.to_string(), action: name.to_string() },
                 Origin::Resource,
-                vec![a.op.clone()],
+                ops,
                 Vec::new(),
             );
             return action_result(service, a);
