@@ -62,8 +62,12 @@ pub struct StageView {
     pub config: Option<(PathBuf, String)>,
     /// The policy file a fix writes when it turns autogen off for the stage.
     pub fix_policy_file: PathBuf,
+    /// Its text, when it exists (the editor's, if open).
+    pub fix_policy_text: Option<String>,
     /// The `iam_policy_file` value the fix writes into config.json.
     pub fix_policy_setting: String,
+    /// The project root: fixes never edit or create a file outside it.
+    pub root: PathBuf,
 }
 
 /// The project's files as diagnostics need them.
@@ -320,15 +324,21 @@ pub fn display_policy_path(stage: &StageView, path: &std::path::Path) -> String 
 
 fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
     match stage.roles.get(f.role) {
+        Some(RoleGrant::File { path, .. }) if !crate::project::is_inside(&stage.root, path) => Vec::new(),
         Some(RoleGrant::File { path, policy: Some(policy) }) => {
-            let acts: Vec<&str> = f.missing.iter().map(String::as_str).collect();
+            // An explicit Deny wins over anything added: granting what it
+            // denies is the user's decision, not a quick fix.
+            let acts: Vec<&str> = f.missing.iter().map(String::as_str).filter(|a| policy.grants(a).is_ok()).collect();
+            if acts.is_empty() {
+                return Vec::new();
+            }
             let new = policy.with_actions_added(&acts);
             if new == policy.text {
                 return Vec::new();
             }
             let e = json::line_edit(&policy.text, &new);
             vec![Fix {
-                title: format!("Grant {} in {}", f.missing.join(", "), display_policy_path(stage, path)),
+                title: format!("Grant {} in {}", acts.join(", "), display_policy_path(stage, path)),
                 edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }],
             }]
         }
@@ -343,13 +353,23 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
 /// grants today plus the missing actions.
 pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Value, missing: &[String]) -> Option<Fix> {
     let (config_path, config_text) = stage.config.as_ref()?;
-    let config_edit = config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting)?;
     let policy_path = &stage.fix_policy_file;
+    if !crate::project::is_inside(&stage.root, config_path) || !crate::project::is_inside(&stage.root, policy_path) {
+        return None;
+    }
+    // The functions on the autogen role: a setting of their own in the stage
+    // would keep them on it.
+    let autogen_functions: Vec<&str> = stage
+        .functions
+        .iter()
+        .filter(|f| matches!(stage.roles.get(f.role), Some(RoleGrant::Autogen { .. })))
+        .map(|f| f.name.as_str())
+        .collect();
+    let config_edit = config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting, &autogen_functions)?;
     let acts: Vec<&str> = missing.iter().map(String::as_str).collect();
     // An existing file (ignored while autogen is on) is kept and extended
     // with what autogen granted; otherwise it starts as the autogen document.
-    let existing = std::fs::read_to_string(policy_path).ok();
-    let policy_edit = match existing.as_deref().map(PolicyFile::parse) {
+    let policy_edit = match stage.fix_policy_text.as_deref().map(PolicyFile::parse) {
         Some(Ok(p)) => {
             let mut granted: Vec<String> = autogen_actions(autogen_document);
             granted.extend(missing.iter().cloned());
@@ -391,12 +411,26 @@ fn autogen_actions(doc: &serde_json::Value) -> Vec<String> {
 
 /// The minimal edit of config.json that makes `stage` use a file policy:
 /// `"autogen_policy": false` and `"iam_policy_file": <setting>` in
-/// `stages.<stage>`, creating the stage (or `stages`) if needed. `None` when
-/// config.json is not a valid JSON object.
-pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str) -> Option<json::MemberEdit> {
+/// `stages.<stage>`, creating the stage (or `stages`) if needed. Of
+/// `functions`, those with their own `autogen_policy` or `iam_policy_file`
+/// in the stage (which win over the stage's) get the same values there.
+/// `None` when config.json is not a valid JSON object.
+pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str, functions: &[&str]) -> Option<json::MemberEdit> {
     use serde_json::json as j;
+    let wanted = [("autogen_policy", j!(false)), ("iam_policy_file", j!(setting))];
+    let same = |old: &json::JsonValue, value: &serde_json::Value| old.as_bool() == value.as_bool() && old.as_str() == value.as_str();
     let mut current = text.to_string();
-    for (key, value) in [("autogen_policy", j!(false)), ("iam_policy_file", j!(setting))] {
+    for function in functions {
+        for (key, value) in &wanted {
+            let root = json::parse(&current).ok()?;
+            let own = ["stages", stage, "lambda_functions", function, key].iter().try_fold(&root, |v, k| v.get(k));
+            if let Some(old) = own.filter(|old| !old.is_null() && !same(old, value)) {
+                let edit = json::replace_value(&current, old, value);
+                current = json::apply(&current, &[edit]);
+            }
+        }
+    }
+    for (key, value) in wanted {
         let root = json::parse(&current).ok()?;
         root.as_object()?;
         let edit = match root.get("stages") {
@@ -408,7 +442,7 @@ pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str) -> Op
                     Some(st) => {
                         st.as_object()?;
                         match st.get(key) {
-                            Some(old) if old.as_bool() == value.as_bool() && old.as_str() == value.as_str() => continue,
+                            Some(old) if same(old, &value) => continue,
                             Some(old) => json::replace_value(&current, old, &value),
                             None => json::insert_member(&current, st, key, &value),
                         }
@@ -512,19 +546,19 @@ mod tests {
     #[test]
     fn config_edit_touches_only_the_stage() {
         let text = "{\n  \"version\": \"2.0\",\n  \"app_name\": \"chalice-sample\",\n  \"stages\": {\n    \"dev\": {\n      \"api_gateway_stage\": \"api\"\n    }\n  }\n}\n";
-        let e = config_edit_for_file_policy(text, "dev", "policy-dev.json").unwrap();
+        let e = config_edit_for_file_policy(text, "dev", "policy-dev.json", &[]).unwrap();
         let out = json::apply(text, &[e]);
         assert_eq!(
             out,
             "{\n  \"version\": \"2.0\",\n  \"app_name\": \"chalice-sample\",\n  \"stages\": {\n    \"dev\": {\n      \"api_gateway_stage\": \"api\",\n      \"autogen_policy\": false,\n      \"iam_policy_file\": \"policy-dev.json\"\n    }\n  }\n}\n"
         );
         let text = "{\"stages\": {\"dev\": {\"autogen_policy\": true}}}";
-        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "p.json").unwrap()]);
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "p.json", &[]).unwrap()]);
         assert_eq!(out, "{\"stages\": {\"dev\": {\"autogen_policy\": false, \"iam_policy_file\": \"p.json\"}}}");
         let text = "{\"app_name\": \"x\"}";
-        let out = json::apply(text, &[config_edit_for_file_policy(text, "prod", "p.json").unwrap()]);
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "prod", "p.json", &[]).unwrap()]);
         assert_eq!(out, r#"{"app_name": "x", "stages": {"prod": {"autogen_policy": false, "iam_policy_file": "p.json"}}}"#);
-        assert!(config_edit_for_file_policy("[1]", "dev", "p").is_none());
-        assert!(config_edit_for_file_policy("{", "dev", "p").is_none());
+        assert!(config_edit_for_file_policy("[1]", "dev", "p", &[]).is_none());
+        assert!(config_edit_for_file_policy("{", "dev", "p", &[]).is_none());
     }
 }
