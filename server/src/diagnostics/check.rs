@@ -605,4 +605,19 @@ mod tests {
         assert!(config_edit_for_file_policy("[1]", "dev", "p", &[], &[]).is_none());
         assert!(config_edit_for_file_policy("{", "dev", "p", &[], &[]).is_none());
     }
+
+    #[test]
+    fn config_edit_keeps_other_functions_on_their_files() {
+        // worker is on its own file through the top-level function settings;
+        // a stage-wide iam_policy_file would win over that and move it.
+        let text = r#"{"lambda_functions": {"worker": {"autogen_policy": false, "iam_policy_file": "w.json"}}, "stages": {"dev": {}}}"#;
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "policy-dev.json", &["api_handler"], &["worker"]).unwrap()]);
+        assert_eq!(
+            out,
+            r#"{"lambda_functions": {"worker": {"autogen_policy": false, "iam_policy_file": "w.json"}}, "stages": {"dev": {"autogen_policy": false, "lambda_functions": {"api_handler": {"iam_policy_file": "policy-dev.json"}}}}}"#
+        );
+        // Without such a function, the stage-wide setting is enough.
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "policy-dev.json", &["api_handler", "worker"], &[]).unwrap()]);
+        assert!(out.ends_with(r#""stages": {"dev": {"autogen_policy": false, "iam_policy_file": "policy-dev.json"}}}"#), "{out}");
+    }
 }
