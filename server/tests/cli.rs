@@ -131,3 +131,82 @@ fn output_formats_and_exit_codes() {
     let out = bin().args(["policy", "--python-version", "banana"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+const ROUTE_APP: &str = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Every path a fix in `check --format json` output edits or creates.
+fn fix_paths(out: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut paths = Vec::new();
+    for d in v.as_array().unwrap() {
+        for f in d["fixes"].as_array().into_iter().flatten() {
+            for e in f["edits"].as_array().unwrap() {
+                paths.push(e["path"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    paths
+}
+
+/// A policy file outside the project, by `..` or through a symbolic link,
+/// is checked and reported, and neither `check`'s fixes nor `fix` touch it.
+#[test]
+fn policy_files_outside_the_project_are_never_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let outside = r#"{"Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:NoSuch"], "Resource": "*"}]}"#;
+    write(&base, "shared/outside.json", outside);
+    let root = base.join("proj");
+    write(&root, "app.py", ROUTE_APP);
+    // dev: autogen off with the file outside; prod: autogen on, the ignored
+    // file outside (its fix would turn autogen off and extend that file);
+    // test: through a link inside .chalice.
+    write(
+        &root,
+        ".chalice/config.json",
+        r#"{"version": "2.0", "app_name": "x", "stages": {
+            "dev": {"autogen_policy": false, "iam_policy_file": "../../shared/outside.json"},
+            "prod": {"iam_policy_file": "../../shared/outside.json"},
+            "test": {"autogen_policy": false, "iam_policy_file": "linked.json"}}}"#,
+    );
+    std::os::unix::fs::symlink(base.join("shared/outside.json"), root.join(".chalice/linked.json")).unwrap();
+
+    let out = run(&["check", "--format", "json"], &root);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("the policy file is outside the project; chalice-iam checks it but never edits it"), "{text}");
+    assert!(text.contains("CIAM007") && text.contains("CIAM008"), "{text}");
+    let paths = fix_paths(&out);
+    assert!(paths.iter().all(|p| !p.contains("outside") && !p.contains("linked")), "{paths:?}");
+
+    let out = run(&["fix"], &root);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(base.join("shared/outside.json")).unwrap(), outside);
+    assert!(std::fs::symlink_metadata(root.join(".chalice/linked.json")).unwrap().file_type().is_symlink());
+    let names: Vec<_> = std::fs::read_dir(&base).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(names.len(), 2, "nothing new beside the project: {names:?}");
+}
+
+/// A function's own `autogen_policy` in the stage wins over the stage's:
+/// the fix changes it too, so that after it the check is clean.
+#[test]
+fn fix_covers_a_function_level_autogen_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "app.py", ROUTE_APP);
+    let config = r#"{"version": "2.0", "app_name": "x", "stages": {"dev": {"lambda_functions": {"api_handler": {"autogen_policy": true, "memory_size": 256}}}}}"#;
+    write(root, ".chalice/config.json", config);
+    let out = run(&["fix"], root);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join(".chalice/config.json")).unwrap()).unwrap();
+    assert_eq!(after["stages"]["dev"]["lambda_functions"]["api_handler"]["autogen_policy"], false);
+    assert_eq!(after["stages"]["dev"]["lambda_functions"]["api_handler"]["memory_size"], 256);
+    let out = run(&["check", "--format", "json"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

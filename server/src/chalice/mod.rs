@@ -442,7 +442,7 @@ fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployF
 
 /// Our span-keeping JSON as `serde_json` (for printing the file's policy
 /// the way chalice sends it: same keys, last duplicate wins).
-fn to_serde(v: &crate::json::JsonValue) -> serde_json::Value {
+pub(crate) fn to_serde(v: &crate::json::JsonValue) -> serde_json::Value {
     use crate::json::JsonKind;
     match &v.kind {
         JsonKind::Null => serde_json::Value::Null,

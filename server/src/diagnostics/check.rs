@@ -5,7 +5,7 @@
 //! grants, which handler uses which). The output is diagnostics with fixes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::analysis::{CallFact, Construct, Origin, ProjectFacts, TextRange};
 use crate::json;
@@ -62,8 +62,12 @@ pub struct StageView {
     pub config: Option<(PathBuf, String)>,
     /// The policy file a fix writes when it turns autogen off for the stage.
     pub fix_policy_file: PathBuf,
+    /// Its text, when it exists (the editor's, if open).
+    pub fix_policy_text: Option<String>,
     /// The `iam_policy_file` value the fix writes into config.json.
     pub fix_policy_setting: String,
+    /// The project root: fixes never edit or create a file outside it.
+    pub root: PathBuf,
 }
 
 /// The project's files as diagnostics need them.
@@ -320,15 +324,21 @@ pub fn display_policy_path(stage: &StageView, path: &std::path::Path) -> String 
 
 fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
     match stage.roles.get(f.role) {
+        Some(RoleGrant::File { path, .. }) if !crate::project::is_inside(&stage.root, path) => Vec::new(),
         Some(RoleGrant::File { path, policy: Some(policy) }) => {
-            let acts: Vec<&str> = f.missing.iter().map(String::as_str).collect();
+            // An explicit Deny wins over anything added: granting what it
+            // denies is the user's decision, not a quick fix.
+            let acts: Vec<&str> = f.missing.iter().map(String::as_str).filter(|a| policy.grants(a).is_ok()).collect();
+            if acts.is_empty() {
+                return Vec::new();
+            }
             let new = policy.with_actions_added(&acts);
             if new == policy.text {
                 return Vec::new();
             }
             let e = json::line_edit(&policy.text, &new);
             vec![Fix {
-                title: format!("Grant {} in {}", f.missing.join(", "), display_policy_path(stage, path)),
+                title: format!("Grant {} in {}", acts.join(", "), display_policy_path(stage, path)),
                 edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }],
             }]
         }
@@ -343,16 +353,37 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
 /// grants today plus the missing actions.
 pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Value, missing: &[String]) -> Option<Fix> {
     let (config_path, config_text) = stage.config.as_ref()?;
-    let config_edit = config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting)?;
     let policy_path = &stage.fix_policy_file;
+    if !crate::project::is_inside(&stage.root, config_path) || !crate::project::is_inside(&stage.root, policy_path) {
+        return None;
+    }
+    // The functions on the autogen role: a setting of their own in the stage
+    // would keep them on it.
+    let mut autogen_functions: Vec<&str> = stage
+        .functions
+        .iter()
+        .filter(|f| matches!(stage.roles.get(f.role), Some(RoleGrant::Autogen { .. })))
+        .map(|f| f.name.as_str())
+        .collect();
+    if stage.functions.is_empty() {
+        // No function yet: the api_handler settings stand for the first.
+        autogen_functions.push(crate::chalice::API_HANDLER);
+    }
+    let other_functions: Vec<&str> = stage.functions.iter().map(|f| f.name.as_str()).filter(|f| !autogen_functions.contains(f)).collect();
+    let config_edit =
+        config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting, &autogen_functions, &other_functions)?;
     let acts: Vec<&str> = missing.iter().map(String::as_str).collect();
     // An existing file (ignored while autogen is on) is kept and extended
     // with what autogen granted; otherwise it starts as the autogen document.
-    let existing = std::fs::read_to_string(policy_path).ok();
-    let policy_edit = match existing.as_deref().map(PolicyFile::parse) {
+    let policy_edit = match stage.fix_policy_text.as_deref().map(PolicyFile::parse) {
         Some(Ok(p)) => {
             let mut granted: Vec<String> = autogen_actions(autogen_document);
             granted.extend(missing.iter().cloned());
+            // A Deny in the file would take away what the role has today:
+            // switching to it is not a fix.
+            if granted.iter().any(|a| p.grants(a).is_err()) {
+                return None;
+            }
             let needed: Vec<&str> = granted.iter().map(String::as_str).filter(|a| !matches!(p.grants(a), Ok(Some(_)))).collect();
             let new = p.with_actions_added(&needed);
             let e = json::line_edit(&p.text, &new);
@@ -389,36 +420,83 @@ fn autogen_actions(doc: &serde_json::Value) -> Vec<String> {
     out
 }
 
-/// The minimal edit of config.json that makes `stage` use a file policy:
-/// `"autogen_policy": false` and `"iam_policy_file": <setting>` in
-/// `stages.<stage>`, creating the stage (or `stages`) if needed. `None` when
-/// config.json is not a valid JSON object.
-pub fn config_edit_for_file_policy(text: &str, stage: &str, setting: &str) -> Option<json::MemberEdit> {
+/// The minimal edit of config.json that moves the `autogen` functions of
+/// `stage` to the policy file named `setting`: `"autogen_policy": false`
+/// and `"iam_policy_file": <setting>` in `stages.<stage>` (created if
+/// needed), and the same in `stages.<stage>.lambda_functions.<fn>` for those
+/// of them that set either there (a function's own value wins over the
+/// stage's). When the stage-wide `iam_policy_file` would move one of the
+/// `others` (functions already on a file policy) to another file, each of the
+/// `autogen` functions gets its own `iam_policy_file` instead. `None` when
+/// config.json is not a JSON object or a container on the way is not one.
+pub fn config_edit_for_file_policy(
+    text: &str,
+    stage: &str,
+    setting: &str,
+    autogen: &[&str],
+    others: &[&str],
+) -> Option<json::MemberEdit> {
     use serde_json::json as j;
-    let mut current = text.to_string();
-    for (key, value) in [("autogen_policy", j!(false)), ("iam_policy_file", j!(setting))] {
-        let root = json::parse(&current).ok()?;
-        root.as_object()?;
-        let edit = match root.get("stages") {
-            None => json::insert_member(&current, &root, "stages", &j!({ stage: { key: value } })),
-            Some(stages) => {
-                stages.as_object()?;
-                match stages.get(stage) {
-                    None => json::insert_member(&current, stages, stage, &j!({ key: value })),
-                    Some(st) => {
-                        st.as_object()?;
-                        match st.get(key) {
-                            Some(old) if old.as_bool() == value.as_bool() && old.as_str() == value.as_str() => continue,
-                            Some(old) => json::replace_value(&current, old, &value),
-                            None => json::insert_member(&current, st, key, &value),
-                        }
-                    }
-                }
-            }
-        };
-        current = json::apply(&current, &[edit]);
+    let own = |text: &str, function: &str, key: &str| -> Option<bool> {
+        let root = json::parse(text).ok()?;
+        let value = ["stages", stage, "lambda_functions", function, key].iter().try_fold(&root, |v, k| v.get(k))?;
+        Some(!value.is_null())
+    };
+    let mut current = set_in(text, &["stages", stage], "autogen_policy", &j!(false))?;
+    for function in autogen {
+        if own(&current, function, "autogen_policy") == Some(true) {
+            current = set_in(&current, &["stages", stage, "lambda_functions", function], "autogen_policy", &j!(false))?;
+        }
+    }
+    let mut stage_wide = set_in(&current, &["stages", stage], "iam_policy_file", &j!(setting))?;
+    for function in autogen {
+        if own(&stage_wide, function, "iam_policy_file") == Some(true) {
+            stage_wide = set_in(&stage_wide, &["stages", stage, "lambda_functions", function], "iam_policy_file", &j!(setting))?;
+        }
+    }
+    let files = |text: &str| -> Option<Vec<Option<serde_json::Value>>> {
+        let config = crate::chalice::ChaliceConfig::from_text(Path::new("/"), None, text.to_string()).ok()?;
+        others
+            .iter()
+            .map(|f| config.scope(stage, f, None).ok().map(|s| s.iam_policy_file.value.as_ref().map(crate::chalice::to_serde)))
+            .collect()
+    };
+    if files(&current) == files(&stage_wide) {
+        current = stage_wide;
+    } else {
+        for function in autogen {
+            current = set_in(&current, &["stages", stage, "lambda_functions", function], "iam_policy_file", &j!(setting))?;
+        }
     }
     Some(json::line_edit(text, &current))
+}
+
+/// `text` with `key` set to `value` in the object at `path`, creating the
+/// objects on the way that do not exist; unchanged when the value is already
+/// there. `None` when something on the way is not an object.
+fn set_in(text: &str, path: &[&str], key: &str, value: &serde_json::Value) -> Option<String> {
+    let root = json::parse(text).ok()?;
+    let mut node = &root;
+    for (i, step) in path.iter().enumerate() {
+        node.as_object()?;
+        match node.get(step) {
+            Some(child) => node = child,
+            None => {
+                let mut nested = serde_json::json!({ key: value });
+                for outer in path[i + 1..].iter().rev() {
+                    nested = serde_json::json!({ *outer: nested });
+                }
+                return Some(json::apply(text, &[json::insert_member(text, node, step, &nested)]));
+            }
+        }
+    }
+    node.as_object()?;
+    let edit = match node.get(key) {
+        Some(old) if old.as_bool() == value.as_bool() && old.as_str() == value.as_str() && !old.is_null() => return Some(text.to_string()),
+        Some(old) => json::replace_value(text, old, value),
+        None => json::insert_member(text, node, key, value),
+    };
+    Some(json::apply(text, &[edit]))
 }
 
 /// Whether the role(s) of `stage` that can run `fact` grant `action`:
@@ -512,19 +590,34 @@ mod tests {
     #[test]
     fn config_edit_touches_only_the_stage() {
         let text = "{\n  \"version\": \"2.0\",\n  \"app_name\": \"chalice-sample\",\n  \"stages\": {\n    \"dev\": {\n      \"api_gateway_stage\": \"api\"\n    }\n  }\n}\n";
-        let e = config_edit_for_file_policy(text, "dev", "policy-dev.json").unwrap();
+        let e = config_edit_for_file_policy(text, "dev", "policy-dev.json", &[], &[]).unwrap();
         let out = json::apply(text, &[e]);
         assert_eq!(
             out,
             "{\n  \"version\": \"2.0\",\n  \"app_name\": \"chalice-sample\",\n  \"stages\": {\n    \"dev\": {\n      \"api_gateway_stage\": \"api\",\n      \"autogen_policy\": false,\n      \"iam_policy_file\": \"policy-dev.json\"\n    }\n  }\n}\n"
         );
         let text = "{\"stages\": {\"dev\": {\"autogen_policy\": true}}}";
-        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "p.json").unwrap()]);
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "p.json", &[], &[]).unwrap()]);
         assert_eq!(out, "{\"stages\": {\"dev\": {\"autogen_policy\": false, \"iam_policy_file\": \"p.json\"}}}");
         let text = "{\"app_name\": \"x\"}";
-        let out = json::apply(text, &[config_edit_for_file_policy(text, "prod", "p.json").unwrap()]);
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "prod", "p.json", &[], &[]).unwrap()]);
         assert_eq!(out, r#"{"app_name": "x", "stages": {"prod": {"autogen_policy": false, "iam_policy_file": "p.json"}}}"#);
-        assert!(config_edit_for_file_policy("[1]", "dev", "p").is_none());
-        assert!(config_edit_for_file_policy("{", "dev", "p").is_none());
+        assert!(config_edit_for_file_policy("[1]", "dev", "p", &[], &[]).is_none());
+        assert!(config_edit_for_file_policy("{", "dev", "p", &[], &[]).is_none());
+    }
+
+    #[test]
+    fn config_edit_keeps_other_functions_on_their_files() {
+        // worker is on its own file through the top-level function settings;
+        // a stage-wide iam_policy_file would win over that and move it.
+        let text = r#"{"lambda_functions": {"worker": {"autogen_policy": false, "iam_policy_file": "w.json"}}, "stages": {"dev": {}}}"#;
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "policy-dev.json", &["api_handler"], &["worker"]).unwrap()]);
+        assert_eq!(
+            out,
+            r#"{"lambda_functions": {"worker": {"autogen_policy": false, "iam_policy_file": "w.json"}}, "stages": {"dev": {"autogen_policy": false, "lambda_functions": {"api_handler": {"iam_policy_file": "policy-dev.json"}}}}}"#
+        );
+        // Without such a function, the stage-wide setting is enough.
+        let out = json::apply(text, &[config_edit_for_file_policy(text, "dev", "policy-dev.json", &["api_handler", "worker"], &[]).unwrap()]);
+        assert!(out.ends_with(r#""stages": {"dev": {"autogen_policy": false, "iam_policy_file": "policy-dev.json"}}}"#), "{out}");
     }
 }

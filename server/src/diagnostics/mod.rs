@@ -4,6 +4,8 @@
 
 pub mod check;
 pub mod codes;
+#[cfg(test)]
+mod edit_props;
 
 pub use codes::{code_doc, CodeDoc};
 

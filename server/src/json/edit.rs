@@ -96,6 +96,9 @@ fn layout(text: &str, container: &JsonValue, first_child_start: Option<usize>) -
                 Layout { multiline: false, child_indent: String::new(), close_indent, eol }
             }
         }
+        // An empty container in a document written on one line stays on
+        // one line.
+        None if !text.contains('\n') => Layout { multiline: false, child_indent: String::new(), close_indent, eol },
         None => {
             // An empty container: guess a unit from the document's own
             // indentation (two spaces if it has none).
@@ -205,7 +208,11 @@ fn insert_child(text: &str, container: &JsonValue, last_child_end: Option<usize>
             // Empty container: rewrite its inside.
             let open = &text[container.span.start..container.span.start + 1];
             let close = &text[container.span.end - 1..container.span.end];
-            let new_text = format!("{open}{}{}{rendered}{}{}{close}", l.eol, l.child_indent, l.eol, l.close_indent);
+            let new_text = if l.multiline {
+                format!("{open}{}{}{rendered}{}{}{close}", l.eol, l.child_indent, l.eol, l.close_indent)
+            } else {
+                format!("{open}{rendered}{close}")
+            };
             MemberEdit { span: container.span, new_text }
         }
     }
@@ -262,6 +269,8 @@ mod tests {
         assert_eq!(edit(text, |v| insert_member(text, v, "b", &json!(false))), "{\n    \"a\": 1,\n    \"b\": false\n}\n");
         let text = "{\"a\": 1}";
         assert_eq!(edit(text, |v| insert_member(text, v, "b", &json!("x"))), "{\"a\": 1, \"b\": \"x\"}");
+        let text = "{\"a\": {}}";
+        assert_eq!(edit(text, |v| insert_member(text, v.get("a").unwrap(), "b", &json!({"c": [1]}))), "{\"a\": {\"b\": {\"c\": [1]}}}");
         let text = "{\r\n\t\"s\": {}\r\n}";
         assert_eq!(
             edit(text, |v| insert_member(text, v.get("s").unwrap(), "k", &json!(["a"]))),

@@ -30,7 +30,7 @@ mod server;
 mod session;
 mod settings;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod watcher;
 mod workspace;
 

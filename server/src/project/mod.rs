@@ -206,6 +206,57 @@ fn read_source(path: &Path, as_app: Option<(u8, u8)>) -> Result<SourceFile, Load
     Ok(SourceFile::from_bytes(bytes, as_app))
 }
 
+/// `path` made absolute, with `.` and `..` resolved and symbolic links
+/// followed for every part that exists, so that where it leads is where a
+/// write would land. Parts that do not exist yet are taken as written.
+pub fn resolved_path(path: &Path) -> PathBuf {
+    resolved_within(path, 0)
+}
+
+fn resolved_within(path: &Path, links_followed: usize) -> PathBuf {
+    use std::path::Component;
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map(|cwd| cwd.join(path)).unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut out = PathBuf::new();
+    for component in absolute.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => out.push(component),
+            Component::CurDir => {}
+            // `out` is canonical while it exists, so its parent is the real
+            // parent, not the directory a symlink sits in.
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = std::fs::canonicalize(&out) {
+                    out = real;
+                } else if let Ok(target) = std::fs::read_link(&out) {
+                    // A link to something that does not exist (yet): where
+                    // it points is where a write through it would land.
+                    // Links are followed a bounded number of times, as the
+                    // system does, so a loop ends.
+                    if links_followed < 40 {
+                        out.pop();
+                        out = resolved_within(&out.join(target), links_followed + 1);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether `path` lies inside `root` (see [`resolved_path`]): a policy file
+/// named `../shared.json`, or reached through a symbolic link to elsewhere,
+/// does not, and chalice-iam reads it but never edits it.
+pub fn is_inside(root: &Path, path: &Path) -> bool {
+    resolved_path(path).starts_with(resolved_path(root))
+}
+
 /// Every `.py` file under `root/dir`, as `/`-separated relative paths,
 /// sorted. Symlinked directories are not followed (a link loop in
 /// chalicelib must not hang us); unreadable directories are skipped.
@@ -232,4 +283,38 @@ pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_resolves_dot_dot_and_symbolic_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("proj");
+        std::fs::create_dir_all(root.join(".chalice")).unwrap();
+        std::fs::create_dir_all(base.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(base.join("elsewhere"), root.join(".chalice/linked-dir")).unwrap();
+        std::os::unix::fs::symlink(base.join("elsewhere/p.json"), root.join(".chalice/linked.json")).unwrap();
+        std::os::unix::fs::symlink(root.join(".chalice"), base.join("alias")).unwrap();
+
+        assert!(is_inside(&root, &root.join(".chalice/policy-dev.json")));
+        assert!(is_inside(&root, &root.join(".chalice/../policy.json")));
+        assert!(is_inside(&root, &root.join(".chalice/new/dir/p.json")));
+        assert!(!is_inside(&root, &root.join(".chalice/../../outside.json")));
+        assert!(!is_inside(&root, Path::new("/etc/passwd")));
+        // Through a link to a directory outside, existing or not below it.
+        assert!(!is_inside(&root, &root.join(".chalice/linked-dir/p.json")));
+        // A dangling link is followed to where a write would land.
+        assert!(!is_inside(&root, &root.join(".chalice/linked.json")));
+        // `..` after a link goes to the link target's parent.
+        assert!(!is_inside(&root, &root.join(".chalice/linked-dir/../elsewhere/p.json")));
+        // A root named through a link is the same root.
+        assert!(is_inside(&base.join("alias/.."), &root.join("app.py")));
+        // A missing part followed by `..` stays lexical.
+        assert!(is_inside(&root, &root.join("missing/../.chalice/p.json")));
+        assert!(!is_inside(&root, &root.join("missing/../../x.json")));
+    }
 }

@@ -215,7 +215,17 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 }
             }
         }
-        views.push(StageView { name: stage, roles, functions, config: config_file.clone(), fix_policy_file, fix_policy_setting });
+        let fix_policy_text = project.read_json(&fix_policy_file);
+        views.push(StageView {
+            name: stage,
+            roles,
+            functions,
+            config: config_file.clone(),
+            fix_policy_file,
+            fix_policy_text,
+            fix_policy_setting,
+            root: root.clone(),
+        });
     }
     let mut seen = BTreeSet::new();
     problems.retain(|d| seen.insert((d.path.clone(), d.range, d.code, d.message.clone())));
@@ -264,7 +274,7 @@ fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
 /// code needs (only when it does not exist; an invalid file is the user's
 /// to repair).
 fn missing_policy_file_fix(project: &Project, path: &Path, needed: &BTreeSet<String>) -> Vec<Fix> {
-    if path.exists() || project.read_json(path).is_some() || !path.starts_with(project.root()) {
+    if path.exists() || project.read_json(path).is_some() || !super::is_inside(project.root(), path) {
         return Vec::new();
     }
     let text = crate::policy::to_pretty(&crate::policy::needed_policy(needed.iter().map(String::as_str)));
@@ -276,7 +286,8 @@ fn missing_policy_file_fix(project: &Project, path: &Path, needed: &BTreeSet<Str
 fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String>, functions: &[FunctionView]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(text) = project.read_json(path) else { return out };
-    if !path.starts_with(project.root()) {
+    let editable = super::is_inside(project.root(), path);
+    if !editable {
         out.push(diag(path, TextRange::default(), codes::POLICY_FILE_PROBLEM, "the policy file is outside the project; chalice-iam checks it but never edits it".into(), Vec::new()));
     }
     let policy = match PolicyFile::parse(&text) {
@@ -293,6 +304,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
         let suggestion = suggest_action(&p.text);
         let fixes = suggestion
             .as_ref()
+            .filter(|_| editable)
             .map(|s| {
                 let e = json::MemberEdit { span: p.range, new_text: json::quote(s) };
                 vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }]
@@ -321,6 +333,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
             }
             let fixes = policy
                 .edit_removing(p)
+                .filter(|_| editable)
                 .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }])
                 .unwrap_or_default();
             out.push(diag(path, p.range, codes::UNUSED_ACTION, format!("{} is granted but no code in the project needs it", p.text), fixes));

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::analysis::{Construct, ProjectFacts, TextRange};
 use crate::diagnostics::check::{self, CheckInput, StageView};
@@ -37,6 +37,8 @@ pub struct Project {
     pub settings: Settings,
     /// Editor texts of JSON files (config, policy files) that override disk.
     json_overlays: BTreeMap<PathBuf, String>,
+    /// With [`Project::with_snapshot`]: each JSON file's text as first read.
+    json_snapshot: Option<Mutex<HashMap<PathBuf, Option<String>>>>,
     facts: OnceLock<ProjectFacts>,
 }
 
@@ -70,7 +72,22 @@ pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
-        Ok(Project { sources: Sources::load(root, settings.python_version)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
+        Ok(Project {
+            sources: Sources::load(root, settings.python_version)?,
+            settings,
+            json_overlays: BTreeMap::new(),
+            json_snapshot: None,
+            facts: OnceLock::new(),
+        })
+    }
+
+    /// Reads each JSON file (config, policy files) from disk at most once:
+    /// every later read sees the text of the first. For one-shot commands:
+    /// `fix` then applies its edits to exactly the texts they were computed
+    /// from, and can tell when a file changed before it writes.
+    pub fn with_snapshot(mut self) -> Self {
+        self.json_snapshot = Some(Mutex::new(HashMap::new()));
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -97,7 +114,16 @@ impl Project {
 
     /// Text of a JSON file of the project: the editor's if open, else disk.
     pub fn read_json(&self, path: &Path) -> Option<String> {
-        self.json_overlays.get(path).cloned().or_else(|| std::fs::read_to_string(path).ok())
+        if let Some(text) = self.json_overlays.get(path) {
+            return Some(text.clone());
+        }
+        match &self.json_snapshot {
+            Some(snapshot) => {
+                let mut texts = snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+                texts.entry(path.to_path_buf()).or_insert_with(|| std::fs::read_to_string(path).ok()).clone()
+            }
+            None => std::fs::read_to_string(path).ok(),
+        }
     }
 
     /// An open editor's text for `path` (Python or JSON).
@@ -182,6 +208,7 @@ impl Project {
         all.extend(problems);
         all.extend(check::check(&self.check_input(&stages)));
         for mut d in all {
+            d.fixes.retain(|f| self.edits_only_inside(f));
             match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
@@ -207,7 +234,19 @@ impl Project {
     /// One fix granting every missing action of every stage at once.
     pub fn fix_all(&self) -> Option<crate::diagnostics::Fix> {
         let (stages, _) = self.stages();
-        check::fix_all(&self.check_input(&stages))
+        check::fix_all(&self.check_input(&stages)).filter(|f| self.edits_only_inside(f))
+    }
+
+    /// Whether every file `fix` edits or creates is inside the project.
+    /// Fixes are built that way; this is the last line of defence (a policy
+    /// file named `../shared.json` or reached through a symbolic link is the
+    /// user's to change, not ours).
+    fn edits_only_inside(&self, fix: &crate::diagnostics::Fix) -> bool {
+        fix.edits.iter().all(|e| match e {
+            crate::diagnostics::FileEdit::Create { path, .. } | crate::diagnostics::FileEdit::Replace { path, .. } => {
+                super::is_inside(self.root(), path)
+            }
+        })
     }
 
     /// Markdown describing the boto3 call at `offset` of `path`.
@@ -335,5 +374,37 @@ fn describe(c: &Construct) -> String {
         Construct::Collection { resource, collection } => format!("iterating the `{resource}.{collection}` collection"),
         Construct::BatchAction { resource, collection, action } => format!("batch action `{resource}.{collection}.{action}()`"),
         Construct::ResourceInjected { resource, method } => format!("`{resource}.{method}()` (added by boto3)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::FileEdit;
+
+    /// The turn-autogen-off fix extends the policy file as the editor has
+    /// it, not as it is on disk: its edit must apply to the open text.
+    #[test]
+    fn the_autogen_fix_edits_the_open_text_of_the_policy_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
+        std::fs::write(root.join("app.py"), app).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        std::fs::write(root.join(".chalice/config.json"), r#"{"app_name": "x", "stages": {"dev": {}}}"#).unwrap();
+        let policy = root.join(".chalice/policy-dev.json");
+        std::fs::write(&policy, "{}").unwrap();
+        let open = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Sid\": \"Käse\", \"Effect\": \"Allow\", \"Action\": \"sqs:SendMessage\", \"Resource\": \"*\"}\n  ]\n}\n";
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        project.set_overlay(&policy, Arc::from(open), None);
+        let diagnostics = project.diagnostics();
+        let scan = diagnostics.values().flatten().find(|d| d.code == codes::RESOURCE_API_NOT_SEEN).unwrap();
+        let edit = scan.fixes[0].edits.iter().find(|e| matches!(e, FileEdit::Replace { path, .. } if *path == policy)).unwrap();
+        let FileEdit::Replace { range, new_text, .. } = edit else { unreachable!() };
+        let mut edited = open.to_owned();
+        edited.replace_range(range.start..range.end, new_text);
+        let value: serde_json::Value = serde_json::from_str(&edited).unwrap_or_else(|e| panic!("{e}: {edited}"));
+        let text = value.to_string();
+        assert!(text.contains("\"Käse\"") && text.contains("sqs:SendMessage") && text.contains("dynamodb:Scan"), "{edited}");
     }
 }
