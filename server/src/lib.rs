@@ -7,9 +7,11 @@
 //! everything else speaks in byte offsets and plain data.
 
 pub mod analysis;
+pub mod chalice;
 pub mod cli;
 pub mod diagnostics;
 pub mod json;
+pub mod lsp;
 pub mod model;
 pub mod policy;
 pub mod project;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A half-open byte range `[start, end)` into a file's UTF-8 text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct TextRange {
     pub start: usize,
     pub end: usize,

@@ -15,7 +15,7 @@ mod value;
 
 pub use eval::{FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
-pub use ir::ModuleIr;
+pub use ir::{top_level_blocks, ModuleIr};
 
 /// Lowers a parsed file for [`analyze`].
 pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {

@@ -272,3 +272,31 @@ boto3.client('dynamo')
         "#]],
     );
 }
+
+#[test]
+fn a_syntax_error_in_one_function_does_not_stop_the_rest() {
+    check(
+        r#"
+import boto3
+ddb = boto3.client('dynamodb')
+
+def broken(:
+    ddb.scan(TableName='t'
+
+def fine():
+    ddb.query(TableName='t')
+
+class Half:
+    def m(self)
+        ddb.get_item(TableName='t', Key={})
+
+def last():
+    boto3.resource('s3').Bucket('b').objects.all().delete()
+"#,
+        expect![[r#"
+            app.py:9:5 dynamodb Query -> dynamodb:Query in fine
+            app.py:13:9 dynamodb GetItem -> dynamodb:GetItem
+            app.py:16:5 s3 ListObjects,DeleteObjects -> s3:DeleteObject,s3:ListBucket in last
+        "#]],
+    );
+}

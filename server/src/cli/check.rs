@@ -60,7 +60,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     }
     let base = std::env::current_dir().unwrap_or_default();
-    let report = Report { diagnostics: &diagnostics, texts: &texts, base: &base };
+    let report = Report::new(&diagnostics, &texts, &base);
     let out = match args.format {
         Format::Text => report.text(),
         Format::Json => report.json(),

@@ -24,6 +24,13 @@ enum Command {
     Policy(policy::PolicyArgs),
     /// Grant every missing action in .chalice/config.json and the policy file.
     Fix(fix::FixArgs),
+    /// Run the language server on stdin/stdout.
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport, and
+        /// vscode-languageclient appends this flag.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 /// `3.12` → (3, 12).
@@ -53,5 +60,6 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Fix(args) => fix::run(args),
+        Command::Lsp { .. } => crate::lsp::run_stdio(),
     }
 }

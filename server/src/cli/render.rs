@@ -59,16 +59,34 @@ pub struct Report<'a> {
     pub texts: &'a BTreeMap<PathBuf, String>,
     /// Paths are shown relative to this directory when under it.
     pub base: &'a Path,
+    pub lines: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<SourceLines<'a>>>>,
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, String>, base: &'a Path) -> Self {
+        Report { diagnostics, texts, base, lines: Default::default() }
+    }
+}
+
+impl<'a> Report<'a> {
     fn display_path(&self, p: &Path) -> String {
         p.strip_prefix(self.base).unwrap_or(p).display().to_string()
     }
 
+    /// The line index of a file, built once per file and report.
+    fn lines(&self, path: &Path) -> std::rc::Rc<SourceLines<'a>> {
+        let mut cache = self.lines.borrow_mut();
+        if let Some(l) = cache.get(path) {
+            return l.clone();
+        }
+        let text = self.texts.get(path).map(String::as_str).unwrap_or("");
+        let l = std::rc::Rc::new(SourceLines::new(text));
+        cache.insert(path.to_path_buf(), l.clone());
+        l
+    }
+
     fn span(&self, d: &Diagnostic) -> (LineCol, LineCol) {
-        let text = self.texts.get(&d.path).map(String::as_str).unwrap_or("");
-        let lines = SourceLines::new(text);
+        let lines = self.lines(&d.path);
         (lines.line_col(d.range.start), lines.line_col(d.range.end))
     }
 
@@ -76,24 +94,21 @@ impl Report<'_> {
         let mut out = String::new();
         for d in self.diagnostics {
             let (start, end) = self.span(d);
-            let text = self.texts.get(&d.path).map(String::as_str).unwrap_or("");
-            let lines = SourceLines::new(text);
-            let gutter = end.line.to_string().len();
+            let lines = self.lines(&d.path);
+            let gutter = start.line.to_string().len();
             let pad = " ".repeat(gutter);
             let _ = writeln!(out, "{}[{}]: {}", severity_word(d.severity), d.code, d.message);
             let _ = writeln!(out, "{pad}--> {}:{}:{}", self.display_path(&d.path), start.line, start.col);
             let _ = writeln!(out, "{pad} |");
-            // Show at most three lines of the range; underline each part.
-            let last = end.line.min(start.line + 2);
-            for line in start.line..=last {
-                let src = lines.line_text(line);
-                let _ = writeln!(out, "{line:>gutter$} | {}", src.replace('\t', "    "));
-                let from = if line == start.line { start.col } else { 1 };
-                let to = if line == end.line { end.col } else { src.chars().count() + 1 };
-                let width = to.saturating_sub(from).max(1);
-                let lead: String = src.chars().take(from - 1).map(|c| if c == '\t' { "    " } else { " " }).collect();
-                let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(width));
-            }
+            // The first line of the range, underlined to the range's end or
+            // the end of the line; a range going on is marked with `...`.
+            let src = lines.line_text(start.line);
+            let _ = writeln!(out, "{:>gutter$} | {}", start.line, src.replace('\t', "    "));
+            let to = if end.line == start.line { end.col } else { src.chars().count() + 1 };
+            let width = to.saturating_sub(start.col).max(1);
+            let lead: String = src.chars().take(start.col - 1).map(|c| if c == '\t' { "    " } else { " " }).collect();
+            let more = if end.line > start.line { " ..." } else { "" };
+            let _ = writeln!(out, "{pad} | {lead}{}{more}", "^".repeat(width));
             for f in &d.fixes {
                 let _ = writeln!(out, "{pad} = fix: {}", f.title);
             }

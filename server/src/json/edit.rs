@@ -8,17 +8,17 @@ use crate::analysis::TextRange;
 /// Replace `range` of the document with `new_text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberEdit {
-    pub range: TextRange,
+    pub span: TextRange,
     pub new_text: String,
 }
 
 /// Applies non-overlapping edits.
 pub fn apply(text: &str, edits: &[MemberEdit]) -> String {
     let mut sorted: Vec<&MemberEdit> = edits.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.span.start));
     let mut out = text.to_string();
     for e in sorted {
-        out.replace_range(e.range.start..e.range.end, &e.new_text);
+        out.replace_range(e.span.start..e.span.end, &e.new_text);
     }
     out
 }
@@ -36,9 +36,23 @@ pub fn minimal_edit(old: &str, new: &str) -> MemberEdit {
         suffix -= 1;
     }
     MemberEdit {
-        range: TextRange::new(prefix, old.len() - suffix),
+        span: TextRange::new(prefix, old.len() - suffix),
         new_text: new[prefix..new.len() - suffix].to_string(),
     }
+}
+
+/// The smallest edit turning `old` into `new` that replaces whole lines:
+/// easier to read in a diff or a preview than a cut inside a string.
+pub fn line_edit(old: &str, new: &str) -> MemberEdit {
+    let m = minimal_edit(old, new);
+    let start = old[..m.span.start].rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let cut_back = m.span.start - start;
+    // The same number of bytes after the change in both texts are common.
+    let tail_old = &old[m.span.end..];
+    let extend = tail_old.find('\n').map(|p| p + 1).unwrap_or(tail_old.len());
+    let new_start = m.span.start - cut_back;
+    let new_end = m.span.start + m.new_text.len() + extend;
+    MemberEdit { span: TextRange::new(start, m.span.end + extend), new_text: new[new_start..new_end].to_string() }
 }
 
 /// The line ending the document uses.
@@ -72,10 +86,10 @@ struct Layout {
 
 fn layout(text: &str, container: &JsonValue, first_child_start: Option<usize>) -> Layout {
     let eol = line_ending(text);
-    let close_indent = indent_of_line(text, container.range.start).to_string();
+    let close_indent = indent_of_line(text, container.span.start).to_string();
     match first_child_start {
         Some(start) => {
-            let between = &text[container.range.start + 1..start];
+            let between = &text[container.span.start + 1..start];
             if between.contains('\n') {
                 Layout { multiline: true, child_indent: indent_of_line(text, start).to_string(), close_indent, eol }
             } else {
@@ -153,28 +167,28 @@ pub fn inline(value: &serde_json::Value) -> String {
 /// Inserts `"key": value` as the last member of `object`.
 pub fn insert_member(text: &str, object: &JsonValue, key: &str, value: &serde_json::Value) -> MemberEdit {
     let JsonKind::Object(members) = &object.kind else {
-        return MemberEdit { range: object.range, new_text: text[object.range.start..object.range.end].to_string() };
+        return MemberEdit { span: object.span, new_text: text[object.span.start..object.span.end].to_string() };
     };
-    let l = layout(text, object, members.first().map(|m| m.key_range.start));
+    let l = layout(text, object, members.first().map(|m| m.key_span.start));
     let rendered = format!("{}: {}", super::quote(key), render_child(value, &l, text));
-    insert_child(text, object, members.last().map(|m| m.value.range.end), &rendered, &l)
+    insert_child(text, object, members.last().map(|m| m.value.span.end), &rendered, &l)
 }
 
 /// Inserts `item` into `array` before position `index` (at the end when
 /// `index` is the length).
 pub fn insert_array_item(text: &str, array: &JsonValue, index: usize, item: &serde_json::Value) -> MemberEdit {
     let JsonKind::Array(items) = &array.kind else {
-        return MemberEdit { range: array.range, new_text: text[array.range.start..array.range.end].to_string() };
+        return MemberEdit { span: array.span, new_text: text[array.span.start..array.span.end].to_string() };
     };
-    let l = layout(text, array, items.first().map(|i| i.range.start));
+    let l = layout(text, array, items.first().map(|i| i.span.start));
     let rendered = render_child(item, &l, text);
     if index < items.len() {
         // Before an existing item: `<item>,<sep>` at that item's start.
-        let at = items[index].range.start;
+        let at = items[index].span.start;
         let sep = if l.multiline { format!("{}{}", l.eol, l.child_indent) } else { " ".to_string() };
-        return MemberEdit { range: TextRange::new(at, at), new_text: format!("{rendered},{sep}") };
+        return MemberEdit { span: TextRange::new(at, at), new_text: format!("{rendered},{sep}") };
     }
-    insert_child(text, array, items.last().map(|i| i.range.end), &rendered, &l)
+    insert_child(text, array, items.last().map(|i| i.span.end), &rendered, &l)
 }
 
 fn insert_child(text: &str, container: &JsonValue, last_child_end: Option<usize>, rendered: &str, l: &Layout) -> MemberEdit {
@@ -185,14 +199,14 @@ fn insert_child(text: &str, container: &JsonValue, last_child_end: Option<usize>
             } else {
                 format!(", {rendered}")
             };
-            MemberEdit { range: TextRange::new(end, end), new_text }
+            MemberEdit { span: TextRange::new(end, end), new_text }
         }
         None => {
             // Empty container: rewrite its inside.
-            let open = &text[container.range.start..container.range.start + 1];
-            let close = &text[container.range.end - 1..container.range.end];
+            let open = &text[container.span.start..container.span.start + 1];
+            let close = &text[container.span.end - 1..container.span.end];
             let new_text = format!("{open}{}{}{rendered}{}{}{close}", l.eol, l.child_indent, l.eol, l.close_indent);
-            MemberEdit { range: container.range, new_text }
+            MemberEdit { span: container.span, new_text }
         }
     }
 }
@@ -203,29 +217,29 @@ pub fn remove_array_item(text: &str, array: &JsonValue, index: usize) -> Option<
     let item = items.get(index)?;
     let range = if index + 1 < items.len() {
         // From this item's start to the next item's start.
-        TextRange::new(item.range.start, items[index + 1].range.start)
+        TextRange::new(item.span.start, items[index + 1].span.start)
     } else if index > 0 {
         // From the previous item's end to this item's end.
-        TextRange::new(items[index - 1].range.end, item.range.end)
+        TextRange::new(items[index - 1].span.end, item.span.end)
     } else {
         // The only item: leave `[]` with the original brackets.
         let _ = text;
-        TextRange::new(array.range.start + 1, array.range.end - 1)
+        TextRange::new(array.span.start + 1, array.span.end - 1)
     };
-    Some(MemberEdit { range, new_text: String::new() })
+    Some(MemberEdit { span: range, new_text: String::new() })
 }
 
 /// Replaces a value with `value` rendered in the surrounding style.
 pub fn replace_value(text: &str, old: &JsonValue, value: &serde_json::Value) -> MemberEdit {
-    let base = indent_of_line(text, old.range.start).to_string();
+    let base = indent_of_line(text, old.span.start).to_string();
     let unit = guess_indent_unit(text);
     let pretty = serde_json::to_string_pretty(value).unwrap_or_default();
-    let new_text = if pretty.contains('\n') && text[old.range.start..old.range.end].contains('\n') {
+    let new_text = if pretty.contains('\n') && text[old.span.start..old.span.end].contains('\n') {
         reindent(&pretty, &base, &unit, line_ending(text))
     } else {
         inline(value)
     };
-    MemberEdit { range: old.range, new_text }
+    MemberEdit { span: old.span, new_text }
 }
 
 #[cfg(test)]
@@ -264,6 +278,18 @@ mod tests {
         assert_eq!(edit(text, |v| remove_array_item(text, v, 1).unwrap()), "[\n  \"a\"\n]");
         let text = "[\"only\"]";
         assert_eq!(edit(text, |v| remove_array_item(text, v, 0).unwrap()), "[]");
+    }
+
+    #[test]
+    fn line_edit_replaces_whole_lines() {
+        let old = "[\n  \"a:X\",\n  \"a:Z\"\n]\n";
+        let new = "[\n  \"a:X\",\n  \"a:Y\",\n  \"a:Z\"\n]\n";
+        let e = line_edit(old, new);
+        assert_eq!(apply(old, std::slice::from_ref(&e)), new);
+        assert_eq!(&old[e.span.start..e.span.end], "  \"a:Z\"\n");
+        assert_eq!(e.new_text, "  \"a:Y\",\n  \"a:Z\"\n");
+        let e = line_edit("abc", "abXc");
+        assert_eq!((e.span, e.new_text.as_str()), (TextRange::new(0, 3), "abXc"));
     }
 
     #[test]

@@ -106,39 +106,39 @@ impl Statement {
 
 impl PolicyFile {
     pub fn parse(text: &str) -> Result<PolicyFile, PolicyParseError> {
-        let root = json::parse(text).map_err(|e| PolicyParseError { message: e.message, offset: e.offset })?;
+        let root = json::parse(text).map_err(|e| PolicyParseError { message: e.message, offset: e.span.start })?;
         let mut file = PolicyFile { text: text.to_string(), root: root.clone(), statements: Vec::new(), problems: Vec::new() };
         let problem = |range: TextRange, message: String| PolicyProblem { range, message };
         let Some(_) = root.as_object() else {
-            file.problems.push(problem(root.range, format!("a policy document must be a JSON object, not {}", root.type_name())));
+            file.problems.push(problem(root.span, format!("a policy document must be a JSON object, not {}", root.type_name())));
             return Ok(file);
         };
         let Some(stmts) = root.get("Statement") else {
-            file.problems.push(problem(root.range, "the policy has no \"Statement\"".into()));
+            file.problems.push(problem(root.span, "the policy has no \"Statement\"".into()));
             return Ok(file);
         };
         let list: Vec<&JsonValue> = match &stmts.kind {
             JsonKind::Array(items) => items.iter().collect(),
             JsonKind::Object(_) => vec![stmts],
             _ => {
-                file.problems.push(problem(stmts.range, format!("\"Statement\" must be a list of statements, not {}", stmts.type_name())));
+                file.problems.push(problem(stmts.span, format!("\"Statement\" must be a list of statements, not {}", stmts.type_name())));
                 return Ok(file);
             }
         };
         for s in list {
             if s.as_object().is_none() {
-                file.problems.push(problem(s.range, format!("a statement must be an object, not {}", s.type_name())));
+                file.problems.push(problem(s.span, format!("a statement must be an object, not {}", s.type_name())));
                 continue;
             }
             let effect = match s.get("Effect").map(|e| (e, e.as_str())) {
                 Some((_, Some("Allow"))) => Some(Effect::Allow),
                 Some((_, Some("Deny"))) => Some(Effect::Deny),
                 Some((e, _)) => {
-                    file.problems.push(problem(e.range, "\"Effect\" must be \"Allow\" or \"Deny\"".into()));
+                    file.problems.push(problem(e.span, "\"Effect\" must be \"Allow\" or \"Deny\"".into()));
                     None
                 }
                 None => {
-                    file.problems.push(problem(s.range, "the statement has no \"Effect\"".into()));
+                    file.problems.push(problem(s.span, "the statement has no \"Effect\"".into()));
                     None
                 }
             };
@@ -146,11 +146,11 @@ impl PolicyFile {
                 (Some(a), None) => (false, Some(a)),
                 (None, Some(a)) => (true, Some(a)),
                 (Some(a), Some(_)) => {
-                    file.problems.push(problem(a.range, "a statement cannot have both \"Action\" and \"NotAction\"".into()));
+                    file.problems.push(problem(a.span, "a statement cannot have both \"Action\" and \"NotAction\"".into()));
                     (false, None)
                 }
                 (None, None) => {
-                    file.problems.push(problem(s.range, "the statement has no \"Action\" or \"NotAction\"".into()));
+                    file.problems.push(problem(s.span, "the statement has no \"Action\" or \"NotAction\"".into()));
                     (false, None)
                 }
             };
@@ -158,17 +158,17 @@ impl PolicyFile {
             let mut action_is_list = false;
             if let Some(a) = actions {
                 match &a.kind {
-                    JsonKind::String(t) => patterns.push(ActionPattern { text: t.clone(), range: a.range }),
+                    JsonKind::String(t) => patterns.push(ActionPattern { text: t.clone(), range: a.span }),
                     JsonKind::Array(items) => {
                         action_is_list = true;
                         for i in items {
                             match i.as_str() {
-                                Some(t) => patterns.push(ActionPattern { text: t.to_string(), range: i.range }),
-                                None => file.problems.push(problem(i.range, format!("an action must be a string, not {}", i.type_name()))),
+                                Some(t) => patterns.push(ActionPattern { text: t.to_string(), range: i.span }),
+                                None => file.problems.push(problem(i.span, format!("an action must be a string, not {}", i.type_name()))),
                             }
                         }
                     }
-                    _ => file.problems.push(problem(a.range, format!("\"Action\" must be a string or a list of strings, not {}", a.type_name()))),
+                    _ => file.problems.push(problem(a.span, format!("\"Action\" must be a string or a list of strings, not {}", a.type_name()))),
                 }
             }
             let star = |v: &JsonValue| match &v.kind {
@@ -178,7 +178,7 @@ impl PolicyFile {
             };
             let all_resources = s.get("NotResource").is_none() && s.get("Resource").is_some_and(star);
             file.statements.push(Statement {
-                range: s.range,
+                range: s.span,
                 effect,
                 negated,
                 patterns,
@@ -292,9 +292,9 @@ impl PolicyFile {
             }
             Some(single @ JsonValue { kind: JsonKind::Object(_), .. }) => {
                 // A lone statement object becomes a list of it and the new one.
-                let old = &self.text[single.range.start..single.range.end];
+                let old = &self.text[single.span.start..single.span.end];
                 let new = serde_json::to_string(&statement).unwrap_or_default();
-                vec![MemberEdit { range: single.range, new_text: format!("[{old}, {new}]") }]
+                vec![MemberEdit { span: single.span, new_text: format!("[{old}, {new}]") }]
             }
             _ => match self.root.as_object() {
                 Some(_) => vec![json::insert_member(&self.text, &self.root, "Statement", &json!([statement]))],
@@ -322,7 +322,7 @@ impl PolicyFile {
             }
             let Some(action) = v.get(if s.negated { "NotAction" } else { "Action" }) else { continue };
             let items = action.as_array()?;
-            if let Some(i) = items.iter().position(|it| it.range == pattern.range) {
+            if let Some(i) = items.iter().position(|it| it.span == pattern.range) {
                 return json::remove_array_item(&self.text, action, i);
             }
         }
@@ -334,7 +334,7 @@ impl PolicyFile {
 fn merge_same_point(edits: Vec<MemberEdit>) -> Vec<MemberEdit> {
     let mut out: Vec<MemberEdit> = Vec::new();
     for e in edits {
-        match out.iter_mut().find(|o| o.range == e.range && o.range.start == o.range.end) {
+        match out.iter_mut().find(|o| o.span == e.span && o.span.start == o.span.end) {
             Some(o) => o.new_text.push_str(&e.new_text),
             None => out.push(e),
         }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
+use crate::chalice;
 
 mod stages;
 mod workspace;
@@ -42,6 +43,62 @@ pub struct SourceFile {
     pub ir: ModuleIr,
     /// Set when the text is not valid UTF-8 on disk (it was decoded lossily).
     pub lossy: bool,
+    /// Set when the content is not text at all (NUL bytes, mostly invalid
+    /// UTF-8): it is not parsed, since tree-sitter's error recovery on
+    /// megabytes of noise takes seconds and finds nothing.
+    pub binary: bool,
+    /// For app.py: the module as `chalice deploy` imports it, shared by the
+    /// deploy emulation of every stage.
+    pub imported: Option<chalice::ImportedApp>,
+}
+
+impl SourceFile {
+    /// Decodes and lowers a file's bytes; `as_app` is the Python version to
+    /// import it with when it is app.py.
+    pub fn from_bytes(bytes: Vec<u8>, as_app: Option<(u8, u8)>) -> SourceFile {
+        let (text, lossy) = match String::from_utf8(bytes) {
+            Ok(s) => (s, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
+        SourceFile::from_text(text.into(), None, lossy, as_app)
+    }
+
+    /// Lowers a text, parsing it unless its `tree` is given; see
+    /// [`Self::from_bytes`] for `as_app`.
+    pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>) -> SourceFile {
+        if looks_binary(&text) {
+            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None };
+        }
+        let parsed;
+        let tree = match tree {
+            Some(t) => t,
+            None => {
+                parsed = crate::python::parse(&text, None);
+                &parsed
+            }
+        };
+        let (ir, imported) = match as_app {
+            None => (analysis::lower(tree, &text), None),
+            // chalice's import walks the same tree a second way; on a large
+            // app.py each walk takes a while, so they run side by side.
+            Some(python_version) => std::thread::scope(|scope| {
+                let import = scope.spawn(|| chalice::import_app(&text, tree, python_version));
+                let ir = analysis::lower(tree, &text);
+                let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (ir, Some(imported))
+            }),
+        };
+        SourceFile { text, ir, lossy, binary: false, imported }
+    }
+}
+
+/// NUL bytes, or more than one character in twenty replaced while decoding.
+fn looks_binary(text: &str) -> bool {
+    if text.contains('\0') {
+        return true;
+    }
+    let replaced = text.chars().filter(|&c| c == '\u{fffd}').count();
+    replaced > 0 && replaced * 20 > text.chars().count()
 }
 
 /// The Python side of a project: `app.py` and every module under
@@ -54,12 +111,14 @@ pub struct Sources {
     /// Files of the project that could not be read, with the reason; the
     /// rest of the project is still analysed.
     pub unreadable: Vec<(String, String)>,
+    /// The Python version app.py is imported with (see [`SourceFile`]).
+    pub python_version: (u8, u8),
 }
 
 impl Sources {
     /// Loads a project from a directory (app.py + chalicelib) or a single
     /// `.py` file (treated as the app.py of a project with no config).
-    pub fn load(path: &Path) -> Result<Sources, LoadError> {
+    pub fn load(path: &Path, python_version: (u8, u8)) -> Result<Sources, LoadError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
             _ => LoadError::Io(path.to_path_buf(), e),
@@ -70,8 +129,8 @@ impl Sources {
             }
             let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut files = BTreeMap::new();
-            files.insert("app.py".to_string(), read_source(path)?);
-            return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new() });
+            files.insert("app.py".to_string(), read_source(path, Some(python_version))?);
+            return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new(), python_version });
         }
         let app = path.join("app.py");
         let has_config = path.join(".chalice").join("config.json").is_file();
@@ -80,11 +139,11 @@ impl Sources {
         }
         let mut files = BTreeMap::new();
         if app.is_file() {
-            files.insert("app.py".to_string(), read_source(&app)?);
+            files.insert("app.py".to_string(), read_source(&app, Some(python_version))?);
         }
         let mut unreadable = Vec::new();
         for rel in python_files_under(path, "chalicelib") {
-            match read_source(&path.join(&rel)) {
+            match read_source(&path.join(&rel), None) {
                 Ok(source) => {
                     files.insert(rel, source);
                 }
@@ -92,7 +151,7 @@ impl Sources {
                 Err(e) => unreadable.push((rel, e.to_string())),
             }
         }
-        Ok(Sources { root: path.to_path_buf(), single_file: None, files, unreadable })
+        Ok(Sources { root: path.to_path_buf(), single_file: None, files, unreadable, python_version })
     }
 
     /// The absolute path of a project-relative file.
@@ -115,13 +174,14 @@ impl Sources {
         is_ours.then_some(rel)
     }
 
+    /// The Python version to import `rel` with, if it is app.py.
+    pub fn as_app(&self, rel: &str) -> Option<(u8, u8)> {
+        (rel == "app.py").then_some(self.python_version)
+    }
+
     /// Replaces (or adds) one file's text, lowering only that file.
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        let ir = match tree {
-            Some(t) => analysis::lower(t, &text),
-            None => analysis::lower_text(&text),
-        };
-        self.files.insert(rel.to_string(), SourceFile { text, ir, lossy: false });
+        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
     }
 
     pub fn remove(&mut self, rel: &str) {
@@ -141,14 +201,9 @@ impl Sources {
     }
 }
 
-fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
+fn read_source(path: &Path, as_app: Option<(u8, u8)>) -> Result<SourceFile, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-    let (text, lossy) = match String::from_utf8(bytes) {
-        Ok(s) => (s, false),
-        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
-    };
-    let ir = analysis::lower_text(&text);
-    Ok(SourceFile { text: text.into(), ir, lossy })
+    Ok(SourceFile::from_bytes(bytes, as_app))
 }
 
 /// Every `.py` file under `root/dir`, as `/`-separated relative paths,

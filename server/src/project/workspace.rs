@@ -70,7 +70,7 @@ pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
-        Ok(Project { sources: Sources::load(root)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
+        Ok(Project { sources: Sources::load(root, settings.python_version)?, settings, json_overlays: BTreeMap::new(), facts: OnceLock::new() })
     }
 
     pub fn root(&self) -> &Path {
@@ -122,8 +122,8 @@ impl Project {
         if let Some(rel) = self.sources.rel_path(path) {
             match std::fs::read(path) {
                 Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    self.sources.set_text(&rel, text.into(), None);
+                    let as_app = self.sources.as_app(&rel);
+                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app));
                 }
                 Err(_) => self.sources.remove(&rel),
             }
@@ -161,13 +161,16 @@ impl Project {
         let mut all = Vec::new();
         for ((rel, src), ff) in self.sources.files.iter().zip(&facts.files) {
             let path = self.sources.path_of(rel);
+            let consequence = if rel == "app.py" { "chalice cannot import app.py" } else { "this module cannot be imported" };
             for r in &ff.syntax_errors {
-                all.push(plain(&path, *r, codes::SYNTAX_ERROR, "syntax error: the code around here is analysed as far as it can be".into()));
+                all.push(plain(&path, *r, codes::SYNTAX_ERROR, format!("syntax error: {consequence} until it is fixed; the code around here is analysed as far as it can be")));
             }
             for u in &ff.unresolved {
                 all.push(plain(&path, u.range, codes::UNRESOLVED_CALL, format!("this boto3 call is not checked: it {}", u.reason)));
             }
-            if src.lossy {
+            if src.binary {
+                all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, "the file does not look like Python source (binary content); it is not analysed".into()));
+            } else if src.lossy {
                 all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, "the file is not valid UTF-8; invalid bytes were replaced".into()));
             }
         }
@@ -282,6 +285,31 @@ impl Project {
     pub fn needed_policy(&self) -> serde_json::Value {
         let facts = self.facts();
         policy::needed_policy(facts.files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().map(String::as_str)))
+    }
+
+    /// The policy one Lambda function needs (its `lambda_functions` name):
+    /// the calls its handlers can reach, plus module-level code, which runs
+    /// when any function starts.
+    pub fn needed_policy_for_function(&self, name: &str) -> Result<serde_json::Value, String> {
+        let app = self.sources.files.get("app.py").ok_or("the project has no app.py")?;
+        let tree = crate::python::parse(&app.text, None);
+        let graph = crate::chalice::app_graph(&app.text, &tree, self.settings.python_version);
+        let Some(spec) = graph.functions.iter().find(|f| f.name == name) else {
+            let names: Vec<&str> = graph.functions.iter().map(|f| f.name.as_str()).collect();
+            return Err(format!("app.py defines no Lambda function named '{name}' (functions: {})", if names.is_empty() { "none".into() } else { names.join(", ") }));
+        };
+        let facts = self.facts();
+        let app_index = self.app_module().unwrap_or(0);
+        let mut actions: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for h in &spec.handlers {
+            actions.extend(check::actions_reachable_from(facts, app_index, &h.python_name));
+        }
+        for f in &facts.files {
+            for c in f.calls.iter().filter(|c| c.function.is_none()) {
+                actions.extend(c.actions.iter().cloned());
+            }
+        }
+        Ok(policy::needed_policy(actions.iter().map(String::as_str)))
     }
 
     pub fn policy_json(&self) -> String {

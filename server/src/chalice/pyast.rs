@@ -1,0 +1,1691 @@
+//! A Python `ast`-shaped tree built from the tree-sitter tree.
+//!
+//! chalice's analyzer is an `ast.NodeVisitor`: which nodes it types, and in
+//! which order, follows the field order of CPython's `ast` classes (an
+//! `IfExp` visits `test` before `body`; a `Dict` visits all keys before all
+//! values; `a = b = c` is one `Assign` with two targets). Emulating it over
+//! tree-sitter's concrete syntax directly would scatter those rules across
+//! the analyzer, so this module converts once into an arena whose node kinds
+//! and child order match `ast`, and the symbol-table and analyzer emulations
+//! work on that.
+
+use tree_sitter::Node as TsNode;
+
+use crate::python::{field, Field, NodeExt};
+
+use crate::analysis::TextRange;
+
+pub(crate) type NodeId = usize;
+
+/// Nesting deeper than this is reported instead of converted. chalice's
+/// recursive visitors hit Python's recursion limit (1000 frames, 3 to 4 per
+/// level) well before it, so such a file crashes chalice too; the limit
+/// bounds our own recursion.
+pub(crate) const MAX_NESTING: usize = 400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ctx {
+    Load,
+    Store,
+    Del,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompKind {
+    List,
+    Set,
+    Dict,
+    Generator,
+}
+
+impl CompKind {
+    /// The name CPython gives the comprehension's symbol table.
+    pub(crate) fn table_name(self) -> &'static str {
+        match self {
+            CompKind::List => "listcomp",
+            CompKind::Set => "setcomp",
+            CompKind::Dict => "dictcomp",
+            CompKind::Generator => "genexpr",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Arg {
+    pub name: String,
+    pub annotation: Option<NodeId>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Arguments {
+    pub posonlyargs: Vec<Arg>,
+    pub args: Vec<Arg>,
+    pub vararg: Option<Arg>,
+    pub kwonlyargs: Vec<Arg>,
+    pub kw_defaults: Vec<Option<NodeId>>,
+    pub kwarg: Option<Arg>,
+    pub defaults: Vec<NodeId>,
+}
+
+impl Arguments {
+    /// Parameter names in CPython's symtable order: positional-only, regular,
+    /// keyword-only, then `*args` and `**kwargs`.
+    pub(crate) fn param_names_symtable_order(&self) -> Vec<&str> {
+        self.posonlyargs
+            .iter()
+            .chain(self.args.iter())
+            .chain(self.kwonlyargs.iter())
+            .chain(self.vararg.iter())
+            .chain(self.kwarg.iter())
+            .map(|a| a.name.as_str())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Alias {
+    pub name: String,
+    pub asname: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Comprehension {
+    pub target: NodeId,
+    pub iter: NodeId,
+    pub ifs: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MatchCase {
+    pub pattern: NodeId,
+    pub guard: Option<NodeId>,
+    pub body: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct WithItem {
+    pub context_expr: NodeId,
+    pub optional_vars: Option<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    Module { body: Vec<NodeId> },
+    FunctionDef {
+        name: String,
+        is_async: bool,
+        args: Arguments,
+        body: Vec<NodeId>,
+        decorators: Vec<NodeId>,
+        returns: Option<NodeId>,
+    },
+    ClassDef { name: String, bases: Vec<NodeId>, keywords: Vec<NodeId>, body: Vec<NodeId>, decorators: Vec<NodeId> },
+    Return(Option<NodeId>),
+    Delete(Vec<NodeId>),
+    Assign { targets: Vec<NodeId>, value: NodeId },
+    AugAssign { target: NodeId, value: NodeId },
+    AnnAssign { target: NodeId, annotation: NodeId, value: Option<NodeId>, simple: bool },
+    For { target: NodeId, iter: NodeId, body: Vec<NodeId>, orelse: Vec<NodeId> },
+    While { test: NodeId, body: Vec<NodeId>, orelse: Vec<NodeId> },
+    If { test: NodeId, body: Vec<NodeId>, orelse: Vec<NodeId> },
+    With { items: Vec<WithItem>, body: Vec<NodeId> },
+    Match { subject: NodeId, cases: Vec<MatchCase> },
+    Raise { exc: Option<NodeId>, cause: Option<NodeId> },
+    Try { body: Vec<NodeId>, handlers: Vec<NodeId>, orelse: Vec<NodeId>, finalbody: Vec<NodeId> },
+    ExceptHandler { type_: Option<NodeId>, name: Option<String>, body: Vec<NodeId> },
+    Assert { test: NodeId, msg: Option<NodeId> },
+    Import(Vec<Alias>),
+    ImportFrom { names: Vec<Alias> },
+    Global(Vec<String>),
+    Nonlocal(Vec<String>),
+    ExprStmt(NodeId),
+    /// `pass`, `break`, `continue`.
+    Simple,
+
+    BoolOp(Vec<NodeId>),
+    NamedExpr { target: NodeId, value: NodeId },
+    BinOp { left: NodeId, right: NodeId },
+    UnaryOp(NodeId),
+    Lambda { args: Arguments, body: NodeId },
+    IfExp { test: NodeId, body: NodeId, orelse: NodeId },
+    Dict { keys: Vec<Option<NodeId>>, values: Vec<NodeId> },
+    Set(Vec<NodeId>),
+    /// `elt` is the key of a dict comprehension, `value` its value.
+    Comp { kind: CompKind, elt: NodeId, value: Option<NodeId>, generators: Vec<Comprehension> },
+    Await(NodeId),
+    Yield(Option<NodeId>),
+    YieldFrom(NodeId),
+    Compare { left: NodeId, comparators: Vec<NodeId> },
+    Call { func: NodeId, args: Vec<NodeId>, keywords: Vec<NodeId> },
+    Keyword { arg: Option<String>, value: NodeId },
+    FormattedValue { value: NodeId, format_spec: Option<NodeId> },
+    JoinedStr(Vec<NodeId>),
+    /// `Some` for a `str` constant (its decoded value); `None` for numbers,
+    /// bytes, `True`, `None`, `...`.
+    Constant(Option<String>),
+    Attribute { value: NodeId, attr: String },
+    Subscript { value: NodeId, slice: NodeId },
+    Starred { value: NodeId },
+    Name { id: String, ctx: Ctx },
+    List { elts: Vec<NodeId> },
+    Tuple { elts: Vec<NodeId> },
+    Slice { lower: Option<NodeId>, upper: Option<NodeId>, step: Option<NodeId> },
+
+    MatchValue(NodeId),
+    MatchSingleton,
+    MatchSequence(Vec<NodeId>),
+    MatchMapping { keys: Vec<NodeId>, patterns: Vec<NodeId>, rest: Option<String> },
+    MatchClass { cls: NodeId, patterns: Vec<NodeId>, kwd_patterns: Vec<NodeId> },
+    MatchStar(Option<String>),
+    MatchAs { pattern: Option<NodeId>, name: Option<String> },
+    MatchOr(Vec<NodeId>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub range: TextRange,
+    /// 1-based line, as `ast` numbers them.
+    pub line: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct PyAst {
+    pub nodes: Vec<Node>,
+    pub module: NodeId,
+    /// `from __future__ import annotations` is in effect: CPython then puts
+    /// annotations into their own symbol tables.
+    pub future_annotations: bool,
+}
+
+/// Why the source could not be turned into an `ast`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SyntaxProblem {
+    pub message: String,
+    pub range: TextRange,
+    /// Nesting too deep to emulate, rather than invalid Python.
+    pub too_deep: bool,
+}
+
+impl PyAst {
+    pub(crate) fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id]
+    }
+
+    pub(crate) fn kind(&self, id: NodeId) -> &Kind {
+        &self.nodes[id].kind
+    }
+
+    /// Children in the order `ast.NodeVisitor.generic_visit` visits them
+    /// (CPython's `_fields` order), flattening the helper nodes the analyzer
+    /// never types (`keyword`, `comprehension`, `withitem`, `arguments`...).
+    pub(crate) fn generic_children(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let push_opt = |out: &mut Vec<NodeId>, o: &Option<NodeId>| {
+            if let Some(x) = o {
+                out.push(*x)
+            }
+        };
+        match self.kind(id) {
+            Kind::Module { body } => out.extend(body),
+            Kind::FunctionDef { args, body, decorators, returns, .. } => {
+                push_arguments(&mut out, args);
+                out.extend(body);
+                out.extend(decorators);
+                push_opt(&mut out, returns);
+            }
+            Kind::ClassDef { bases, keywords, body, decorators, .. } => {
+                out.extend(bases);
+                out.extend(keywords);
+                out.extend(body);
+                out.extend(decorators);
+            }
+            Kind::Return(v) => push_opt(&mut out, v),
+            Kind::Delete(t) => out.extend(t),
+            Kind::Assign { targets, value } => {
+                out.extend(targets);
+                out.push(*value);
+            }
+            Kind::AugAssign { target, value } => {
+                out.push(*target);
+                out.push(*value);
+            }
+            Kind::AnnAssign { target, annotation, value, .. } => {
+                out.push(*target);
+                out.push(*annotation);
+                push_opt(&mut out, value);
+            }
+            Kind::For { target, iter, body, orelse } => {
+                out.push(*target);
+                out.push(*iter);
+                out.extend(body);
+                out.extend(orelse);
+            }
+            Kind::While { test, body, orelse } | Kind::If { test, body, orelse } => {
+                out.push(*test);
+                out.extend(body);
+                out.extend(orelse);
+            }
+            Kind::With { items, body } => {
+                for it in items {
+                    out.push(it.context_expr);
+                    push_opt(&mut out, &it.optional_vars);
+                }
+                out.extend(body);
+            }
+            Kind::Match { subject, cases } => {
+                out.push(*subject);
+                for c in cases {
+                    out.push(c.pattern);
+                    push_opt(&mut out, &c.guard);
+                    out.extend(&c.body);
+                }
+            }
+            Kind::Raise { exc, cause } => {
+                push_opt(&mut out, exc);
+                push_opt(&mut out, cause);
+            }
+            Kind::Try { body, handlers, orelse, finalbody } => {
+                out.extend(body);
+                out.extend(handlers);
+                out.extend(orelse);
+                out.extend(finalbody);
+            }
+            Kind::ExceptHandler { type_, body, .. } => {
+                push_opt(&mut out, type_);
+                out.extend(body);
+            }
+            Kind::Assert { test, msg } => {
+                out.push(*test);
+                push_opt(&mut out, msg);
+            }
+            Kind::Import(_) | Kind::ImportFrom { .. } | Kind::Global(_) | Kind::Nonlocal(_) | Kind::Simple => {}
+            Kind::ExprStmt(e) => out.push(*e),
+            Kind::BoolOp(v) => out.extend(v),
+            Kind::NamedExpr { target, value } => {
+                out.push(*target);
+                out.push(*value);
+            }
+            Kind::BinOp { left, right } => {
+                out.push(*left);
+                out.push(*right);
+            }
+            Kind::UnaryOp(o) => out.push(*o),
+            Kind::Lambda { args, body } => {
+                push_arguments(&mut out, args);
+                out.push(*body);
+            }
+            Kind::IfExp { test, body, orelse } => {
+                out.push(*test);
+                out.push(*body);
+                out.push(*orelse);
+            }
+            Kind::Dict { keys, values } => {
+                out.extend(keys.iter().flatten());
+                out.extend(values);
+            }
+            Kind::Set(e) => out.extend(e),
+            Kind::Comp { elt, value, generators, .. } => {
+                out.push(*elt);
+                push_opt(&mut out, value);
+                for g in generators {
+                    out.push(g.target);
+                    out.push(g.iter);
+                    out.extend(&g.ifs);
+                }
+            }
+            Kind::Await(v) | Kind::YieldFrom(v) => out.push(*v),
+            Kind::Yield(v) => push_opt(&mut out, v),
+            Kind::Compare { left, comparators } => {
+                out.push(*left);
+                out.extend(comparators);
+            }
+            Kind::Call { func, args, keywords } => {
+                out.push(*func);
+                out.extend(args);
+                out.extend(keywords);
+            }
+            Kind::Keyword { value, .. } => out.push(*value),
+            Kind::FormattedValue { value, format_spec } => {
+                out.push(*value);
+                push_opt(&mut out, format_spec);
+            }
+            Kind::JoinedStr(v) => out.extend(v),
+            Kind::Constant(_) | Kind::Name { .. } | Kind::MatchSingleton | Kind::MatchStar(_) => {}
+            Kind::Attribute { value, .. } | Kind::Starred { value, .. } => out.push(*value),
+            Kind::Subscript { value, slice, .. } => {
+                out.push(*value);
+                out.push(*slice);
+            }
+            Kind::List { elts, .. } | Kind::Tuple { elts, .. } => out.extend(elts),
+            Kind::Slice { lower, upper, step } => {
+                push_opt(&mut out, lower);
+                push_opt(&mut out, upper);
+                push_opt(&mut out, step);
+            }
+            Kind::MatchValue(v) => out.push(*v),
+            Kind::MatchSequence(p) | Kind::MatchOr(p) => out.extend(p),
+            Kind::MatchMapping { keys, patterns, .. } => {
+                out.extend(keys);
+                out.extend(patterns);
+            }
+            Kind::MatchClass { cls, patterns, kwd_patterns } => {
+                out.push(*cls);
+                out.extend(patterns);
+                out.extend(kwd_patterns);
+            }
+            Kind::MatchAs { pattern, .. } => push_opt(&mut out, pattern),
+        }
+        out
+    }
+
+    /// The decorated function's line and name, for messages.
+    pub(crate) fn function_name(&self, id: NodeId) -> Option<&str> {
+        match self.kind(id) {
+            Kind::FunctionDef { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+fn push_arguments(out: &mut Vec<NodeId>, a: &Arguments) {
+    // ast.arguments fields: posonlyargs, args, vararg, kwonlyargs,
+    // kw_defaults, kwarg, defaults; each `arg` visits its annotation.
+    for arg in &a.posonlyargs {
+        out.extend(arg.annotation);
+    }
+    for arg in &a.args {
+        out.extend(arg.annotation);
+    }
+    if let Some(v) = &a.vararg {
+        out.extend(v.annotation);
+    }
+    for arg in &a.kwonlyargs {
+        out.extend(arg.annotation);
+    }
+    out.extend(a.kw_defaults.iter().flatten());
+    if let Some(k) = &a.kwarg {
+        out.extend(k.annotation);
+    }
+    out.extend(&a.defaults);
+}
+
+/// Python grammar version gates that tree-sitter does not enforce.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParseOptions {
+    pub python_version: (u8, u8),
+}
+
+/// Converts a tree-sitter tree of `text` into an `ast`-shaped arena, or
+/// reports where CPython's `ast.parse` would raise `SyntaxError`.
+pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) -> Result<PyAst, SyntaxProblem> {
+    let root = tree.root_node();
+    if root.has_error() {
+        let bad = first_error(root).unwrap_or(root);
+        let what = if bad.is_missing() { format!("missing `{}`", bad.kind_name()) } else { "invalid syntax".to_string() };
+        return Err(SyntaxProblem {
+            message: what,
+            range: TextRange::new(bad.start_byte(), bad.end_byte().max(bad.start_byte())),
+            too_deep: false,
+        });
+    }
+    let mut c = Converter { src: text, nodes: Vec::new(), depth: 0, opts, future_annotations: false };
+    let module = c.module(root)?;
+    Ok(PyAst { nodes: c.nodes, module, future_annotations: c.future_annotations })
+}
+
+/// The first ERROR or MISSING node, found by descending into the first
+/// child that contains one (iteratively: error trees can be very deep).
+fn first_error(node: TsNode) -> Option<TsNode> {
+    let mut cur = node;
+    'descend: loop {
+        if cur.is_error() || cur.is_missing() {
+            return Some(cur);
+        }
+        let mut cursor = cur.walk();
+        for child in cur.children(&mut cursor) {
+            if child.has_error() || child.is_missing() {
+                cur = child;
+                continue 'descend;
+            }
+        }
+        return None;
+    }
+}
+
+struct Converter<'a> {
+    src: &'a str,
+    nodes: Vec<Node>,
+    depth: usize,
+    opts: ParseOptions,
+    future_annotations: bool,
+}
+
+type R<T> = Result<T, SyntaxProblem>;
+
+fn named_children(n: TsNode) -> Vec<TsNode> {
+    let mut cursor = n.walk();
+    n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment" && c.kind_name() != "line_continuation").collect()
+}
+
+fn has_token(n: TsNode, token: &str) -> bool {
+    let mut cursor = n.walk();
+    let found = n.children(&mut cursor).any(|c| !c.is_named() && c.kind_name() == token);
+    found
+}
+
+impl<'a> Converter<'a> {
+    fn text(&self, n: TsNode) -> &'a str {
+        &self.src[n.byte_range()]
+    }
+
+    fn err(&self, n: TsNode, message: impl Into<String>) -> SyntaxProblem {
+        SyntaxProblem { message: message.into(), range: TextRange::new(n.start_byte(), n.end_byte()), too_deep: false }
+    }
+
+    fn add(&mut self, n: TsNode, kind: Kind) -> NodeId {
+        let p = n.start_position();
+        self.nodes.push(Node { kind, range: TextRange::new(n.start_byte(), n.end_byte()), line: p.row + 1 });
+        self.nodes.len() - 1
+    }
+
+    /// Adds a node positioned at `start` but spanning to `end` (e.g. a
+    /// `Call` made from a decorator, an `Assign` from an `assignment`).
+    fn add_span(&mut self, start: TsNode, end: TsNode, kind: Kind) -> NodeId {
+        let p = start.start_position();
+        self.nodes.push(Node { kind, range: TextRange::new(start.start_byte(), end.end_byte()), line: p.row + 1 });
+        self.nodes.len() - 1
+    }
+
+    fn enter(&mut self, n: TsNode) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(SyntaxProblem {
+                message: format!("nesting deeper than {MAX_NESTING} levels"),
+                range: TextRange::new(n.start_byte(), n.end_byte()),
+                too_deep: true,
+            });
+        }
+        Ok(())
+    }
+
+    fn module(&mut self, n: TsNode) -> R<NodeId> {
+        let body = self.block_statements(n)?;
+        Ok(self.add(n, Kind::Module { body }))
+    }
+
+    fn block_statements(&mut self, n: TsNode) -> R<Vec<NodeId>> {
+        let mut out = Vec::new();
+        for child in named_children(n) {
+            self.statement(child, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn block_field(&mut self, n: TsNode, field: &Field) -> R<Vec<NodeId>> {
+        match n.field(field) {
+            Some(b) => self.block_statements(b),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn statement(&mut self, n: TsNode, out: &mut Vec<NodeId>) -> R<()> {
+        self.enter(n)?;
+        let r = self.statement_inner(n, out);
+        self.depth -= 1;
+        r
+    }
+
+    fn statement_inner(&mut self, n: TsNode, out: &mut Vec<NodeId>) -> R<()> {
+        let id = match n.kind_name() {
+            "expression_statement" => {
+                let kids = named_children(n);
+                if kids.len() == 1 && matches!(kids[0].kind_name(), "assignment" | "augmented_assignment") {
+                    self.assignment(kids[0])?
+                } else if kids.len() == 1 {
+                    let e = self.expr(kids[0], Ctx::Load)?;
+                    self.add(n, Kind::ExprStmt(e))
+                } else {
+                    let mut elts = Vec::new();
+                    for k in kids {
+                        elts.push(self.expr(k, Ctx::Load)?);
+                    }
+                    let t = self.add(n, Kind::Tuple { elts });
+                    self.add(n, Kind::ExprStmt(t))
+                }
+            }
+            "return_statement" => {
+                let v = self.optional_value(n)?;
+                self.add(n, Kind::Return(v))
+            }
+            "delete_statement" => {
+                let mut targets = Vec::new();
+                for k in named_children(n) {
+                    if k.kind_name() == "expression_list" {
+                        for e in named_children(k) {
+                            targets.push(self.expr(e, Ctx::Del)?);
+                        }
+                    } else {
+                        targets.push(self.expr(k, Ctx::Del)?);
+                    }
+                }
+                self.add(n, Kind::Delete(targets))
+            }
+            "pass_statement" | "break_statement" | "continue_statement" => self.add(n, Kind::Simple),
+            "global_statement" | "nonlocal_statement" => {
+                let names: Vec<String> = named_children(n).iter().map(|c| self.text(*c).to_string()).collect();
+                if n.kind_name() == "global_statement" {
+                    self.add(n, Kind::Global(names))
+                } else {
+                    self.add(n, Kind::Nonlocal(names))
+                }
+            }
+            "import_statement" => {
+                let mut names = Vec::new();
+                let mut cursor = n.walk();
+                for c in n.fields(&field::NAME, &mut cursor) {
+                    names.push(self.alias(c));
+                }
+                self.add(n, Kind::Import(names))
+            }
+            "future_import_statement" => {
+                let mut names = Vec::new();
+                let mut cursor = n.walk();
+                for c in n.fields(&field::NAME, &mut cursor) {
+                    let a = self.alias(c);
+                    if a.name == "annotations" {
+                        self.future_annotations = true;
+                    }
+                    names.push(a);
+                }
+                self.add(n, Kind::ImportFrom { names })
+            }
+            "import_from_statement" => {
+                let mut names = Vec::new();
+                let mut cursor = n.walk();
+                for c in n.fields(&field::NAME, &mut cursor) {
+                    names.push(self.alias(c));
+                }
+                if named_children(n).iter().any(|c| c.kind_name() == "wildcard_import") {
+                    names.push(Alias { name: "*".into(), asname: None });
+                }
+                self.add(n, Kind::ImportFrom { names })
+            }
+            "raise_statement" => {
+                let cause_node = n.field(&field::CAUSE);
+                let exc_node = named_children(n).into_iter().find(|c| Some(*c) != cause_node);
+                let exc = match exc_node {
+                    Some(e) => Some(self.expr_or_tuple(e, Ctx::Load)?),
+                    None => None,
+                };
+                let cause = match cause_node {
+                    Some(c) => Some(self.expr(c, Ctx::Load)?),
+                    None => None,
+                };
+                self.add(n, Kind::Raise { exc, cause })
+            }
+            "assert_statement" => {
+                let kids = named_children(n);
+                let test = match kids.first() {
+                    Some(k) => self.expr(*k, Ctx::Load)?,
+                    None => return Err(self.err(n, "assert without a test")),
+                };
+                let msg = match kids.get(1) {
+                    Some(k) => Some(self.expr(*k, Ctx::Load)?),
+                    None => None,
+                };
+                self.add(n, Kind::Assert { test, msg })
+            }
+            "if_statement" => self.if_statement(n)?,
+            "for_statement" => {
+                let target = self.required(n, &field::LEFT, Ctx::Store)?;
+                let iter = self.required(n, &field::RIGHT, Ctx::Load)?;
+                let body = self.block_field(n, &field::BODY)?;
+                let orelse = match n.field(&field::ALTERNATIVE) {
+                    Some(e) => self.block_field(e, &field::BODY)?,
+                    None => Vec::new(),
+                };
+                self.add(n, Kind::For { target, iter, body, orelse })
+            }
+            "while_statement" => {
+                let test = self.required(n, &field::CONDITION, Ctx::Load)?;
+                let body = self.block_field(n, &field::BODY)?;
+                let orelse = match n.field(&field::ALTERNATIVE) {
+                    Some(e) => self.block_field(e, &field::BODY)?,
+                    None => Vec::new(),
+                };
+                self.add(n, Kind::While { test, body, orelse })
+            }
+            "with_statement" => {
+                let mut items = Vec::new();
+                for clause in named_children(n).into_iter().filter(|c| c.kind_name() == "with_clause") {
+                    for item in named_children(clause).into_iter().filter(|c| c.kind_name() == "with_item") {
+                        let Some(value) = item.field(&field::VALUE) else { continue };
+                        items.push(self.with_item(value)?);
+                    }
+                }
+                let body = self.block_field(n, &field::BODY)?;
+                self.add(n, Kind::With { items, body })
+            }
+            "try_statement" => {
+                let body = self.block_field(n, &field::BODY)?;
+                let mut handlers = Vec::new();
+                let mut orelse = Vec::new();
+                let mut finalbody = Vec::new();
+                for c in named_children(n) {
+                    match c.kind_name() {
+                        "except_clause" | "except_group_clause" => handlers.push(self.except_clause(c)?),
+                        "else_clause" => orelse = self.block_field(c, &field::BODY)?,
+                        "finally_clause" => {
+                            if let Some(b) = named_children(c).into_iter().find(|b| b.kind_name() == "block") {
+                                finalbody = self.block_statements(b)?;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                self.add(n, Kind::Try { body, handlers, orelse, finalbody })
+            }
+            "function_definition" => self.function_def(n, Vec::new(), n)?,
+            "class_definition" => self.class_def(n, Vec::new(), n)?,
+            "decorated_definition" => {
+                let mut decorators = Vec::new();
+                for d in named_children(n).into_iter().filter(|c| c.kind_name() == "decorator") {
+                    if let Some(e) = named_children(d).into_iter().next() {
+                        decorators.push(self.expr(e, Ctx::Load)?);
+                    }
+                }
+                let Some(def) = n.field(&field::DEFINITION) else {
+                    return Err(self.err(n, "decorator without a definition"));
+                };
+                match def.kind_name() {
+                    "function_definition" => self.function_def(def, decorators, n)?,
+                    _ => self.class_def(def, decorators, n)?,
+                }
+            }
+            "match_statement" => self.match_statement(n)?,
+            "print_statement" | "exec_statement" => {
+                return Err(self.err(n, format!("`{}` statement is Python 2 syntax", &n.kind_name()[..4])))
+            }
+            "type_alias_statement" => {
+                if self.opts.python_version < (3, 12) {
+                    return Err(self.err(n, "`type` statements need Python 3.12"));
+                }
+                // PEP 695 aliases are lazily evaluated in their own scope;
+                // they bind a name and nothing the analyzer tracks.
+                let left = n.field(&field::LEFT);
+                let name = left.map(|l| self.text(l).to_string()).unwrap_or_default();
+                let target = self.add(left.unwrap_or(n), Kind::Name { id: name, ctx: Ctx::Store });
+                let value = self.add(n, Kind::Constant(None));
+                self.add(n, Kind::Assign { targets: vec![target], value })
+            }
+            other => return Err(self.err(n, format!("unexpected `{other}`"))),
+        };
+        out.push(id);
+        Ok(())
+    }
+
+    fn alias(&self, n: TsNode) -> Alias {
+        if n.kind_name() == "aliased_import" {
+            let name = n.field(&field::NAME).map(|x| self.text(x)).unwrap_or_default();
+            let asname = n.field(&field::ALIAS).map(|x| self.text(x).to_string());
+            Alias { name: strip_ws(name), asname }
+        } else {
+            Alias { name: strip_ws(self.text(n)), asname: None }
+        }
+    }
+
+    fn optional_value(&mut self, n: TsNode) -> R<Option<NodeId>> {
+        match named_children(n).into_iter().next() {
+            Some(v) => Ok(Some(self.expr_or_tuple(v, Ctx::Load)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn required(&mut self, n: TsNode, field: &Field, ctx: Ctx) -> R<NodeId> {
+        match n.field(field) {
+            Some(c) => self.expr_or_tuple(c, ctx),
+            None => Err(self.err(n, format!("missing {}", field.name()))),
+        }
+    }
+
+    fn if_statement(&mut self, n: TsNode) -> R<NodeId> {
+        let test = self.required(n, &field::CONDITION, Ctx::Load)?;
+        let body = self.block_field(n, &field::CONSEQUENCE)?;
+        let mut cursor = n.walk();
+        let alternatives: Vec<TsNode> = n.fields(&field::ALTERNATIVE, &mut cursor).collect();
+        let orelse = self.elif_chain(&alternatives)?;
+        Ok(self.add(n, Kind::If { test, body, orelse }))
+    }
+
+    /// `elif` clauses become nested `If` nodes in `orelse`, as in `ast`.
+    fn elif_chain(&mut self, alternatives: &[TsNode]) -> R<Vec<NodeId>> {
+        let Some((first, rest)) = alternatives.split_first() else { return Ok(Vec::new()) };
+        match first.kind_name() {
+            "else_clause" => self.block_field(*first, &field::BODY),
+            _ => {
+                let test = self.required(*first, &field::CONDITION, Ctx::Load)?;
+                let body = self.block_field(*first, &field::CONSEQUENCE)?;
+                let orelse = self.elif_chain(rest)?;
+                Ok(vec![self.add(*first, Kind::If { test, body, orelse })])
+            }
+        }
+    }
+
+    fn with_item(&mut self, value: TsNode) -> R<WithItem> {
+        if value.kind_name() == "as_pattern" {
+            let expr_node = named_children(value).into_iter().next();
+            let target_node = value.field(&field::ALIAS).and_then(|a| named_children(a).into_iter().next());
+            let context_expr = match expr_node {
+                Some(e) => self.expr(e, Ctx::Load)?,
+                None => return Err(self.err(value, "empty with item")),
+            };
+            let optional_vars = match target_node {
+                Some(t) => Some(self.expr(t, Ctx::Store)?),
+                None => None,
+            };
+            Ok(WithItem { context_expr, optional_vars })
+        } else {
+            Ok(WithItem { context_expr: self.expr(value, Ctx::Load)?, optional_vars: None })
+        }
+    }
+
+    fn except_clause(&mut self, n: TsNode) -> R<NodeId> {
+        let mut type_ = None;
+        let mut name = None;
+        let value = n.field(&field::VALUE);
+        let alias = n.field(&field::ALIAS);
+        if let Some(v) = value {
+            if v.kind_name() == "as_pattern" {
+                if let Some(e) = named_children(v).into_iter().next() {
+                    type_ = Some(self.expr(e, Ctx::Load)?);
+                }
+                if let Some(t) = v.field(&field::ALIAS) {
+                    name = Some(self.text(t).trim().to_string());
+                }
+            } else {
+                type_ = Some(self.expr(v, Ctx::Load)?);
+            }
+        }
+        if let Some(a) = alias {
+            name = Some(self.text(a).trim().to_string());
+        }
+        let body = match named_children(n).into_iter().find(|c| c.kind_name() == "block") {
+            Some(b) => self.block_statements(b)?,
+            None => Vec::new(),
+        };
+        Ok(self.add(n, Kind::ExceptHandler { type_, name, body }))
+    }
+
+    fn function_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
+        if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
+            return Err(self.err(n, "type parameters need Python 3.12"));
+        }
+        let name = n.field(&field::NAME).map(|x| self.text(x).to_string()).unwrap_or_default();
+        let is_async = has_token(n, "async");
+        let args = match n.field(&field::PARAMETERS) {
+            Some(p) => self.parameters(p)?,
+            None => Arguments::default(),
+        };
+        let returns = match n.field(&field::RETURN_TYPE) {
+            Some(t) => Some(self.type_expr(t)?),
+            None => None,
+        };
+        let body = self.block_field(n, &field::BODY)?;
+        Ok(self.add(n, Kind::FunctionDef { name, is_async, args, body, decorators, returns }))
+    }
+
+    fn class_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
+        if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
+            return Err(self.err(n, "type parameters need Python 3.12"));
+        }
+        let name = n.field(&field::NAME).map(|x| self.text(x).to_string()).unwrap_or_default();
+        let (bases, keywords) = match n.field(&field::SUPERCLASSES) {
+            Some(a) => self.argument_list(a)?,
+            None => (Vec::new(), Vec::new()),
+        };
+        let body = self.block_field(n, &field::BODY)?;
+        Ok(self.add(n, Kind::ClassDef { name, bases, keywords, body, decorators }))
+    }
+
+    fn type_expr(&mut self, t: TsNode) -> R<NodeId> {
+        // `type` wraps one expression (or a PEP 604 / generic form that is
+        // still an expression in `ast`).
+        let inner = if t.kind_name() == "type" { named_children(t).into_iter().next().unwrap_or(t) } else { t };
+        self.type_inner(inner)
+    }
+
+    fn type_inner(&mut self, n: TsNode) -> R<NodeId> {
+        match n.kind_name() {
+            "type" => self.type_expr(n),
+            "union_type" => {
+                let kids = named_children(n);
+                let left = match kids.first() {
+                    Some(k) => self.type_inner(*k)?,
+                    None => return Err(self.err(n, "empty type")),
+                };
+                let right = match kids.get(1) {
+                    Some(k) => self.type_inner(*k)?,
+                    None => return Ok(left),
+                };
+                Ok(self.add(n, Kind::BinOp { left, right }))
+            }
+            "generic_type" => {
+                let kids = named_children(n);
+                let value = match kids.first() {
+                    Some(k) => self.type_inner(*k)?,
+                    None => return Err(self.err(n, "empty type")),
+                };
+                let mut elts = Vec::new();
+                for tp in kids.iter().skip(1) {
+                    for t in named_children(*tp) {
+                        elts.push(self.type_inner(t)?);
+                    }
+                }
+                let slice = if elts.len() == 1 { elts[0] } else { self.add(n, Kind::Tuple { elts }) };
+                Ok(self.add(n, Kind::Subscript { value, slice }))
+            }
+            "member_type" => {
+                let kids = named_children(n);
+                let value = match kids.first() {
+                    Some(k) => self.type_inner(*k)?,
+                    None => return Err(self.err(n, "empty type")),
+                };
+                let attr = kids.get(1).map(|k| self.text(*k).to_string()).unwrap_or_default();
+                Ok(self.add(n, Kind::Attribute { value, attr }))
+            }
+            "splat_type" | "constrained_type" => Ok(self.add(n, Kind::Constant(None))),
+            _ => self.expr(n, Ctx::Load),
+        }
+    }
+
+    fn parameters(&mut self, p: TsNode) -> R<Arguments> {
+        let mut a = Arguments::default();
+        // Before `/` parameters are positional-only; after `*` or `*args`
+        // they are keyword-only.
+        let mut seen_star = false;
+        let mut pending_regular: Vec<(Arg, Option<NodeId>)> = Vec::new();
+        for c in named_children(p) {
+            match c.kind_name() {
+                "positional_separator" => {
+                    for (arg, d) in pending_regular.drain(..) {
+                        a.posonlyargs.push(arg);
+                        if let Some(d) = d {
+                            a.defaults.push(d);
+                        }
+                    }
+                }
+                "keyword_separator" => seen_star = true,
+                "identifier" => {
+                    let arg = Arg { name: self.text(c).to_string(), annotation: None };
+                    self.push_param(&mut a, &mut pending_regular, seen_star, arg, None);
+                }
+                "typed_parameter" => {
+                    let ann = match c.field(&field::TYPE) {
+                        Some(t) => Some(self.type_expr(t)?),
+                        None => None,
+                    };
+                    let inner = named_children(c).into_iter().find(|k| Some(*k) != c.field(&field::TYPE));
+                    match inner {
+                        Some(i) if i.kind_name() == "list_splat_pattern" => {
+                            a.vararg = Some(Arg { name: self.splat_name(i), annotation: ann });
+                            seen_star = true;
+                        }
+                        Some(i) if i.kind_name() == "dictionary_splat_pattern" => {
+                            a.kwarg = Some(Arg { name: self.splat_name(i), annotation: ann });
+                        }
+                        Some(i) => {
+                            let arg = Arg { name: self.text(i).to_string(), annotation: ann };
+                            self.push_param(&mut a, &mut pending_regular, seen_star, arg, None);
+                        }
+                        None => return Err(self.err(c, "parameter without a name")),
+                    }
+                }
+                "default_parameter" | "typed_default_parameter" => {
+                    let name_node = c.field(&field::NAME);
+                    if name_node.map(|x| x.kind_name()) == Some("tuple_pattern") {
+                        return Err(self.err(c, "tuple parameters are Python 2 syntax"));
+                    }
+                    let name = name_node.map(|x| self.text(x).to_string()).unwrap_or_default();
+                    let ann = match c.field(&field::TYPE) {
+                        Some(t) => Some(self.type_expr(t)?),
+                        None => None,
+                    };
+                    let default = match c.field(&field::VALUE) {
+                        Some(v) => Some(self.expr(v, Ctx::Load)?),
+                        None => None,
+                    };
+                    let arg = Arg { name, annotation: ann };
+                    self.push_param(&mut a, &mut pending_regular, seen_star, arg, default);
+                }
+                "list_splat_pattern" => {
+                    a.vararg = Some(Arg { name: self.splat_name(c), annotation: None });
+                    seen_star = true;
+                }
+                "dictionary_splat_pattern" => {
+                    a.kwarg = Some(Arg { name: self.splat_name(c), annotation: None });
+                }
+                "tuple_pattern" => return Err(self.err(c, "tuple parameters are Python 2 syntax")),
+                other => return Err(self.err(c, format!("unexpected parameter `{other}`"))),
+            }
+        }
+        for (arg, d) in pending_regular.drain(..) {
+            a.args.push(arg);
+            if let Some(d) = d {
+                a.defaults.push(d);
+            }
+        }
+        Ok(a)
+    }
+
+    fn push_param(
+        &mut self,
+        a: &mut Arguments,
+        pending: &mut Vec<(Arg, Option<NodeId>)>,
+        keyword_only: bool,
+        arg: Arg,
+        default: Option<NodeId>,
+    ) {
+        if keyword_only {
+            a.kwonlyargs.push(arg);
+            a.kw_defaults.push(default);
+        } else {
+            pending.push((arg, default));
+        }
+    }
+
+    fn splat_name(&self, n: TsNode) -> String {
+        named_children(n).into_iter().next().map(|i| self.text(i).to_string()).unwrap_or_default()
+    }
+
+    fn match_statement(&mut self, n: TsNode) -> R<NodeId> {
+        let subject = self.required(n, &field::SUBJECT, Ctx::Load)?;
+        let mut cases = Vec::new();
+        if let Some(body) = n.field(&field::BODY) {
+            let mut cursor = body.walk();
+            let clauses: Vec<TsNode> = body.fields(&field::ALTERNATIVE, &mut cursor).collect();
+            for clause in clauses {
+                let pats: Vec<TsNode> = named_children(clause).into_iter().filter(|c| c.kind_name() == "case_pattern").collect();
+                let pattern = if pats.len() == 1 {
+                    self.pattern(pats[0])?
+                } else {
+                    let mut ps = Vec::new();
+                    for p in pats {
+                        ps.push(self.pattern(p)?);
+                    }
+                    self.add(clause, Kind::MatchSequence(ps))
+                };
+                let guard = match clause.field(&field::GUARD) {
+                    Some(g) => match named_children(g).into_iter().next() {
+                        Some(e) => Some(self.expr(e, Ctx::Load)?),
+                        None => None,
+                    },
+                    None => None,
+                };
+                let body = self.block_field(clause, &field::CONSEQUENCE)?;
+                cases.push(MatchCase { pattern, guard, body });
+            }
+        }
+        Ok(self.add(n, Kind::Match { subject, cases }))
+    }
+
+    fn pattern(&mut self, n: TsNode) -> R<NodeId> {
+        self.enter(n)?;
+        let r = self.pattern_inner(n);
+        self.depth -= 1;
+        r
+    }
+
+    fn pattern_inner(&mut self, n: TsNode) -> R<NodeId> {
+        let kids = named_children(n);
+        Ok(match n.kind_name() {
+            "case_pattern" => match kids.first() {
+                Some(k) => return self.pattern(*k),
+                // `case _:`
+                None => self.add(n, Kind::MatchAs { pattern: None, name: None }),
+            },
+            "dotted_name" => {
+                let parts: Vec<TsNode> = kids.into_iter().filter(|k| k.kind_name() == "identifier").collect();
+                if parts.len() == 1 {
+                    let name = self.text(parts[0]).to_string();
+                    if name == "_" {
+                        self.add(n, Kind::MatchAs { pattern: None, name: None })
+                    } else {
+                        self.add(n, Kind::MatchAs { pattern: None, name: Some(name) })
+                    }
+                } else {
+                    let v = self.dotted_value(&parts)?;
+                    self.add(n, Kind::MatchValue(v))
+                }
+            }
+            "as_pattern" => {
+                let inner = match kids.first() {
+                    Some(k) => Some(self.pattern(*k)?),
+                    None => None,
+                };
+                let name = kids.last().filter(|k| k.kind_name() == "identifier").map(|k| self.text(*k).to_string());
+                self.add(n, Kind::MatchAs { pattern: inner, name })
+            }
+            "union_pattern" => {
+                let mut ps = Vec::new();
+                for k in kids {
+                    ps.push(self.pattern(k)?);
+                }
+                self.add(n, Kind::MatchOr(ps))
+            }
+            "list_pattern" | "tuple_pattern" => {
+                let mut ps = Vec::new();
+                for k in kids {
+                    ps.push(self.pattern(k)?);
+                }
+                self.add(n, Kind::MatchSequence(ps))
+            }
+            "splat_pattern" => {
+                let name = kids.first().map(|k| self.text(*k).to_string()).filter(|s| s != "_");
+                self.add(n, Kind::MatchStar(name))
+            }
+            "dict_pattern" => {
+                let mut keys = Vec::new();
+                let mut patterns = Vec::new();
+                let mut rest = None;
+                let mut cursor = n.walk();
+                let key_nodes: Vec<TsNode> = n.fields(&field::KEY, &mut cursor).collect();
+                let mut cursor = n.walk();
+                let value_nodes: Vec<TsNode> = n.fields(&field::VALUE, &mut cursor).collect();
+                for k in key_nodes {
+                    keys.push(self.pattern_value(k)?);
+                }
+                for v in value_nodes {
+                    patterns.push(self.pattern(v)?);
+                }
+                for k in kids.iter().filter(|k| k.kind_name() == "splat_pattern") {
+                    rest = named_children(*k).first().map(|i| self.text(*i).to_string());
+                }
+                self.add(n, Kind::MatchMapping { keys, patterns, rest })
+            }
+            "class_pattern" => {
+                let cls = match kids.first() {
+                    Some(d) => {
+                        let parts: Vec<TsNode> =
+                            named_children(*d).into_iter().filter(|k| k.kind_name() == "identifier").collect();
+                        self.dotted_value(&parts)?
+                    }
+                    None => return Err(self.err(n, "class pattern without a class")),
+                };
+                let mut patterns = Vec::new();
+                let mut kwd_patterns = Vec::new();
+                for k in kids.iter().skip(1) {
+                    let inner = named_children(*k).into_iter().next();
+                    match inner {
+                        Some(kp) if kp.kind_name() == "keyword_pattern" => {
+                            if let Some(v) = named_children(kp).get(1) {
+                                kwd_patterns.push(self.pattern_keyword_value(*v)?);
+                            }
+                        }
+                        _ => patterns.push(self.pattern(*k)?),
+                    }
+                }
+                self.add(n, Kind::MatchClass { cls, patterns, kwd_patterns })
+            }
+            "none" | "true" | "false" => self.add(n, Kind::MatchSingleton),
+            _ => {
+                let v = self.pattern_value(n)?;
+                self.add(n, Kind::MatchValue(v))
+            }
+        })
+    }
+
+    /// A keyword pattern's value is a pattern whose node may be bare.
+    fn pattern_keyword_value(&mut self, n: TsNode) -> R<NodeId> {
+        match n.kind_name() {
+            "identifier" => {
+                let name = self.text(n).to_string();
+                Ok(self.add(n, Kind::MatchAs { pattern: None, name: Some(name) }))
+            }
+            _ => self.pattern(n),
+        }
+    }
+
+    fn pattern_value(&mut self, n: TsNode) -> R<NodeId> {
+        match n.kind_name() {
+            "dotted_name" => {
+                let parts: Vec<TsNode> = named_children(n).into_iter().filter(|k| k.kind_name() == "identifier").collect();
+                self.dotted_value(&parts)
+            }
+            "string" | "concatenated_string" => self.expr(n, Ctx::Load),
+            _ => Ok(self.add(n, Kind::Constant(None))),
+        }
+    }
+
+    fn dotted_value(&mut self, parts: &[TsNode]) -> R<NodeId> {
+        let Some(first) = parts.first() else { return Err(SyntaxProblem { message: "empty name".into(), range: TextRange::new(0, 0), too_deep: false }) };
+        let mut v = self.add(*first, Kind::Name { id: self.text(*first).to_string(), ctx: Ctx::Load });
+        for p in &parts[1..] {
+            let attr = self.text(*p).to_string();
+            v = self.add_span(*first, *p, Kind::Attribute { value: v, attr });
+        }
+        Ok(v)
+    }
+
+    fn assignment(&mut self, n: TsNode) -> R<NodeId> {
+        if n.kind_name() == "augmented_assignment" {
+            let target = self.required(n, &field::LEFT, Ctx::Store)?;
+            let value = self.assign_value(n)?;
+            return Ok(self.add(n, Kind::AugAssign { target, value }));
+        }
+        if let Some(t) = n.field(&field::TYPE) {
+            let left = n.field(&field::LEFT);
+            let simple = left.map(|l| l.kind_name() == "identifier").unwrap_or(false);
+            let target = self.required(n, &field::LEFT, Ctx::Store)?;
+            let annotation = self.type_expr(t)?;
+            let value = match n.field(&field::RIGHT) {
+                Some(_) => Some(self.assign_value(n)?),
+                None => None,
+            };
+            return Ok(self.add(n, Kind::AnnAssign { target, annotation, value, simple }));
+        }
+        // `a = b = c`: tree-sitter nests assignments to the right; `ast` has
+        // one Assign with every target, left to right.
+        let mut targets = Vec::new();
+        let mut cur = n;
+        loop {
+            targets.push(self.required(cur, &field::LEFT, Ctx::Store)?);
+            match cur.field(&field::RIGHT) {
+                Some(r) if r.kind_name() == "assignment" && r.field(&field::TYPE).is_none() => cur = r,
+                Some(r) if r.kind_name() == "assignment" || r.kind_name() == "augmented_assignment" => {
+                    return Err(self.err(r, "invalid syntax"));
+                }
+                Some(_) => break,
+                None => return Err(self.err(cur, "assignment without a value")),
+            }
+        }
+        let value = self.assign_value(cur)?;
+        Ok(self.add(n, Kind::Assign { targets, value }))
+    }
+
+    fn assign_value(&mut self, n: TsNode) -> R<NodeId> {
+        match n.field(&field::RIGHT) {
+            Some(r) => self.expr_or_tuple(r, Ctx::Load),
+            None => Err(self.err(n, "assignment without a value")),
+        }
+    }
+
+    /// An expression where `expression_list` / `pattern_list` (a bare tuple)
+    /// may appear.
+    fn expr_or_tuple(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+        self.expr(n, ctx)
+    }
+
+    fn expr(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+        self.enter(n)?;
+        let r = self.expr_inner(n, ctx);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+        let kids = named_children(n);
+        let id = match n.kind_name() {
+            "identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
+            // Soft keywords used as names.
+            "keyword_identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
+            "parenthesized_expression" => match kids.first() {
+                Some(k) => return self.expr(*k, ctx),
+                None => self.add(n, Kind::Tuple { elts: Vec::new() }),
+            },
+            "expression_list" | "pattern_list" | "tuple" | "tuple_pattern" => {
+                let mut elts = Vec::new();
+                for k in kids {
+                    elts.push(self.expr(k, ctx)?);
+                }
+                self.add(n, Kind::Tuple { elts })
+            }
+            "list" | "list_pattern" => {
+                let mut elts = Vec::new();
+                for k in kids {
+                    elts.push(self.expr(k, ctx)?);
+                }
+                self.add(n, Kind::List { elts })
+            }
+            "set" => {
+                let mut elts = Vec::new();
+                for k in kids {
+                    elts.push(self.expr(k, Ctx::Load)?);
+                }
+                self.add(n, Kind::Set(elts))
+            }
+            "list_splat" | "list_splat_pattern" | "parenthesized_list_splat" => {
+                let inner = match kids.first() {
+                    Some(k) => self.expr(*k, ctx)?,
+                    None => return Err(self.err(n, "empty starred expression")),
+                };
+                if n.kind_name() == "parenthesized_list_splat" {
+                    return Ok(inner);
+                }
+                self.add(n, Kind::Starred { value: inner })
+            }
+            "attribute" => {
+                let value = self.required(n, &field::OBJECT, Ctx::Load)?;
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.text(a).to_string()).unwrap_or_default();
+                self.add(n, Kind::Attribute { value, attr })
+            }
+            "subscript" => {
+                let value = self.required(n, &field::VALUE, Ctx::Load)?;
+                let mut cursor = n.walk();
+                let subs: Vec<TsNode> = n.fields(&field::SUBSCRIPT, &mut cursor).collect();
+                let mut elts = Vec::new();
+                for s in &subs {
+                    elts.push(self.expr(*s, Ctx::Load)?);
+                }
+                let slice = if elts.len() == 1 && !has_trailing_comma_in_subscript(n) {
+                    elts[0]
+                } else {
+                    let first = subs.first().copied().unwrap_or(n);
+                    let last = subs.last().copied().unwrap_or(n);
+                    self.add_span(first, last, Kind::Tuple { elts })
+                };
+                self.add(n, Kind::Subscript { value, slice })
+            }
+            "slice" => {
+                // Children are up to three expressions separated by `:`;
+                // which slot each fills depends on the colons before it.
+                let mut slots: [Option<NodeId>; 3] = [None, None, None];
+                let mut slot = 0;
+                let mut cursor = n.walk();
+                let all: Vec<TsNode> = n.children(&mut cursor).collect();
+                for c in all {
+                    if !c.is_named() {
+                        if c.kind_name() == ":" {
+                            slot += 1;
+                        }
+                        continue;
+                    }
+                    if c.kind_name() == "comment" {
+                        continue;
+                    }
+                    let e = self.expr(c, Ctx::Load)?;
+                    if slot < 3 {
+                        slots[slot] = Some(e);
+                    }
+                }
+                self.add(n, Kind::Slice { lower: slots[0], upper: slots[1], step: slots[2] })
+            }
+            "call" => {
+                let func = self.required(n, &field::FUNCTION, Ctx::Load)?;
+                let (args, keywords) = match n.field(&field::ARGUMENTS) {
+                    Some(a) if a.kind_name() == "generator_expression" => (vec![self.expr(a, Ctx::Load)?], Vec::new()),
+                    Some(a) => self.argument_list(a)?,
+                    None => (Vec::new(), Vec::new()),
+                };
+                self.add(n, Kind::Call { func, args, keywords })
+            }
+            "string" | "concatenated_string" => self.string(n)?,
+            "integer" | "float" | "true" | "false" | "none" | "ellipsis" => self.add(n, Kind::Constant(None)),
+            "binary_operator" => {
+                let left = self.required(n, &field::LEFT, Ctx::Load)?;
+                let right = self.required(n, &field::RIGHT, Ctx::Load)?;
+                self.add(n, Kind::BinOp { left, right })
+            }
+            "unary_operator" => {
+                let a = self.required(n, &field::ARGUMENT, Ctx::Load)?;
+                self.add(n, Kind::UnaryOp(a))
+            }
+            "not_operator" => {
+                let a = self.required(n, &field::ARGUMENT, Ctx::Load)?;
+                self.add(n, Kind::UnaryOp(a))
+            }
+            "boolean_operator" => {
+                // `ast` flattens `a and b and c` into one BoolOp; the visit
+                // order (left to right) is the same either way.
+                let left = self.required(n, &field::LEFT, Ctx::Load)?;
+                let right = self.required(n, &field::RIGHT, Ctx::Load)?;
+                self.add(n, Kind::BoolOp(vec![left, right]))
+            }
+            "comparison_operator" => {
+                let mut es = Vec::new();
+                for k in kids {
+                    es.push(self.expr(k, Ctx::Load)?);
+                }
+                if es.is_empty() {
+                    return Err(self.err(n, "empty comparison"));
+                }
+                let left = es.remove(0);
+                self.add(n, Kind::Compare { left, comparators: es })
+            }
+            "conditional_expression" => {
+                if kids.len() < 3 {
+                    return Err(self.err(n, "incomplete conditional expression"));
+                }
+                // Source order is `body if test else orelse`; `ast` visits
+                // test, body, orelse. Convert in source order (positions are
+                // what matter here) and store by role.
+                let body = self.expr(kids[0], Ctx::Load)?;
+                let test = self.expr(kids[1], Ctx::Load)?;
+                let orelse = self.expr(kids[2], Ctx::Load)?;
+                self.add(n, Kind::IfExp { test, body, orelse })
+            }
+            "named_expression" => {
+                let target = match n.field(&field::NAME) {
+                    Some(t) => self.expr(t, Ctx::Store)?,
+                    None => return Err(self.err(n, "walrus without a name")),
+                };
+                let value = self.required(n, &field::VALUE, Ctx::Load)?;
+                self.add(n, Kind::NamedExpr { target, value })
+            }
+            "lambda" => {
+                let args = match n.field(&field::PARAMETERS) {
+                    Some(p) => self.parameters(p)?,
+                    None => Arguments::default(),
+                };
+                let body = self.required(n, &field::BODY, Ctx::Load)?;
+                self.add(n, Kind::Lambda { args, body })
+            }
+            "dictionary" => {
+                let mut keys = Vec::new();
+                let mut values = Vec::new();
+                for k in kids {
+                    match k.kind_name() {
+                        "pair" => {
+                            keys.push(Some(self.required(k, &field::KEY, Ctx::Load)?));
+                            values.push(self.required(k, &field::VALUE, Ctx::Load)?);
+                        }
+                        "dictionary_splat" => {
+                            keys.push(None);
+                            match named_children(k).first() {
+                                Some(v) => values.push(self.expr(*v, Ctx::Load)?),
+                                None => return Err(self.err(k, "empty ** in dict")),
+                            }
+                        }
+                        _ => return Err(self.err(k, "unexpected dict entry")),
+                    }
+                }
+                self.add(n, Kind::Dict { keys, values })
+            }
+            "list_comprehension" | "set_comprehension" | "generator_expression" | "dictionary_comprehension" => {
+                self.comprehension(n)?
+            }
+            "await" => {
+                let v = match kids.first() {
+                    Some(k) => self.expr(*k, Ctx::Load)?,
+                    None => return Err(self.err(n, "await without a value")),
+                };
+                self.add(n, Kind::Await(v))
+            }
+            "yield" => {
+                let v = match kids.first() {
+                    Some(k) => Some(self.expr(*k, Ctx::Load)?),
+                    None => None,
+                };
+                if has_token(n, "from") {
+                    match v {
+                        Some(v) => self.add(n, Kind::YieldFrom(v)),
+                        None => return Err(self.err(n, "yield from without a value")),
+                    }
+                } else {
+                    self.add(n, Kind::Yield(v))
+                }
+            }
+            "as_pattern" => return Err(self.err(n, "invalid syntax")),
+            "type" => return self.type_expr(n),
+            "keyword_argument" | "dictionary_splat" => return Err(self.err(n, "invalid syntax")),
+            other => return Err(self.err(n, format!("unsupported expression `{other}`"))),
+        };
+        Ok(id)
+    }
+
+    fn argument_list(&mut self, a: TsNode) -> R<(Vec<NodeId>, Vec<NodeId>)> {
+        let mut args = Vec::new();
+        let mut keywords = Vec::new();
+        for k in named_children(a) {
+            match k.kind_name() {
+                "keyword_argument" => {
+                    let arg = k.field(&field::NAME).map(|x| self.text(x).to_string());
+                    let value = self.required(k, &field::VALUE, Ctx::Load)?;
+                    keywords.push(self.add(k, Kind::Keyword { arg, value }));
+                }
+                "dictionary_splat" => {
+                    let value = match named_children(k).first() {
+                        Some(v) => self.expr(*v, Ctx::Load)?,
+                        None => return Err(self.err(k, "empty **")),
+                    };
+                    keywords.push(self.add(k, Kind::Keyword { arg: None, value }));
+                }
+                _ => args.push(self.expr(k, Ctx::Load)?),
+            }
+        }
+        Ok((args, keywords))
+    }
+
+    fn comprehension(&mut self, n: TsNode) -> R<NodeId> {
+        let kind = match n.kind_name() {
+            "list_comprehension" => CompKind::List,
+            "set_comprehension" => CompKind::Set,
+            "dictionary_comprehension" => CompKind::Dict,
+            _ => CompKind::Generator,
+        };
+        let body = match n.field(&field::BODY) {
+            Some(b) => b,
+            None => return Err(self.err(n, "comprehension without a body")),
+        };
+        let (elt, value) = if kind == CompKind::Dict {
+            (self.required(body, &field::KEY, Ctx::Load)?, Some(self.required(body, &field::VALUE, Ctx::Load)?))
+        } else {
+            (self.expr(body, Ctx::Load)?, None)
+        };
+        let mut generators: Vec<Comprehension> = Vec::new();
+        for c in named_children(n) {
+            match c.kind_name() {
+                "for_in_clause" => {
+                    let target = self.required(c, &field::LEFT, Ctx::Store)?;
+                    let mut cursor = c.walk();
+                    let rights: Vec<TsNode> = c.fields(&field::RIGHT, &mut cursor).filter(|r| r.is_named()).collect();
+                    let iter = match rights.first() {
+                        Some(r) if rights.len() == 1 => self.expr(*r, Ctx::Load)?,
+                        Some(_) => return Err(self.err(c, "invalid syntax")),
+                        None => return Err(self.err(c, "comprehension without an iterable")),
+                    };
+                    generators.push(Comprehension { target, iter, ifs: Vec::new() });
+                }
+                "if_clause" => {
+                    let e = match named_children(c).first() {
+                        Some(e) => self.expr(*e, Ctx::Load)?,
+                        None => return Err(self.err(c, "empty if clause")),
+                    };
+                    match generators.last_mut() {
+                        Some(g) => g.ifs.push(e),
+                        None => return Err(self.err(c, "invalid syntax")),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if generators.is_empty() {
+            return Err(self.err(n, "comprehension without a for clause"));
+        }
+        Ok(self.add(n, Kind::Comp { kind, elt, value, generators }))
+    }
+
+    fn string(&mut self, n: TsNode) -> R<NodeId> {
+        let parts: Vec<TsNode> = if n.kind_name() == "concatenated_string" { named_children(n) } else { vec![n] };
+        let mut value = String::new();
+        let mut is_f = false;
+        let mut is_bytes = false;
+        let mut is_text = false;
+        let mut interpolations = Vec::new();
+        for p in &parts {
+            let start = p.child(0).filter(|c| c.kind_name() == "string_start");
+            let prefix_with_quote = start.map(|s| self.text(s)).unwrap_or("'");
+            let prefix: String = prefix_with_quote.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
+            let raw = prefix.contains('r');
+            if prefix.contains('b') {
+                is_bytes = true;
+            } else {
+                is_text = true;
+            }
+            if prefix.contains('f') {
+                is_f = true;
+            }
+            for c in named_children(*p) {
+                match c.kind_name() {
+                    "string_content" => value.push_str(&decode_escapes(self.text(c), raw)),
+                    "interpolation" => {
+                        let e = match c.field(&field::EXPRESSION) {
+                            Some(e) => self.expr(e, Ctx::Load)?,
+                            None => return Err(self.err(c, "empty f-string expression")),
+                        };
+                        let format_spec = match c.field(&field::FORMAT_SPECIFIER) {
+                            Some(fs) => {
+                                let mut inner = Vec::new();
+                                for fe in named_children(fs).into_iter().filter(|x| x.kind_name() == "format_expression") {
+                                    if let Some(e2) = fe.field(&field::EXPRESSION) {
+                                        let v = self.expr(e2, Ctx::Load)?;
+                                        inner.push(self.add(fe, Kind::FormattedValue { value: v, format_spec: None }));
+                                    }
+                                }
+                                Some(self.add(fs, Kind::JoinedStr(inner)))
+                            }
+                            None => None,
+                        };
+                        interpolations.push(self.add(c, Kind::FormattedValue { value: e, format_spec }));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if is_bytes && is_text {
+            return Err(self.err(n, "cannot mix bytes and nonbytes literals"));
+        }
+        if is_f {
+            return Ok(self.add(n, Kind::JoinedStr(interpolations)));
+        }
+        if is_bytes {
+            return Ok(self.add(n, Kind::Constant(None)));
+        }
+        Ok(self.add(n, Kind::Constant(Some(value))))
+    }
+}
+
+fn has_trailing_comma_in_subscript(n: TsNode) -> bool {
+    // `a[1,]` is a one-element tuple subscript.
+    let mut cursor = n.walk();
+    let kids: Vec<TsNode> = n.children(&mut cursor).collect();
+    kids.iter().any(|c| !c.is_named() && c.kind_name() == ",")
+}
+
+fn strip_ws(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace() && *c != '\\').collect()
+}
+
+/// Decodes Python string escapes (`\n`, `\x41`, `\u00e9`, `\N{...}` is kept
+/// verbatim: only service names matter here and none contain one).
+fn decode_escapes(s: &str, raw: bool) -> String {
+    if raw || !s.contains('\\') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        match e {
+            '\n' => {}
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+            }
+            '\\' => out.push('\\'),
+            '\'' => out.push('\''),
+            '"' => out.push('"'),
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'f' => out.push('\x0c'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\x0b'),
+            'x' | 'u' | 'U' => {
+                let len = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = (0..len).filter_map(|_| chars.next_if(|c| c.is_ascii_hexdigit())).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) if hex.len() == len => out.push(ch),
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            '0'..='7' => {
+                let mut v = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> PyAst {
+        let tree = crate::python::parse(src, None);
+        convert(src, &tree, ParseOptions { python_version: (3, 12) }).unwrap()
+    }
+
+    #[test]
+    fn string_literals_decode_like_python() {
+        let ast = parse("x = 's\\x33' 'b'\ny = r'\\n'\nz = b's3'\nw = f's3'\n");
+        let consts: Vec<_> = ast.nodes.iter().filter_map(|n| match &n.kind { Kind::Constant(c) => Some(c.clone()), _ => None }).collect();
+        assert_eq!(consts, vec![Some("s3b".to_string()), Some("\\n".to_string()), None]);
+        assert!(ast.nodes.iter().any(|n| matches!(n.kind, Kind::JoinedStr(_))));
+    }
+
+    #[test]
+    fn chained_assignment_is_one_assign_with_all_targets() {
+        let ast = parse("a = b = c\n");
+        let Kind::Module { body } = ast.kind(ast.module) else { panic!() };
+        let Kind::Assign { targets, .. } = ast.kind(body[0]) else { panic!("{:?}", ast.kind(body[0])) };
+        assert_eq!(targets.len(), 2);
+    }
+
+    #[test]
+    fn syntax_errors_and_python2_are_reported_not_converted() {
+        for src in ["def f(:\n", "print 'x'\n", "x = (\n"] {
+            let tree = crate::python::parse(src, None);
+            assert!(convert(src, &tree, ParseOptions { python_version: (3, 11) }).is_err(), "{src}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing() {
+        let src = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+        let tree = crate::python::parse(&src, None);
+        let err = crate::chalice::on_large_stack(|| convert(&src, &tree, ParseOptions { python_version: (3, 11) }));
+        assert!(err.is_err_and(|e| e.too_deep));
+    }
+}

@@ -1,0 +1,373 @@
+//! The open documents: their text as the editor has it, a line index in the
+//! negotiated position encoding, the version, and for Python the tree-sitter
+//! tree kept in step with every incremental change.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use tower_lsp_server::ls_types::{TextDocumentContentChangeEvent, Uri};
+use tree_sitter::{InputEdit, Point, Tree};
+
+use super::line_index::{LineIndex, PositionEncoding};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    Python,
+    Json,
+    /// Anything else the client sends us; kept so versions stay right, never
+    /// analysed.
+    Other,
+}
+
+impl DocumentKind {
+    fn detect(language_id: &str, path: Option<&Path>) -> Self {
+        let extension = path.and_then(|p| p.extension()).and_then(|e| e.to_str());
+        match (language_id, extension) {
+            ("python", _) | (_, Some("py")) => DocumentKind::Python,
+            ("json" | "jsonc", _) | (_, Some("json")) => DocumentKind::Json,
+            _ => DocumentKind::Other,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Document {
+    uri: Uri,
+    /// `None` for URIs that are not files (`untitled:`, ...).
+    path: Option<PathBuf>,
+    kind: DocumentKind,
+    text: String,
+    line_index: LineIndex,
+    version: i32,
+    /// Present exactly for Python documents.
+    tree: Option<Tree>,
+}
+
+/// What became of a `didChange`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Applied,
+    /// The notification's version was not newer than the document's: a
+    /// duplicate or out-of-order message, left unapplied.
+    NotNewer {
+        current: i32,
+    },
+}
+
+impl Document {
+    pub fn new(uri: Uri, language_id: &str, text: String, version: i32) -> Self {
+        let path = file_path(&uri);
+        let kind = DocumentKind::detect(language_id, path.as_deref());
+        let tree = (kind == DocumentKind::Python).then(|| crate::python::parse(&text, None));
+        Document { line_index: LineIndex::new(&text), uri, path, kind, text, version, tree }
+    }
+
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn line_index(&self) -> &LineIndex {
+        &self.line_index
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    /// Applies one `didChange` notification: each change in order to the
+    /// text and (for Python) to the tree, then a single reparse that reuses
+    /// the edited tree.
+    pub fn apply_changes(
+        &mut self,
+        version: i32,
+        changes: &[TextDocumentContentChangeEvent],
+        encoding: PositionEncoding,
+    ) -> ChangeOutcome {
+        if version <= self.version {
+            return ChangeOutcome::NotNewer { current: self.version };
+        }
+        // The old tree is only worth handing to the parser while every change
+        // so far was described to it; a whole-document replacement is not.
+        let mut reusable_tree = self.tree.take();
+        for change in changes {
+            match change.range {
+                None => {
+                    self.text.clone_from(&change.text);
+                    reusable_tree = None;
+                }
+                Some(range) => {
+                    let a = self.line_index.offset(&self.text, range.start, encoding);
+                    let b = self.line_index.offset(&self.text, range.end, encoding);
+                    let (start, end) = (a.min(b), a.max(b));
+                    let edit = input_edit(&self.text, start, end, &change.text);
+                    self.text.replace_range(start..end, &change.text);
+                    if let Some(tree) = &mut reusable_tree {
+                        tree.edit(&edit);
+                    }
+                }
+            }
+            // Every later change's range is relative to the text after this one.
+            self.line_index = LineIndex::new(&self.text);
+        }
+        if self.kind == DocumentKind::Python {
+            self.tree = Some(crate::python::parse(&self.text, reusable_tree.as_ref()));
+        }
+        self.version = version;
+        ChangeOutcome::Applied
+    }
+}
+
+/// The tree-sitter edit for replacing `text[start..end]` with `new_text`.
+pub(super) fn input_edit(text: &str, start: usize, end: usize, new_text: &str) -> InputEdit {
+    let start_position = point_at(text, start);
+    InputEdit {
+        start_byte: start,
+        old_end_byte: end,
+        new_end_byte: start + new_text.len(),
+        start_position,
+        old_end_position: advance(start_position, &text[start..end]),
+        new_end_position: advance(start_position, new_text),
+    }
+}
+
+/// tree-sitter's position of byte `offset`: rows are counted at `\n` only
+/// (a lone `\r` is not a row break to tree-sitter, unlike LSP) and columns
+/// are bytes, whatever the LSP position encoding.
+fn point_at(text: &str, offset: usize) -> Point {
+    advance(Point::new(0, 0), &text[..offset])
+}
+
+fn advance(from: Point, text: &str) -> Point {
+    match text.rfind('\n') {
+        None => Point::new(from.row, from.column + text.len()),
+        Some(last) => {
+            let rows = text.bytes().filter(|&b| b == b'\n').count();
+            Point::new(from.row + rows, text.len() - last - 1)
+        }
+    }
+}
+
+/// The file path behind a `file:` URI, without a trailing separator (folder
+/// URIs sometimes have one), so the same file always has the same path.
+pub fn file_path(uri: &Uri) -> Option<PathBuf> {
+    let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
+    is_file.then(|| uri.to_file_path().map(|p| p.components().collect())).flatten()
+}
+
+/// All open documents, by URI.
+#[derive(Debug, Default)]
+pub struct DocumentStore {
+    documents: HashMap<Uri, Document>,
+}
+
+impl DocumentStore {
+    pub fn open(&mut self, document: Document) {
+        self.documents.insert(document.uri.clone(), document);
+    }
+
+    pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        self.documents.remove(uri)
+    }
+
+    pub fn get(&self, uri: &Uri) -> Option<&Document> {
+        self.documents.get(uri)
+    }
+
+    pub fn get_mut(&mut self, uri: &Uri) -> Option<&mut Document> {
+        self.documents.get_mut(uri)
+    }
+
+    /// The open document for a file, if any.
+    pub fn by_path(&self, path: &Path) -> Option<&Document> {
+        self.documents.values().find(|d| d.path() == Some(path))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Document> {
+        self.documents.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    use super::*;
+    use crate::lsp::test_support::{dump, reference_offset, Rng};
+
+    fn uri() -> Uri {
+        Uri::from_str("file:///project/app.py").unwrap()
+    }
+
+    fn change(start: (u32, u32), end: (u32, u32), text: &str) -> TextDocumentContentChangeEvent {
+        TextDocumentContentChangeEvent {
+            range: Some(Range::new(Position::new(start.0, start.1), Position::new(end.0, end.1))),
+            range_length: None,
+            text: text.to_owned(),
+        }
+    }
+
+    fn assert_matches_fresh_parse(doc: &Document) {
+        let fresh = crate::python::parse(doc.text(), None);
+        assert_eq!(doc.tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
+        assert_eq!(dump(doc.tree().unwrap()), dump(&fresh), "text: {:?}", doc.text());
+        assert_eq!(doc.line_index(), &LineIndex::new(doc.text()));
+    }
+
+    #[test]
+    fn edits_with_non_ascii_in_utf16_and_utf8() {
+        let text = "# 日本語のコメント😀\nx = f('é')\n";
+        // The emoji follows "# " and eight CJK characters: UTF-16 columns
+        // 10..12 (a surrogate pair), UTF-8 columns 26..30.
+        for (encoding, emoji) in [(PositionEncoding::Utf16, (10, 12)), (PositionEncoding::Utf8, (26, 30))] {
+            let mut doc = Document::new(uri(), "python", text.to_owned(), 1);
+            let edits = [change((0, emoji.0), (0, emoji.1), "🎉!"), change((1, 0), (1, 1), "yy")];
+            let outcome = doc.apply_changes(2, &edits, encoding);
+            assert_eq!(outcome, ChangeOutcome::Applied);
+            assert_eq!(doc.text(), "# 日本語のコメント🎉!\nyy = f('é')\n");
+            assert_eq!(doc.version(), 2);
+            assert_matches_fresh_parse(&doc);
+        }
+    }
+
+    #[test]
+    fn edits_across_crlf_lines() {
+        let mut doc = Document::new(uri(), "python", "a = 1\r\nb = 2\r\n".to_owned(), 1);
+        // Join the two lines by deleting "\r\n" (from past the end of line 0).
+        doc.apply_changes(2, &[change((0, 5), (1, 0), " ; ")], PositionEncoding::Utf16);
+        assert_eq!(doc.text(), "a = 1 ; b = 2\r\n");
+        doc.apply_changes(3, &[change((0, 99), (0, 99), "\r\nc = 3")], PositionEncoding::Utf16);
+        assert_eq!(doc.text(), "a = 1 ; b = 2\r\nc = 3\r\n");
+        assert_matches_fresh_parse(&doc);
+    }
+
+    /// Wrong points mostly go unnoticed by a reparse (tree-sitter re-lexes
+    /// around every edit), so they are checked here directly.
+    #[test]
+    fn input_edit_points_count_newlines_and_bytes() {
+        let text = "a\r\n日x\rb";
+        // Replace "日" (bytes 3..6) with a newline and an emoji.
+        let edit = input_edit(text, 3, 6, "\n😀");
+        assert_eq!((edit.start_byte, edit.old_end_byte, edit.new_end_byte), (3, 6, 8));
+        assert_eq!(edit.start_position, Point::new(1, 0));
+        assert_eq!(edit.old_end_position, Point::new(1, 3));
+        assert_eq!(edit.new_end_position, Point::new(2, 4));
+        // A lone `\r` does not start a tree-sitter row.
+        assert_eq!(point_at(text, text.len()), Point::new(1, 6));
+        let edit = input_edit(text, 1, 8, "");
+        assert_eq!(
+            (edit.start_position, edit.old_end_position, edit.new_end_position),
+            (Point::new(0, 1), Point::new(1, 5), Point::new(0, 1))
+        );
+    }
+
+    #[test]
+    fn versions_that_are_not_newer_are_ignored() {
+        let mut doc = Document::new(uri(), "python", "x = 1\n".to_owned(), 5);
+        let edit = [change((0, 4), (0, 5), "2")];
+        assert_eq!(doc.apply_changes(5, &edit, PositionEncoding::Utf8), ChangeOutcome::NotNewer { current: 5 });
+        assert_eq!(doc.apply_changes(4, &edit, PositionEncoding::Utf8), ChangeOutcome::NotNewer { current: 5 });
+        assert_eq!(doc.text(), "x = 1\n");
+        assert_eq!(doc.apply_changes(7, &edit, PositionEncoding::Utf8), ChangeOutcome::Applied);
+        assert_eq!(doc.text(), "x = 2\n");
+    }
+
+    #[test]
+    fn full_replacement_and_out_of_range_edits() {
+        let mut doc = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
+        let whole = TextDocumentContentChangeEvent { range: None, range_length: None, text: "def f():\n".into() };
+        // A whole-document change, then ranged changes against the new text,
+        // one of them far past the end and one with its ends reversed.
+        doc.apply_changes(
+            2,
+            &[whole, change((40, 2), (50, 0), "    pass\n"), change((0, 5), (0, 4), "g")],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(doc.text(), "def g():\n    pass\n");
+        assert_matches_fresh_parse(&doc);
+    }
+
+    #[test]
+    fn json_documents_have_no_tree() {
+        let u = Uri::from_str("file:///project/.chalice/config.json").unwrap();
+        let mut doc = Document::new(u, "json", "{}".to_owned(), 1);
+        assert_eq!(doc.kind, DocumentKind::Json);
+        doc.apply_changes(2, &[change((0, 1), (0, 1), "\"a\": 1")], PositionEncoding::Utf16);
+        assert_eq!(doc.text(), "{\"a\": 1}");
+        assert!(doc.tree().is_none());
+    }
+
+    const SNIPPETS: &[&str] = &[
+        "",
+        "x",
+        " ",
+        "\n",
+        "\r\n",
+        "\r",
+        "日本",
+        "😀",
+        "é",
+        "(",
+        ")",
+        ":",
+        "'",
+        "\"\"\"",
+        "#",
+        "    ",
+        "def f(a):\n    return a\n",
+        "s3 = boto3.client('s3')\r\n",
+        "import boto3\n",
+        "class C:\n  pass\n",
+        "🎉 コメント",
+        "[1, 2",
+        "}",
+        "\\",
+    ];
+
+    fn random_position(rng: &mut Rng, text: &str) -> (u32, u32) {
+        let lines = text.split('\n').count() as u32;
+        // Mostly inside the text, sometimes past the end of a line or file.
+        let line = rng.below(lines as usize + 1) as u32;
+        let character = rng.below(40) as u32;
+        (line, character)
+    }
+
+    #[test]
+    fn random_incremental_edits_match_a_fresh_parse() {
+        let seed_text = "import boto3\r\n# 日本語 😀\ns3 = boto3.client('s3')\n\ndef handler(event):\n    return s3.list_buckets()\n";
+        for seed in 1..=60u64 {
+            let mut rng = Rng::new(seed);
+            let encoding = if seed % 2 == 0 { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+            let mut doc = Document::new(uri(), "python", seed_text.to_owned(), 0);
+            let mut expected = seed_text.to_owned();
+            for version in 1..=25 {
+                let mut changes = Vec::new();
+                for _ in 0..1 + rng.below(3) {
+                    let a = random_position(&mut rng, &expected);
+                    let b = random_position(&mut rng, &expected);
+                    let insert = SNIPPETS[rng.below(SNIPPETS.len())];
+                    let oa = reference_offset(&expected, a.0, a.1, encoding);
+                    let ob = reference_offset(&expected, b.0, b.1, encoding);
+                    expected.replace_range(oa.min(ob)..oa.max(ob), insert);
+                    changes.push(change(a, b, insert));
+                }
+                doc.apply_changes(version, &changes, encoding);
+                assert_eq!(doc.text(), expected, "seed {seed} version {version}");
+                assert_matches_fresh_parse(&doc);
+            }
+        }
+    }
+}

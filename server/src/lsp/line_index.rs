@@ -1,0 +1,209 @@
+//! LSP positions ↔ byte offsets.
+//!
+//! An LSP position is a line plus a column counted in the code units of the
+//! negotiated encoding (UTF-8 bytes or UTF-16 units). Lines end at `\n`,
+//! `\r\n` or a lone `\r` (LSP 3.17 "Text Documents"). Every conversion
+//! clamps: a column past the end of a line means the end of that line, a line
+//! past the end of the text means the end of the text, and an offset inside a
+//! character or inside a `\r\n` snaps back. Clients do send such positions
+//! (stale requests, editors with their own idea of line endings), and the
+//! server must never panic on them.
+
+use tower_lsp_server::ls_types::{Position, PositionEncodingKind};
+
+/// The position encoding agreed on in `initialize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionEncoding {
+    Utf8,
+    Utf16,
+}
+
+impl PositionEncoding {
+    /// UTF-8 when the client offers it (no conversion work at all, and what
+    /// Neovim ≥ 0.10 offers), else the mandatory UTF-16.
+    pub fn negotiate(offered: Option<&[PositionEncodingKind]>) -> Self {
+        match offered {
+            Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+            _ => PositionEncoding::Utf16,
+        }
+    }
+
+    pub fn kind(self) -> PositionEncodingKind {
+        match self {
+            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        }
+    }
+
+    fn units(self, c: char) -> usize {
+        match self {
+            PositionEncoding::Utf8 => c.len_utf8(),
+            PositionEncoding::Utf16 => c.len_utf16(),
+        }
+    }
+}
+
+/// Where each line of one text starts. Rebuilt whenever the text changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineIndex {
+    /// Byte offset of the first byte of every line; `line_starts[0] == 0`.
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends_line {
+                line_starts.push(i + 1);
+            }
+        }
+        LineIndex { line_starts }
+    }
+
+    /// Byte range of line `line`'s content, without its terminator.
+    fn line_content(&self, text: &str, line: usize) -> (usize, usize) {
+        let start = self.line_starts[line];
+        let end = match self.line_starts.get(line + 1) {
+            None => text.len(),
+            Some(&next) => {
+                let bytes = text.as_bytes();
+                if next >= 2 && bytes[next - 2] == b'\r' && bytes[next - 1] == b'\n' {
+                    next - 2
+                } else {
+                    next - 1
+                }
+            }
+        };
+        (start, end)
+    }
+
+    /// The byte offset of `position` in `text` (which this index was built
+    /// from), clamped as described in the module documentation.
+    pub fn offset(&self, text: &str, position: Position, encoding: PositionEncoding) -> usize {
+        let line = position.line as usize;
+        if line >= self.line_starts.len() {
+            return text.len();
+        }
+        let (start, end) = self.line_content(text, line);
+        let wanted = position.character as usize;
+        let mut units = 0;
+        for (i, c) in text[start..end].char_indices() {
+            // A column inside a character (the low half of a surrogate pair,
+            // the middle of a UTF-8 sequence) snaps back to its start.
+            units += encoding.units(c);
+            if units > wanted {
+                return start + i;
+            }
+        }
+        end
+    }
+
+    /// The position of byte `offset` in `text` (which this index was built
+    /// from), clamped as described in the module documentation.
+    pub fn position(&self, text: &str, offset: usize, encoding: PositionEncoding) -> Position {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let (start, end) = self.line_content(text, line);
+        let column_text = &text[start..offset.min(end)];
+        let character = match encoding {
+            PositionEncoding::Utf8 => column_text.len(),
+            PositionEncoding::Utf16 => column_text.encode_utf16().count(),
+        };
+        Position::new(to_u32(line), to_u32(character))
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(line: u32, character: u32) -> Position {
+        Position::new(line, character)
+    }
+
+    #[test]
+    fn negotiation_prefers_utf8_and_defaults_to_utf16() {
+        use PositionEncodingKind as K;
+        assert_eq!(PositionEncoding::negotiate(None), PositionEncoding::Utf16);
+        assert_eq!(PositionEncoding::negotiate(Some(&[])), PositionEncoding::Utf16);
+        assert_eq!(PositionEncoding::negotiate(Some(&[K::UTF16, K::UTF8])), PositionEncoding::Utf8);
+        assert_eq!(PositionEncoding::negotiate(Some(&[K::UTF32, K::UTF16])), PositionEncoding::Utf16);
+    }
+
+    #[test]
+    fn japanese_and_emoji_columns_in_both_encodings() {
+        // "# 日本" is 2 + 3*2 bytes; "😀" is 4 UTF-8 bytes and a surrogate pair.
+        let text = "x = 1\n# 日本😀!\ny";
+        let index = LineIndex::new(text);
+        let bang = text.find('!').unwrap();
+        assert_eq!(index.position(text, bang, PositionEncoding::Utf8), pos(1, 12));
+        assert_eq!(index.position(text, bang, PositionEncoding::Utf16), pos(1, 6));
+        assert_eq!(index.offset(text, pos(1, 12), PositionEncoding::Utf8), bang);
+        assert_eq!(index.offset(text, pos(1, 6), PositionEncoding::Utf16), bang);
+        let emoji = text.find('😀').unwrap();
+        assert_eq!(index.offset(text, pos(1, 4), PositionEncoding::Utf16), emoji);
+    }
+
+    #[test]
+    fn columns_inside_a_character_snap_to_its_start() {
+        let text = "a😀b";
+        let index = LineIndex::new(text);
+        // UTF-16 column 2 is between the two halves of the surrogate pair.
+        assert_eq!(index.offset(text, pos(0, 2), PositionEncoding::Utf16), 1);
+        // UTF-8 column 3 is inside the emoji's four bytes.
+        assert_eq!(index.offset(text, pos(0, 3), PositionEncoding::Utf8), 1);
+        // A byte offset inside the emoji reports the emoji's column.
+        assert_eq!(index.position(text, 3, PositionEncoding::Utf16), pos(0, 1));
+    }
+
+    #[test]
+    fn crlf_and_lone_cr_end_lines() {
+        let text = "ab\r\ncd\ref\n";
+        let index = LineIndex::new(text);
+        assert_eq!(index.offset(text, pos(1, 0), PositionEncoding::Utf16), 4);
+        assert_eq!(index.offset(text, pos(2, 1), PositionEncoding::Utf16), 8);
+        assert_eq!(index.offset(text, pos(3, 0), PositionEncoding::Utf16), text.len());
+        // Past the end of a CRLF line means before the `\r`.
+        assert_eq!(index.offset(text, pos(0, 99), PositionEncoding::Utf8), 2);
+        // The offset between `\r` and `\n` belongs to the end of line 0.
+        assert_eq!(index.position(text, 3, PositionEncoding::Utf8), pos(0, 2));
+        assert_eq!(index.position(text, 7, PositionEncoding::Utf8), pos(2, 0));
+    }
+
+    #[test]
+    fn out_of_range_positions_and_offsets_clamp() {
+        let text = "one\ntwo";
+        let index = LineIndex::new(text);
+        assert_eq!(index.offset(text, pos(1, 50), PositionEncoding::Utf16), 7);
+        assert_eq!(index.offset(text, pos(9, 0), PositionEncoding::Utf16), 7);
+        assert_eq!(index.position(text, 500, PositionEncoding::Utf16), pos(1, 3));
+        let empty = LineIndex::new("");
+        assert_eq!(empty.offset("", pos(3, 3), PositionEncoding::Utf8), 0);
+        assert_eq!(empty.position("", 3, PositionEncoding::Utf8), pos(0, 0));
+    }
+
+    #[test]
+    fn every_offset_round_trips_through_a_position() {
+        let text = "é😀\r\n\r\n日本語 x\rz\n";
+        let index = LineIndex::new(text);
+        for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+            for (offset, _) in text.char_indices() {
+                if text[..offset].ends_with('\r') && text[offset..].starts_with('\n') {
+                    continue; // inside a line terminator: no position of its own
+                }
+                let position = index.position(text, offset, encoding);
+                assert_eq!(index.offset(text, position, encoding), offset, "{encoding:?} {offset}");
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The language server (`chalice-iam lsp`). The only module that knows LSP
+//! types; the engine below it speaks paths, byte offsets and plain data.
+//!
+//! One module per LSP method (`initialize.rs`, `did_change.rs`, ...), with
+//! `server.rs` dispatching to them. `session.rs` holds the state and is the
+//! one place that calls the engine; `document.rs` keeps open documents and
+//! their trees; `convert.rs` does every engine ↔ LSP conversion; `outbox.rs`
+//! sends notifications in order; `watcher.rs` follows files on disk for
+//! clients that do not.
+
+mod code_action;
+mod code_lens;
+mod convert;
+mod did_change;
+mod did_change_configuration;
+mod did_change_watched_files;
+mod did_change_workspace_folders;
+mod did_close;
+mod did_open;
+mod document;
+#[cfg(test)]
+mod edit_fuzz;
+mod execute_command;
+mod hover;
+mod initialize;
+mod initialized;
+mod line_index;
+mod outbox;
+mod server;
+mod session;
+mod settings;
+#[cfg(test)]
+mod test_support;
+mod watcher;
+mod workspace;
+
+use std::process::ExitCode;
+
+use tower_lsp_server::{LspService, Server};
+
+pub use execute_command::SHOW_POLICY;
+pub use server::{ChaliceIamServer, ShutdownFlag};
+
+/// Serves LSP on stdin/stdout until `exit` or the end of input. Logs go to
+/// stderr and to the client; stdout carries only the protocol.
+pub fn run_stdio() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("chalice-iam: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let shutdown_requested = runtime.block_on(async {
+        let (service, socket) = LspService::new(ChaliceIamServer::new);
+        let shutdown = service.inner().shutdown_flag();
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+        shutdown.is_set()
+    });
+    // tokio reads stdin on a blocking thread that cannot be interrupted;
+    // waiting for it would hang until the client closes the pipe.
+    runtime.shutdown_background();
+    // LSP: exit code 0 when `shutdown` came before `exit`, 1 otherwise.
+    if shutdown_requested {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

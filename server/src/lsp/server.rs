@@ -1,0 +1,246 @@
+//! The `LanguageServer` implementation: each method hands its parameters to
+//! the module of the same name.
+//!
+//! tower-lsp runs up to four handlers concurrently, so every handler does
+//! its work synchronously under the session lock, before any `.await`:
+//! a `didChange` is fully applied before a later request can look at the
+//! document. Diagnostics are computed by a task of their own (see
+//! `Session::publish_stale`), so that a burst of changes costs one
+//! computation. Notifications to the client go through the ordered
+//! [`Outbox`]; requests *to* the client (registration, configuration) are
+//! spawned, never awaited inside a notification handler, since their replies
+//! are read by the same loop that is running the handler.
+
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Value;
+use tower_lsp_server::jsonrpc::{self, Result};
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+use super::outbox::{self, Outbox, OutboxQueue};
+use super::session::{self, Session};
+use super::watcher::FileWatcher;
+use super::{
+    code_action, code_lens, did_change, did_change_configuration, did_change_watched_files,
+    did_change_workspace_folders, did_close, did_open, execute_command, hover, initialize, initialized,
+};
+
+/// The chalice-iam language server, for [`tower_lsp_server::LspService::new`].
+pub struct ChaliceIamServer {
+    handle: Handle,
+    /// Taken by `initialized`, which starts the task that sends it.
+    outbox_queue: Mutex<Option<OutboxQueue>>,
+    shutdown_requested: ShutdownFlag,
+}
+
+/// Whether the client sent `shutdown` before `exit` (LSP: exit code 0 then,
+/// 1 otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct ShutdownFlag(Arc<AtomicBool>);
+
+impl ShutdownFlag {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// What handlers and the tasks they spawn share.
+#[derive(Clone)]
+pub(super) struct Handle {
+    pub client: Client,
+    pub session: Arc<Mutex<Session>>,
+    pub outbox: Outbox,
+    /// Our own file watcher, for clients that do not watch files for us.
+    pub watcher: Arc<Mutex<Option<FileWatcher>>>,
+}
+
+impl Handle {
+    /// Runs `work` on the session under its lock. A panic in `work` is
+    /// logged and turned into `None`: one bad input must not take the server
+    /// down. (A lock poisoned by such a panic is taken over as it is.)
+    pub fn with_session<T>(&self, what: &str, work: impl FnOnce(&mut Session) -> T) -> Option<T> {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut session)
+        }));
+        match result {
+            Ok(value) => Some(value),
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_owned());
+                self.outbox.error(format!("internal error in {what}: {message}"));
+                None
+            }
+        }
+    }
+
+    /// [`Self::with_session`] for requests: a panic becomes an internal error
+    /// response.
+    pub fn request<T>(&self, method: &str, work: impl FnOnce(&mut Session) -> Result<T>) -> Result<T> {
+        self.with_session(method, work).unwrap_or_else(|| Err(jsonrpc::Error::internal_error()))
+    }
+
+    /// Finds and loads the Chalice projects under `folders` on a blocking
+    /// thread, without holding the session lock, then adds them.
+    pub fn spawn_project_load(&self, folders: Vec<PathBuf>) {
+        let Some(settings) = self.with_session("loading projects", |session| session.engine_settings()) else { return };
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let loaded = session::load_projects(&folders, &settings, &handle.outbox);
+            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded));
+        });
+    }
+
+    /// Computes stale diagnostics whenever some are due, on a blocking
+    /// thread (it can take tens of milliseconds on a large project).
+    fn spawn_diagnostics_task(&self) {
+        let Some(due) = self.with_session("diagnostics", |session| session.diagnostics_due()) else { return };
+        let handle = self.clone();
+        tokio::spawn(async move {
+            loop {
+                due.notified().await;
+                let handle = handle.clone();
+                let computed = tokio::task::spawn_blocking(move || {
+                    handle.with_session("computing diagnostics", Session::publish_stale);
+                });
+                // Only fails when the runtime is shutting down.
+                if computed.await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
+    pub fn lock_watcher(&self) -> std::sync::MutexGuard<'_, Option<FileWatcher>> {
+        self.watcher.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ChaliceIamServer {
+    pub fn new(client: Client) -> Self {
+        let (outbox, queue) = Outbox::new();
+        ChaliceIamServer {
+            handle: Handle {
+                client,
+                session: Arc::new(Mutex::new(Session::new(outbox.clone()))),
+                outbox,
+                watcher: Arc::new(Mutex::new(None)),
+            },
+            outbox_queue: Mutex::new(Some(queue)),
+            shutdown_requested: ShutdownFlag::default(),
+        }
+    }
+
+    /// Read it after the server has stopped to choose the exit code.
+    pub fn shutdown_flag(&self) -> ShutdownFlag {
+        self.shutdown_requested.clone()
+    }
+}
+
+impl LanguageServer for ChaliceIamServer {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        self.handle.request("initialize", |session| Ok(initialize::handle(session, params)))
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        // tower-lsp drops notifications sent before the `initialize` response
+        // is out, so what `initialize` logged waits in the queue until now.
+        if let Some(queue) = self.outbox_queue.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            tokio::spawn(outbox::run(queue, self.handle.client.clone()));
+            self.handle.spawn_diagnostics_task();
+        }
+        initialized::handle(&self.handle);
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.shutdown_requested.set();
+        // Stop watching now; `exit` may never come if the client dies.
+        self.handle.lock_watcher().take();
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        self.handle.with_session("textDocument/didOpen", |session| did_open::handle(session, params));
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        self.handle.with_session("textDocument/didChange", |session| did_change::handle(session, params));
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.handle.with_session("textDocument/didClose", |session| did_close::handle(session, params));
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        self.handle.with_session("workspace/didChangeWatchedFiles", |session| {
+            did_change_watched_files::handle(session, params)
+        });
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        did_change_configuration::handle(&self.handle, params);
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        did_change_workspace_folders::handle(&self.handle, params);
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        self.handle.request("textDocument/codeAction", |session| Ok(code_action::handle(session, params)))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        self.handle.request("textDocument/hover", |session| Ok(hover::handle(session, params)))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        self.handle.request("textDocument/codeLens", |session| Ok(Some(code_lens::handle(session, params))))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
+        self.handle.request("workspace/executeCommand", |session| execute_command::handle(session, params))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_lsp_server::jsonrpc::ErrorCode;
+    use tower_lsp_server::LspService;
+
+    use super::*;
+    use crate::lsp::outbox::Outgoing;
+
+    #[tokio::test]
+    async fn a_panic_in_a_handler_is_logged_and_the_server_carries_on() {
+        let (service, _socket) = LspService::new(ChaliceIamServer::new);
+        let server = service.inner();
+        let handle = &server.handle;
+
+        assert_eq!(handle.with_session("textDocument/didChange", |_| -> () { panic!("boom") }), None);
+        // The lock the panic poisoned is taken over.
+        assert_eq!(handle.with_session("next", |session| session.folders().len()), Some(0));
+        let response = handle.request("textDocument/hover", |_| -> Result<()> { panic!("bang") });
+        assert_eq!(response.unwrap_err().code, ErrorCode::InternalError);
+
+        let mut queue = server.outbox_queue.lock().unwrap().take().unwrap();
+        let mut logged = Vec::new();
+        while let Ok(Outgoing::Log { message, .. }) = queue.try_recv() {
+            logged.push(message);
+        }
+        assert_eq!(
+            logged,
+            ["internal error in textDocument/didChange: boom", "internal error in textDocument/hover: bang"]
+        );
+    }
+}

@@ -1,0 +1,735 @@
+//! The server's state: open documents, workspace folders, settings, what
+//! the client supports, and the loaded Chalice projects.
+//!
+//! This is the only module that calls the engine ([`crate::project`]); the
+//! handler modules deal with LSP and call the methods here.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tower_lsp_server::ls_types::{
+    self as lsp, ClientCapabilities, Position, PublishDiagnosticsParams, ResourceOperationKind, Uri,
+};
+
+use super::convert::{self, EditSupport, FileView, FixData};
+use super::document::{Document, DocumentStore};
+use super::line_index::{LineIndex, PositionEncoding};
+use super::outbox::Outbox;
+use super::settings::ClientSettings;
+use super::watcher::{is_followed_file, FileEvent, FileEventKind};
+use super::workspace;
+use crate::project::{self, Project, Settings};
+
+/// What the client told us it can do, reduced to what this server uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientSupport {
+    pub watched_files_registration: bool,
+    pub configuration_pull: bool,
+    pub configuration_registration: bool,
+    pub edits: EditSupport,
+}
+
+impl ClientSupport {
+    pub fn from_capabilities(capabilities: &ClientCapabilities) -> Self {
+        let workspace = capabilities.workspace.as_ref();
+        let workspace_edit = workspace.and_then(|w| w.workspace_edit.as_ref());
+        ClientSupport {
+            watched_files_registration: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|c| c.dynamic_registration)
+                .unwrap_or(false),
+            configuration_pull: workspace.and_then(|w| w.configuration).unwrap_or(false),
+            configuration_registration: workspace
+                .and_then(|w| w.did_change_configuration.as_ref())
+                .and_then(|c| c.dynamic_registration)
+                .unwrap_or(false),
+            edits: EditSupport {
+                document_changes: workspace_edit.and_then(|e| e.document_changes).unwrap_or(false),
+                create_files: workspace_edit
+                    .and_then(|e| e.resource_operations.as_ref())
+                    .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create)),
+            },
+        }
+    }
+}
+
+/// A loaded project and what the client was last sent for its files.
+struct LoadedProject {
+    project: Project,
+    /// Per file: the version and diagnostics last published. Only files
+    /// whose diagnostics (or open version) changed are published again.
+    published: HashMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
+}
+
+pub struct Session {
+    pub outbox: Outbox,
+    pub encoding: PositionEncoding,
+    pub support: ClientSupport,
+    pub documents: DocumentStore,
+    folders: Vec<PathBuf>,
+    /// From `initializationOptions`.
+    initial_settings: ClientSettings,
+    /// From `workspace/configuration` or `didChangeConfiguration`; wins over
+    /// the initial settings value by value.
+    configured_settings: ClientSettings,
+    /// Numbers each settings pull or push, so that only the newest applies.
+    settings_ticket: u64,
+    projects: BTreeMap<PathBuf, LoadedProject>,
+    /// Projects whose diagnostics are out of date. Handlers only mark them;
+    /// the diagnostics task computes them when it gets to it, so a burst of
+    /// changes costs one computation and intermediate states are never
+    /// published.
+    stale: BTreeSet<PathBuf>,
+    diagnostics_due: Arc<Notify>,
+    /// Open documents (project root, path) whose latest text the engine has
+    /// not been given yet. Handing a text over lowers the whole file, so it
+    /// waits until the engine is next asked something: a burst of keystrokes
+    /// costs one lowering.
+    pending_overlays: BTreeSet<(PathBuf, PathBuf)>,
+}
+
+impl Session {
+    pub fn new(outbox: Outbox) -> Self {
+        Session {
+            outbox,
+            encoding: PositionEncoding::Utf16,
+            support: ClientSupport::default(),
+            documents: DocumentStore::default(),
+            folders: Vec::new(),
+            initial_settings: ClientSettings::default(),
+            configured_settings: ClientSettings::default(),
+            settings_ticket: 0,
+            projects: BTreeMap::new(),
+            stale: BTreeSet::new(),
+            diagnostics_due: Arc::new(Notify::new()),
+            pending_overlays: BTreeSet::new(),
+        }
+    }
+
+    /// Signalled whenever a project's diagnostics become out of date.
+    pub fn diagnostics_due(&self) -> Arc<Notify> {
+        self.diagnostics_due.clone()
+    }
+
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.folders
+    }
+
+    pub fn set_folders(&mut self, folders: Vec<PathBuf>) {
+        self.folders = folders;
+    }
+
+    // ---- settings ----------------------------------------------------------
+
+    /// The engine settings from every layer the client gave.
+    pub fn engine_settings(&self) -> Settings {
+        let merged = self.configured_settings.over(&self.initial_settings);
+        let defaults = Settings::default();
+        Settings {
+            stage: merged.stage,
+            python_version: merged.python_version.unwrap_or(defaults.python_version),
+            severities: merged.severities.into_iter().collect(),
+        }
+    }
+
+    pub fn set_initial_settings(&mut self, settings: ClientSettings) {
+        self.initial_settings = settings;
+    }
+
+    pub fn next_settings_ticket(&mut self) -> u64 {
+        self.settings_ticket += 1;
+        self.settings_ticket
+    }
+
+    pub fn is_latest_settings_ticket(&self, ticket: u64) -> bool {
+        ticket == self.settings_ticket
+    }
+
+    /// New settings from the client: every project is checked again with them.
+    pub fn set_configured_settings(&mut self, settings: ClientSettings) {
+        let before = self.engine_settings();
+        self.configured_settings = settings;
+        if self.engine_settings() != before {
+            let roots: Vec<PathBuf> = self.projects.keys().cloned().collect();
+            for root in roots {
+                self.reload_project(&root);
+            }
+        }
+    }
+
+    // ---- documents ---------------------------------------------------------
+
+    pub fn open_document(&mut self, document: Document) {
+        let path = document.path().map(Path::to_path_buf);
+        self.documents.open(document);
+        let Some(path) = path else { return };
+        if let Some(root) = self.project_for(&path) {
+            self.pending_overlays.insert((root.clone(), path));
+            self.mark_stale(&root);
+        }
+    }
+
+    /// After an applied `didChange`: the document's new text replaces what the
+    /// project had for it.
+    pub fn document_changed(&mut self, uri: &Uri) {
+        let Some(path) = self.documents.get(uri).and_then(|d| d.path()).map(Path::to_path_buf) else { return };
+        if let Some(root) = self.project_using(&path) {
+            self.pending_overlays.insert((root.clone(), path));
+            self.mark_stale(&root);
+        }
+    }
+
+    pub fn close_document(&mut self, uri: &Uri) {
+        let Some(document) = self.documents.close(uri) else { return };
+        let Some(path) = document.path() else { return };
+        if let Some(root) = self.project_using(path) {
+            if let Some(loaded) = self.projects.get_mut(&root) {
+                loaded.project.remove_overlay(path);
+            }
+            self.mark_stale(&root);
+        }
+    }
+
+    // ---- files on disk -----------------------------------------------------
+
+    /// Files created, changed or deleted on disk (from the client's
+    /// `didChangeWatchedFiles` or our own watcher).
+    pub fn files_changed(&mut self, events: &[FileEvent]) {
+        let mut reload = Vec::new();
+        let mut affected = Vec::new();
+        for event in events {
+            let path = &event.path;
+            // A project root appearing or disappearing.
+            if let Some(root) = root_defined_by(path) {
+                let loaded = self.projects.contains_key(&root);
+                // Like project discovery, a project's subdirectories are its
+                // own (an app.py under tests/ is not a new project).
+                let inside_another = self.projects.keys().any(|r| root.starts_with(r) && *r != root);
+                if !loaded && !inside_another && workspace::is_project_root(&root) && self.in_folders(&root) {
+                    reload.push(root);
+                    continue;
+                }
+                if loaded && !workspace::is_project_root(&root) {
+                    self.drop_project(&root);
+                    continue;
+                }
+            }
+            if event.kind == FileEventKind::Deleted && !is_followed_file(path) {
+                // Possibly a directory: projects inside it are gone, projects
+                // around it lose whatever it held.
+                let inside: Vec<PathBuf> = self.projects.keys().filter(|r| r.starts_with(path)).cloned().collect();
+                inside.iter().for_each(|root| self.drop_project(root));
+                reload.extend(self.projects.keys().filter(|r| path.starts_with(r)).cloned());
+                continue;
+            }
+            if self.documents.by_path(path).is_some() {
+                continue; // the open document's text wins over the disk's
+            }
+            for (root, loaded) in &mut self.projects {
+                if loaded.project.contains(path) {
+                    loaded.project.reload(path);
+                    affected.push(root.clone());
+                }
+            }
+        }
+        reload.sort();
+        reload.dedup();
+        for root in &reload {
+            self.reload_project(root);
+        }
+        affected.sort();
+        affected.dedup();
+        for root in affected.iter().filter(|r| !reload.contains(r)) {
+            self.mark_stale(root);
+        }
+    }
+
+    fn in_folders(&self, path: &Path) -> bool {
+        self.folders.iter().any(|f| path.starts_with(f))
+    }
+
+    // ---- projects ----------------------------------------------------------
+
+    /// Adds projects loaded in the background, unless a document opened in
+    /// the meantime already loaded the same root.
+    pub fn add_loaded_projects(&mut self, loaded: Vec<Project>) {
+        let roots: Vec<String> = loaded.iter().map(|p| p.root().display().to_string()).collect();
+        self.outbox.info(format!("loaded {} Chalice project(s): {}", roots.len(), roots.join(", ")));
+        for project in loaded {
+            let root = project.root().to_path_buf();
+            if self.projects.contains_key(&root) {
+                continue;
+            }
+            self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
+            self.overlay_all_open_documents(&root);
+            self.mark_stale(&root);
+        }
+    }
+
+    /// Projects whose roots are under `folder` and no other folder are forgotten.
+    pub fn remove_folder(&mut self, folder: &Path) {
+        self.folders.retain(|f| f != folder);
+        let gone: Vec<PathBuf> =
+            self.projects.keys().filter(|r| r.starts_with(folder) && !self.in_folders(r)).cloned().collect();
+        for root in gone {
+            self.drop_project(&root);
+        }
+    }
+
+    /// Forgets a project and clears what was published for it.
+    fn drop_project(&mut self, root: &Path) {
+        let Some(loaded) = self.projects.remove(root) else { return };
+        self.outbox.info(format!("{}: no longer a loaded Chalice project", root.display()));
+        for (path, (_, diagnostics)) in loaded.published {
+            if !diagnostics.is_empty() {
+                if let Some(uri) = self.uri_of(&path) {
+                    self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: Vec::new(), version: None });
+                }
+            }
+        }
+    }
+
+    /// Loads `root` again (settings changed, a directory vanished, a new root
+    /// appeared), keeping open documents' texts, and publishes.
+    fn reload_project(&mut self, root: &Path) {
+        match Project::load(root, self.engine_settings()) {
+            Ok(project) => {
+                let published = self.projects.remove(root).map(|l| l.published).unwrap_or_default();
+                self.projects.insert(root.to_path_buf(), LoadedProject { project, published });
+                self.overlay_all_open_documents(root);
+                self.mark_stale(root);
+            }
+            Err(error) => {
+                self.outbox.warn(format!("cannot load project: {error}"));
+                self.drop_project(root);
+            }
+        }
+    }
+
+    /// The loaded project that uses `path`; the deepest one if they nest.
+    fn project_using(&self, path: &Path) -> Option<PathBuf> {
+        self.projects.iter().rev().find(|(_, l)| l.project.contains(path)).map(|(root, _)| root.clone())
+    }
+
+    /// Like [`Self::project_using`], but loads the project around `path`
+    /// when none is loaded yet (a file opened outside every workspace folder,
+    /// or before the background load finished).
+    fn project_for(&mut self, path: &Path) -> Option<PathBuf> {
+        if let Some(root) = self.project_using(path) {
+            return Some(root);
+        }
+        let root = workspace::enclosing_project_root(path)?;
+        if self.projects.contains_key(&root) {
+            return None; // loaded, and it does not use this file
+        }
+        match Project::load(&root, self.engine_settings()) {
+            Ok(project) => {
+                self.outbox.info(format!("loaded Chalice project {}", root.display()));
+                self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
+                self.overlay_all_open_documents(&root);
+                self.project_using(path)
+            }
+            Err(error) => {
+                self.outbox.warn(format!("cannot load project: {error}"));
+                None
+            }
+        }
+    }
+
+    fn overlay_all_open_documents(&mut self, root: &Path) {
+        let Some(loaded) = self.projects.get_mut(root) else { return };
+        for document in self.documents.iter() {
+            if let Some(path) = document.path() {
+                if loaded.project.contains(path) {
+                    loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
+                }
+            }
+        }
+        self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
+    }
+
+    /// Gives the engine the latest text of every document changed since it
+    /// was last asked anything.
+    fn apply_pending_overlays(&mut self) {
+        for (root, path) in std::mem::take(&mut self.pending_overlays) {
+            let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
+                continue;
+            };
+            loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
+        }
+    }
+
+    // ---- diagnostics -------------------------------------------------------
+
+    fn mark_stale(&mut self, root: &Path) {
+        self.stale.insert(root.to_path_buf());
+        self.diagnostics_due.notify_one();
+    }
+
+    /// Computes and queues the diagnostics of every stale project.
+    pub fn publish_stale(&mut self) {
+        self.apply_pending_overlays();
+        for root in std::mem::take(&mut self.stale) {
+            self.publish(&root);
+        }
+    }
+
+    /// Queues the project's diagnostics for every file whose diagnostics or
+    /// open-document version changed since the last time.
+    fn publish(&mut self, root: &Path) {
+        let Some(loaded) = self.projects.get(root) else { return };
+        let by_file = loaded.project.diagnostics();
+        // Read each file the fixes edit once, however many fixes edit it.
+        let fixes = by_file.values().flatten().flat_map(|d| &d.fixes);
+        let edited = self.views(&loaded.project, convert::edited_files(fixes));
+        let mut changed = Vec::new();
+        for (path, diagnostics) in &by_file {
+            let Some(view) = self.view(&loaded.project, path) else { continue };
+            let converted: Vec<lsp::Diagnostic> = diagnostics
+                .iter()
+                .map(|d| {
+                    let fixes = d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding));
+                    convert::diagnostic(d, &view, self.encoding, fixes.collect())
+                })
+                .collect();
+            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == view.version && *d == converted);
+            if !unchanged {
+                changed.push((path.clone(), view.uri, view.version, converted));
+            }
+        }
+        // Files the engine no longer reports on (a policy file no longer
+        // used, a deleted module) are cleared.
+        for (path, (_, diagnostics)) in &loaded.published {
+            if !by_file.contains_key(path) && !diagnostics.is_empty() {
+                if let Some(uri) = self.uri_of(path) {
+                    let version = self.documents.by_path(path).map(Document::version);
+                    changed.push((path.clone(), uri, version, Vec::new()));
+                }
+            }
+        }
+        let loaded = self.projects.get_mut(root).expect("looked up above");
+        for (path, uri, version, diagnostics) in changed {
+            self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version });
+            loaded.published.insert(path, (version, diagnostics));
+        }
+    }
+
+    // ---- requests ----------------------------------------------------------
+
+    /// The markdown hover for a position in an open document.
+    pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<String> {
+        self.apply_pending_overlays();
+        let (loaded, path) = self.project_of_document(uri)?;
+        let view = self.view(&loaded.project, &path)?;
+        loaded.project.hover(&path, view.offset(position, self.encoding))
+    }
+
+    /// Code lenses of an open document: their ranges, titles, and the root
+    /// of the project (the argument of the lens command).
+    pub fn lenses(&mut self, uri: &Uri) -> Vec<(lsp::Range, String, PathBuf)> {
+        self.apply_pending_overlays();
+        let Some((loaded, path)) = self.project_of_document(uri) else { return Vec::new() };
+        let Some(view) = self.view(&loaded.project, &path) else { return Vec::new() };
+        let root = loaded.project.root().to_path_buf();
+        loaded
+            .project
+            .lenses(&path)
+            .into_iter()
+            .map(|(range, title)| (view.range(range, self.encoding), title, root.clone()))
+            .collect()
+    }
+
+    /// The fix granting every missing action of the document's project.
+    pub fn fix_all(&mut self, uri: &Uri) -> Option<FixData> {
+        self.apply_pending_overlays();
+        let (loaded, _) = self.project_of_document(uri)?;
+        let fix = loaded.project.fix_all()?;
+        let edited = self.views(&loaded.project, convert::edited_files([&fix]));
+        convert::fix_data(&fix, &edited, self.encoding)
+    }
+
+    /// The `data` of the diagnostic this server last published for `uri`
+    /// that `sent` stands for, for clients that send diagnostics back without
+    /// it: LSP lets a client drop `data` unless it declares
+    /// `publishDiagnostics.dataSupport` (Neovim before 0.10 and Emacs 29 do
+    /// not). Matched by code and message; among equals, the one at the same
+    /// range, else on the nearest line (Neovim 0.7 sends byte columns).
+    pub fn published_data(&self, uri: &Uri, sent: &lsp::Diagnostic) -> Option<serde_json::Value> {
+        let path = match self.documents.get(uri).and_then(|d| d.path()) {
+            Some(path) => path.to_path_buf(),
+            None => super::document::file_path(uri)?,
+        };
+        let root = self.project_using(&path)?;
+        let (_, published) = self.projects.get(&root)?.published.get(&path)?;
+        published
+            .iter()
+            .filter(|d| d.code == sent.code && d.message == sent.message)
+            .min_by_key(|d| (d.range != sent.range, d.range.start.line.abs_diff(sent.range.start.line)))?
+            .data
+            .clone()
+    }
+
+    /// The IAM policy document the project's code needs, pretty-printed.
+    pub fn policy_json(&mut self, root: &Path) -> Option<String> {
+        self.apply_pending_overlays();
+        Some(self.projects.get(root)?.project.policy_json())
+    }
+
+    /// The project a command argument names: a root path or `file:` URI;
+    /// without one, the only project there is.
+    pub fn project_named(&self, name: Option<&str>) -> Option<PathBuf> {
+        match name {
+            Some(name) => {
+                let path = name.parse::<Uri>().ok().and_then(|u| super::document::file_path(&u)).unwrap_or(name.into());
+                self.projects.contains_key(&path).then_some(path)
+            }
+            None if self.projects.len() == 1 => self.projects.keys().next().cloned(),
+            None => None,
+        }
+    }
+
+    fn project_of_document(&self, uri: &Uri) -> Option<(&LoadedProject, PathBuf)> {
+        let path = self.documents.get(uri)?.path()?.to_path_buf();
+        let root = self.project_using(&path)?;
+        Some((self.projects.get(&root)?, path))
+    }
+
+    // ---- texts for conversions ---------------------------------------------
+
+    /// A file's text exactly as the engine used it, for converting its byte
+    /// offsets: the open document's, else the project's copy (Python sources
+    /// are kept in memory; JSON files are read from disk). A file that cannot
+    /// be read gets an empty text, so positions clamp to its start. `None`
+    /// only for a path no URI can be made of (not absolute).
+    fn view<'a>(&'a self, project: &'a Project, path: &Path) -> Option<FileView<'a>> {
+        if let Some(document) = self.documents.by_path(path) {
+            return Some(FileView {
+                uri: document.uri().clone(),
+                version: Some(document.version()),
+                text: Cow::Borrowed(document.text()),
+                line_index: Cow::Borrowed(document.line_index()),
+            });
+        }
+        let source = project.sources.rel_path(path).and_then(|rel| project.sources.files.get(&rel));
+        let text: Cow<'a, str> = match source {
+            Some(source) => Cow::Borrowed(&source.text),
+            None => Cow::Owned(project.read_json(path).unwrap_or_default()),
+        };
+        Some(FileView {
+            uri: convert::file_uri(path)?,
+            version: None,
+            line_index: Cow::Owned(LineIndex::new(&text)),
+            text,
+        })
+    }
+
+    fn views<'a>(&'a self, project: &'a Project, paths: BTreeSet<&Path>) -> HashMap<PathBuf, FileView<'a>> {
+        paths.into_iter().filter_map(|path| Some((path.to_path_buf(), self.view(project, path)?))).collect()
+    }
+
+    /// The URI the client knows a file by: an open document's own URI (which
+    /// may be spelled differently from ours), else the file's `file:` URI.
+    fn uri_of(&self, path: &Path) -> Option<Uri> {
+        match self.documents.by_path(path) {
+            Some(document) => Some(document.uri().clone()),
+            None => convert::file_uri(path),
+        }
+    }
+}
+
+/// Finds and loads the Chalice projects under `folders`. Slow (reads and
+/// parses every file), so it runs without the session lock.
+pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
+    let mut loaded = Vec::new();
+    for folder in folders {
+        for root in project::discover_projects(folder) {
+            match Project::load(&root, settings.clone()) {
+                Ok(project) => loaded.push(project),
+                Err(error) => outbox.warn(format!("cannot load project: {error}")),
+            }
+        }
+    }
+    loaded
+}
+
+/// The directory a file makes a project root: `app.py`'s directory, or
+/// the one holding `.chalice/config.json`.
+fn root_defined_by(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let parent = path.parent()?;
+    if name == "app.py" {
+        return Some(parent.to_path_buf());
+    }
+    if name == "config.json" && parent.file_name()? == ".chalice" {
+        return Some(parent.parent()?.to_path_buf());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use tower_lsp_server::ls_types::{Range, TextDocumentContentChangeEvent};
+
+    use super::*;
+    use crate::lsp::outbox::{OutboxQueue, Outgoing};
+
+    const APP: &str = "import boto3\n\ndef handler():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
+
+    fn session_with_project() -> (Session, OutboxQueue, tempfile::TempDir, Uri) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        let (outbox, queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        (session, queue, dir, uri)
+    }
+
+    /// (version, messages) of every app.py publish queued so far.
+    fn published(queue: &mut OutboxQueue, uri: &Uri) -> Vec<(Option<i32>, Vec<String>)> {
+        let mut found = Vec::new();
+        while let Ok(message) = queue.try_recv() {
+            if let Outgoing::Diagnostics(file) = message {
+                if file.uri == *uri {
+                    found.push((file.version, file.diagnostics.into_iter().map(|d| d.message).collect()));
+                }
+            }
+        }
+        found
+    }
+
+    fn replace(session: &mut Session, uri: &Uri, version: i32, old: &str, new: &str) {
+        let text = session.documents.get(uri).unwrap().text().to_owned();
+        let start = text.find(old).unwrap();
+        let index = LineIndex::new(&text);
+        let range = Range::new(
+            index.position(&text, start, PositionEncoding::Utf8),
+            index.position(&text, start + old.len(), PositionEncoding::Utf8),
+        );
+        let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: new.to_owned() };
+        session.documents.get_mut(uri).unwrap().apply_changes(version, &[change], PositionEncoding::Utf8);
+        session.document_changed(uri);
+    }
+
+    #[test]
+    fn a_burst_of_changes_is_computed_and_published_once() {
+        let (mut session, mut queue, _dir, uri) = session_with_project();
+        session.publish_stale();
+        let on_disk = published(&mut queue, &uri);
+        assert_eq!(on_disk.len(), 1);
+        assert_eq!(on_disk[0].0, None);
+
+        session.open_document(Document::new(uri.clone(), "python", APP.to_owned(), 1));
+        replace(&mut session, &uri, 2, "scan", "query");
+        replace(&mut session, &uri, 3, "query", "get_item");
+        replace(&mut session, &uri, 4, "get_item", "put_item");
+        // Nothing is computed until the diagnostics task runs...
+        assert_eq!(published(&mut queue, &uri), []);
+        session.publish_stale();
+        // ...and then once, for the latest text.
+        let after = published(&mut queue, &uri);
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert_eq!(after[0].0, Some(4));
+        assert!(after[0].1[0].starts_with("dynamodb:PutItem"), "{after:?}");
+        // Nothing changed since: nothing more to send.
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &uri), []);
+    }
+
+    #[test]
+    fn data_dropped_by_the_client_is_found_again_among_the_published_diagnostics() {
+        // With a config.json, so that the diagnostic carries a fix.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        let config = r#"{ "version": "2.0", "app_name": "a", "stages": { "dev": {} } }"#;
+        std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        let (outbox, mut queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        session.publish_stale();
+        let mut published = None;
+        while let Ok(message) = queue.try_recv() {
+            if let Outgoing::Diagnostics(file) = message {
+                if file.uri == uri {
+                    published = Some(file.diagnostics[0].clone());
+                }
+            }
+        }
+        let published = published.expect("app.py published");
+        assert!(published.data.is_some());
+
+        // As a client without dataSupport sends it back: no data, and the
+        // range in other columns.
+        let mut sent = published.clone();
+        sent.data = None;
+        sent.range.end.character += 7;
+        assert_eq!(session.published_data(&uri, &sent), published.data);
+
+        sent.message.push_str(" (edited)");
+        assert_eq!(session.published_data(&uri, &sent), None);
+        let elsewhere = convert::file_uri(Path::new("/nowhere/app.py")).unwrap();
+        assert_eq!(session.published_data(&elsewhere, &published), None);
+    }
+
+    #[test]
+    fn requests_see_changes_not_yet_published() {
+        let (mut session, _queue, dir, uri) = session_with_project();
+        session.open_document(Document::new(uri.clone(), "python", APP.to_owned(), 1));
+        replace(&mut session, &uri, 2, "scan", "query");
+        let root = dir.path().canonicalize().unwrap();
+        let policy = session.policy_json(&root).unwrap();
+        assert!(policy.contains("dynamodb:Query") && !policy.contains("dynamodb:Scan"), "{policy}");
+    }
+
+    #[test]
+    fn closing_brings_back_the_disk_text() {
+        let (mut session, _queue, dir, uri) = session_with_project();
+        let root = dir.path().canonicalize().unwrap();
+        session.open_document(Document::new(uri.clone(), "python", APP.replace("scan", "query"), 1));
+        assert!(session.policy_json(&root).unwrap().contains("dynamodb:Query"));
+        replace(&mut session, &uri, 2, "query", "get_item");
+        session.close_document(&uri);
+        let policy = session.policy_json(&root).unwrap();
+        assert!(policy.contains("dynamodb:Scan") && !policy.contains("GetItem"), "{policy}");
+    }
+
+    #[test]
+    fn clearing_an_open_document_carries_its_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let config = r#"{"stages": {"dev": {"autogen_policy": false, "iam_policy_file": "p.json"}}}"#;
+        let policy = r#"{"Statement": [{"Effect": "Allow", "Action": "s3:NoSuchAction", "Resource": "*"}]}"#;
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        std::fs::write(root.join(".chalice/p.json"), policy).unwrap();
+        let (outbox, mut queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let policy_uri = convert::file_uri(&root.join(".chalice/p.json")).unwrap();
+        let config_uri = convert::file_uri(&root.join(".chalice/config.json")).unwrap();
+        session.open_document(Document::new(policy_uri.clone(), "json", policy.to_owned(), 3));
+        session.open_document(Document::new(config_uri.clone(), "json", config.to_owned(), 1));
+        session.publish_stale();
+        let before = published(&mut queue, &policy_uri);
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert_eq!(before[0].0, Some(3));
+        assert!(before[0].1[0].contains("s3:NoSuchAction"), "{before:?}");
+
+        // Autogen back on: the policy file is no longer read, and its
+        // diagnostics are cleared for the version the editor has.
+        replace(&mut session, &config_uri, 2, "false", "true");
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &policy_uri), [(Some(3), Vec::<String>::new())]);
+    }
+}

@@ -1,0 +1,7 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')
+@app.route('/')
+def index():
+    return ddb.scan(TableName='t')
+ddb = boto3.client('dynamodb')

@@ -1,0 +1,8 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')
+s3 = boto3.client('s3')
+@app.route('/')
+def index():
+    s3 = 'not a client'
+    return s3.upper()

@@ -1,0 +1,9 @@
+# differential: python-versions
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')
+s3 = boto3.client('s3')
+@app.route('/')
+def index():
+    k = 'x'
+    return {s3 for k in ['a']}

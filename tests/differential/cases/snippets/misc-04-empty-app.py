@@ -1,0 +1,3 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')

@@ -1,0 +1,7 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')
+s3 = boto3.client('s3')
+@app.route('/')
+def index():
+    return f"{s3.list_buckets()!r:>{10}}"

@@ -1,0 +1,6 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name='snip')
+@app.route('/')
+def index():
+    print "hello"

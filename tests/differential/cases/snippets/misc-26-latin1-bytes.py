@@ -1,0 +1,7 @@
+from chalice import Chalice
+import boto3
+app = Chalice(app_name="snip")
+NAME = "café"
+@app.route("/")
+def index():
+    return boto3.client("s3").list_buckets()
