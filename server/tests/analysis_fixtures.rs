@@ -119,3 +119,77 @@ fn static_analysis_predicts_every_coverage_fixture() {
     let (n, failures) = mispredicted("coverage", 200);
     assert!(failures.is_empty(), "{} of {n} coverage fixtures differ:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Every row of the irregular operation → action table
+/// (`tools/gen_model.py` IRREGULAR, generated into `irregular.txt`) names
+/// its source, only IAM actions that exist, and has a coverage fixture
+/// `irregular/<client>.<Operation>.fixture` whose code the oracle runs and
+/// records sending exactly that operation; here, the analysis of that code
+/// must report exactly the row's actions for it.
+#[test]
+fn every_irregular_mapping_has_a_source_and_a_fixture_proving_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = std::fs::read_to_string(root.join("src/model/data/irregular.txt")).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert!(rows.len() >= 70, "only {} irregular rows", rows.len());
+    let mut problems = Vec::new();
+    for row in rows {
+        let (head, source) = row.split_once('\t').unwrap_or((row, ""));
+        let mut f = head.split(' ');
+        let (client, op, actions) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let mut want: Vec<&str> = actions.split(',').collect();
+        want.sort_unstable();
+        if source.trim().is_empty() {
+            problems.push(format!("{client} {op}: no source"));
+        }
+        for a in &want {
+            if !chalice_iam::model::is_known_action(a) {
+                problems.push(format!("{client} {op}: {a} is not an IAM action"));
+            }
+        }
+        let path = root.join(format!("../tests/fixtures/coverage/irregular/{client}.{op}.fixture"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            problems.push(format!("{client} {op}: no fixture {}", path.display()));
+            continue;
+        };
+        let fx = parse_fixture(&text);
+        let key = format!("{client} {op}");
+        if fx.sent != BTreeSet::from([key.clone()]) {
+            problems.push(format!("{client} {op}: the fixture expects {:?}", fx.sent));
+        }
+        let irs: Vec<_> = fx.files.iter().map(|(_, t)| analysis::lower_text(t)).collect();
+        let inputs: Vec<_> = fx.files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let result = analysis::analyze(&inputs);
+        let calls: Vec<_> = result.files.iter().flat_map(|f| &f.calls).filter(|c| c.service == client && c.operations == [op]).collect();
+        if calls.is_empty() {
+            problems.push(format!("{client} {op}: the analysis finds no call sending it"));
+        }
+        for c in calls {
+            if c.actions != want {
+                problems.push(format!("{client} {op}: the analysis maps it to {:?}, the table to {want:?}", c.actions));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A DynamoDB transaction needs the action of each kind of item it holds,
+/// and is sent as TransactWriteItems whatever they are: the fixture sends
+/// one transaction of each kind (the oracle checks that only
+/// TransactWriteItems is sent), and the mapping lists the four per-item
+/// actions.
+#[test]
+fn transact_write_items_fixture_sends_every_item_kind() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/coverage/irregular/dynamodb.TransactWriteItems.fixture");
+    let fx = parse_fixture(&std::fs::read_to_string(path).unwrap());
+    let app = &fx.files.iter().find(|(p, _)| p == "app.py").unwrap().1;
+    for kind in ["'Put'", "'Update'", "'Delete'", "'ConditionCheck'"] {
+        assert!(app.contains(kind), "no {kind} item in the TransactWriteItems fixture");
+    }
+    assert_eq!(fx.sent, BTreeSet::from(["dynamodb TransactWriteItems".to_string()]));
+    let svc = chalice_iam::model::service("dynamodb").unwrap();
+    assert_eq!(
+        svc.actions_of("TransactWriteItems"),
+        ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    );
+}

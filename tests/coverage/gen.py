@@ -251,8 +251,10 @@ def live_injected():
             known |= {r.name for r in model.references}
             known |= {w.name for w in model.waiters}
             if model.shape:
+                # Attribute names as boto3 gives them, renamed where they
+                # clash with another member (instance.network_interfaces_attribute).
                 shape = obj.meta.client.meta.service_model.shape_for(model.shape)
-                known |= {xform_name(m) for m in shape.members}
+                known |= set(model.get_attributes(shape))
             base = set(dir(boto3.resources.base.ServiceResource))
             extra = {m for m in dir(obj) if not m.startswith('_') and m not in base and m not in known}
             if extra:
@@ -497,14 +499,135 @@ def all_fixtures():
                 raise GenError(f'{service}: specs.py leaves out {k}, which the boto3 model does not have')
     injected = live_injected()
     fixtures += specs.injected_fixtures(Fixture, setup_text, injected)
-    fixtures += specs.client_fixtures(Fixture, session)
-    fixtures += specs.irregular_fixtures(Fixture, read_irregular(), session)
+    fixtures += client_fixtures()
+    fixtures += irregular_fixtures(read_irregular())
     seen = set()
     for f in fixtures:
         if f.rel in seen:
             raise GenError(f'two fixtures at {f.rel}')
         seen.add(f.rel)
     return fixtures, left_out
+
+
+# --------------------------------------------------------------------------
+# Placeholder arguments, for calls answered by a short-circuit
+# --------------------------------------------------------------------------
+
+def placeholder(shape):
+    """The smallest value botocore's parameter validation accepts for a
+    shape: required members only, minimum lengths, the first enum value."""
+    t = shape.type_name
+    meta = shape.metadata
+    if t == 'structure':
+        return {m: placeholder(shape.members[m]) for m in shape.required_members}
+    if t == 'list':
+        return [placeholder(shape.member) for _ in range(max(meta.get('min', 1), 1))]
+    if t == 'map':
+        return {placeholder(shape.key): placeholder(shape.value)}
+    if t == 'string':
+        if shape.enum:
+            return shape.enum[0]
+        return 'x' * max(meta.get('min', 1), 1)
+    if t in ('integer', 'long'):
+        return max(meta.get('min', 1), 1)
+    if t in ('float', 'double'):
+        return float(max(meta.get('min', 1), 1))
+    if t == 'boolean':
+        return True
+    if t == 'timestamp':
+        return '2024-01-01T00:00:00Z'
+    if t == 'blob':
+        return b'x'
+    raise GenError(f'no placeholder for shape type {t}')
+
+
+def placeholder_args(service, op, drop=()):
+    model = botocore.session.get_session().get_service_model(service).operation_model(op)
+    if model.input_shape is None:
+        return ''
+    args = placeholder(model.input_shape)
+    return ', '.join(f'{k}={v!r}' for k, v in args.items() if k not in drop)
+
+
+def client_fixtures():
+    """Per resource service, one fixture sending every paginator of its
+    client and one polling with every waiter. They prove the paginator /
+    waiter → operation mapping, so placeholder arguments are enough and
+    every call is short-circuited (a waiter gets one attempt, which the
+    empty answer leaves unfinished: WaiterError)."""
+    session = botocore.session.get_session()
+    out = []
+    for service in sorted(specs.SPECS):
+        pag = session.get_paginator_model(service)._paginator_config
+        lines, ops = [], []
+        for name in sorted(pag):
+            args = placeholder_args(service, name)
+            lines.append(f"    list(client.get_paginator({xform_name(name)!r}).paginate({args}))")
+            ops.append(name)
+        reason = 'placeholder arguments: only the operation each paginator sends is under test'
+        app = (f"import boto3\n\nclient = boto3.client({service!r})\n\n\ndef handler():\n" + '\n'.join(lines) + '\n')
+        out.append(Fixture(f'{service}/client.paginators.fixture',
+                           f'{service}: every paginator of the client, iterated', app,
+                           expect=[(service, o) for o in ops], short=[(service, o) for o in ops],
+                           reasons={o: reason for o in ops}, kind='paginator'))
+        try:
+            wm = session.get_waiter_model(service)
+        except botocore.exceptions.UnknownServiceError:
+            continue
+        lines, ops = [], []
+        for name in sorted(wm.waiter_names):
+            op = wm.get_waiter(name).operation
+            args = placeholder_args(service, op)
+            sep = ', ' if args else ''
+            lines += ['    try:',
+                      f"        client.get_waiter({xform_name(name)!r}).wait({args}{sep}"
+                      "WaiterConfig={'Delay': 1, 'MaxAttempts': 1})",
+                      '    except (WaiterError, JMESPathError):', '        pass']
+            ops.append(op)
+        reason = 'placeholder arguments: only the operation each waiter polls with is under test'
+        # The short-circuit's empty answer leaves the waiter unfinished
+        # (WaiterError), or is not even a shape its acceptors can read.
+        app = ("import boto3\nfrom botocore.exceptions import WaiterError\nfrom jmespath.exceptions import JMESPathError\n\n"
+               f"client = boto3.client({service!r})\n\n\ndef handler():\n" + '\n'.join(lines) + '\n')
+        out.append(Fixture(f'{service}/client.waiters.fixture',
+                           f'{service}: every waiter of the client, one attempt each', app,
+                           expect=[(service, o) for o in ops], short=[(service, o) for o in set(ops)],
+                           reasons={o: reason for o in ops}, kind='waiter'))
+    return out
+
+
+def irregular_fixtures(rows):
+    """One fixture per row of irregular.txt: the client method that sends
+    the operation. Rows specs.IRREGULAR_CALLS describes run against moto;
+    the others use placeholder arguments and a short-circuit."""
+    out = []
+    for client, op, actions, source in rows:
+        method = xform_name_to_method(client, op)
+        custom = specs.IRREGULAR_CALLS.get((client, op))
+        desc = f'{client}.{method} sends {op}, which needs {", ".join(actions)} ({source})'
+        if custom is not None:
+            setup, call = custom
+            why = moto_lacks(client, op)
+            short = [(client, op)] if why else []
+            reasons = {op: why} if why else {}
+        else:
+            setup = ''
+            call = f'client.{method}({placeholder_args(client, op)})'
+            short = [(client, op)]
+            reasons = {op: 'placeholder arguments: only the operation the method sends is under test'}
+        app = (f"import boto3\n\nclient = boto3.client({client!r})\n\n\ndef handler():\n"
+               + '\n'.join('    ' + l for l in call.strip('\n').split('\n')) + '\n')
+        out.append(Fixture(f'irregular/{client}.{op}.fixture', desc, app,
+                           ("import boto3\n\n" + setup.strip('\n') + '\n') if setup.strip() else '',
+                           expect=[(client, op)], short=short, reasons=reasons, kind='irregular'))
+    return out
+
+
+def xform_name_to_method(service, op):
+    model = botocore.session.get_session().get_service_model(service)
+    if op not in model.operation_names:
+        raise GenError(f'irregular.txt: {service} has no operation {op}')
+    return xform_name(op)
 
 
 def read_irregular():

@@ -906,13 +906,324 @@ for _action, _method in (('create_tags', 'create_tags'), ('monitor', 'monitor_in
         stub_reason="moto 5.2.5 cannot filter DescribeInstances by 'placement-group-name'")
 
 
+# --------------------------------------------------------------------------
+# Methods boto3 injects
+# --------------------------------------------------------------------------
+
+UPLOAD_OPS = ['PutObject', 'CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload']
+COPY_OPS = ['CopyObject', 'CreateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload']
+
+# The sides of a transfer: what the run must send and must not send, among
+# the operations static analysis can only call "maybe" (it cannot know the
+# size). `multipart` uses a 1 KiB threshold on a 2 KiB body; `abort` also
+# interrupts the transfer from its progress callback.
+TRANSFER_SIDES = {
+    'upload': {
+        'small': (['PutObject'], ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload',
+                                  'AbortMultipartUpload']),
+        'multipart': (['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload'],
+                      ['PutObject', 'AbortMultipartUpload']),
+        'abort': (['CreateMultipartUpload', 'AbortMultipartUpload'], ['PutObject', 'CompleteMultipartUpload']),
+    },
+    'copy': {
+        'small': (['CopyObject'], ['CreateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload',
+                                   'AbortMultipartUpload']),
+        'multipart': (['CreateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload'],
+                      ['CopyObject', 'AbortMultipartUpload']),
+        'abort': (['CreateMultipartUpload', 'AbortMultipartUpload'], ['CopyObject', 'CompleteMultipartUpload']),
+    },
+}
+
+TRANSFER_CONFIG = """
+# A 1 KiB threshold makes the 2 KiB objects below multipart transfers.
+MULTIPART = TransferConfig(multipart_threshold=1024, multipart_chunksize=1024)
+"""
+
+TRANSFER_INTERRUPT = """
+
+class Interrupted(Exception):
+    pass
+
+
+def _interrupt(transferred):
+    # Failing from the progress callback fails the transfer after its
+    # multipart upload was created, which s3transfer then aborts.
+    raise Interrupted(transferred)
+"""
+
+
+def _transfer_call(owner, method, side):
+    """The call, on the client / a Bucket / an Object, for one side."""
+    config = '' if side == 'small' else ', Config=MULTIPART'
+    callback = ', Callback=_interrupt' if side == 'abort' else ''
+    recv = {'client': 's3', 'Bucket': 'bucket', 'Object': 'obj'}[owner]
+    where = {'client': "'cov-bucket', 'cov-dest'", 'Bucket': "'cov-dest'", 'Object': ''}[owner]
+    sep = ', ' if where else ''
+    if method == 'upload_file':
+        return f"{recv}.upload_file('payload.bin'{sep}{where}{config}{callback})"
+    if method == 'upload_fileobj':
+        return f"{recv}.upload_fileobj(io.BytesIO(b'x' * 2048){sep}{where}{config}{callback})"
+    if method == 'copy':
+        src = "{'Bucket': 'cov-bucket', 'Key': 'cov-source'}"
+        return f"{recv}.copy({src}{sep}{where}{config}{callback})"
+    if method == 'download_file':
+        where = {'client': "'cov-bucket', 'cov-source'", 'Bucket': "'cov-source'", 'Object': ''}[owner]
+        sep = ', ' if where else ''
+        return f"{recv}.download_file({where}{sep}'downloaded.bin'{config})"
+    if method == 'download_fileobj':
+        where = {'client': "'cov-bucket', 'cov-source'", 'Bucket': "'cov-source'", 'Object': ''}[owner]
+        sep = ', ' if where else ''
+        return f"{recv}.download_fileobj({where}{sep}io.BytesIO(){config})"
+    raise KeyError(method)
+
+
+TRANSFER_SETUP = """
+client.create_bucket(Bucket='cov-bucket')
+client.put_object(Bucket='cov-bucket', Key='cov-source', Body=b's' * 2048)
+with open('payload.bin', 'wb') as f:
+    f.write(b'p' * 2048)
+"""
+
+
+def _transfer_fixture(Fixture, owner, method, side):
+    kind = 'copy' if method == 'copy' else 'upload' if method.startswith('upload') else 'download'
+    objects = {'client': "s3 = boto3.client('s3')",
+               'Bucket': "s3 = boto3.resource('s3')\nbucket = s3.Bucket('cov-bucket')",
+               'Object': "s3 = boto3.resource('s3')\nobj = s3.Object('cov-bucket', "
+                         + ("'cov-source')" if kind == 'download' else "'cov-dest')")}[owner]
+    head = 'import io\n\nimport boto3\n'
+    if side != 'small':
+        head += 'from boto3.s3.transfer import TransferConfig\n'
+    head += '\n' + objects + '\n'
+    if side != 'small':
+        head += TRANSFER_CONFIG
+    if side == 'abort':
+        head += TRANSFER_INTERRUPT
+    call = _transfer_call(owner, method, side)
+    if side == 'abort':
+        body = f'try:\n    {call}\nexcept Interrupted:\n    pass'
+    else:
+        body = call
+    app = head.strip('\n') + '\n\n\ndef handler():\n' + '\n'.join('    ' + l for l in body.split('\n')) + '\n'
+    setup = "import boto3\n\nclient = boto3.client('s3')\n" + TRANSFER_SETUP.strip('\n') + '\n'
+    label = {'small': 'below the multipart threshold', 'multipart': 'above the multipart threshold',
+             'abort': 'a multipart transfer that fails'}[side]
+    if kind == 'download':
+        # Above the threshold a download is several ranged GetObjects.
+        expect, maybe, must, must_not = [('s3', 'HeadObject'), ('s3', 'GetObject')], [], [], []
+    elif kind == 'upload':
+        expect, maybe = [], [('s3', op) for op in UPLOAD_OPS]
+        m, mn = TRANSFER_SIDES['upload'][side]
+        must, must_not = [('s3', op) for op in m], [('s3', op) for op in mn]
+    else:
+        expect, maybe = [('s3', 'HeadObject')], [('s3', op) for op in COPY_OPS]
+        m, mn = TRANSFER_SIDES['copy'][side]
+        must, must_not = [('s3', op) for op in m], [('s3', op) for op in mn]
+    name = f'{owner}.{method}' + ('' if side == 'small' else f'.{side}')
+    return Fixture(f's3/{name}.fixture', f's3 {owner}.{method}, {label} (injected by boto3)', app, setup,
+                   expect=expect, maybe=maybe, must=must, must_not=must_not, kind='transfer')
+
+
 def injected_fixtures(Fixture, setup_text, injected):
-    return []
+    """One fixture per method boto3 injects (per side, for the transfers).
+    `injected` is what gen.py found on the live classes: every method there
+    must be covered here, and nothing else."""
+    out = []
+    covered = set()
+    transfers = ('upload_file', 'upload_fileobj', 'download_file', 'download_fileobj', 'copy')
+    for owner in ('client', 'Bucket', 'Object'):
+        for method in transfers:
+            covered.add(('s3', owner, method))
+            sides = ('small', 'multipart') if method.startswith('download') else ('small', 'multipart', 'abort')
+            for side in sides:
+                out.append(_transfer_fixture(Fixture, owner, method, side))
+    covered |= {('s3', 'Bucket', 'load'), ('s3', 'ObjectSummary', 'load'), ('dynamodb', 'Table', 'batch_writer'),
+                ('ec2', 'Instance', 'delete_tags')}
+    # Bucket has no load in its model: boto3 lists the buckets and picks
+    # this one.
+    out.append(Fixture(
+        's3/Bucket.load.fixture', 's3 Bucket.load (injected by boto3: ListBuckets)',
+        "import boto3\n\ns3 = boto3.resource('s3')\n\n\ndef handler():\n    s3.Bucket('cov-bucket').load()\n",
+        "import boto3\n\nboto3.client('s3').create_bucket(Bucket='cov-bucket')\n",
+        expect=[('s3', 'ListBuckets')]))
+    out.append(Fixture(
+        's3/ObjectSummary.load.fixture', 's3 ObjectSummary.load (injected by boto3: HeadObject)',
+        "import boto3\n\ns3 = boto3.resource('s3')\n\n\n"
+        "def handler():\n    s3.ObjectSummary('cov-bucket', 'cov-key').load()\n",
+        "import boto3\n\nclient = boto3.client('s3')\nclient.create_bucket(Bucket='cov-bucket')\n"
+        "client.put_object(Bucket='cov-bucket', Key='cov-key', Body=b'x')\n",
+        expect=[('s3', 'HeadObject')]))
+    out.append(Fixture(
+        'dynamodb/Table.batch_writer.fixture',
+        'dynamodb Table.batch_writer (injected by boto3: BatchWriteItem when the writer flushes)',
+        "import boto3\n\ndynamodb = boto3.resource('dynamodb')\n\n\ndef handler():\n"
+        "    with dynamodb.Table('cov-table').batch_writer() as writer:\n"
+        "        writer.put_item(Item={'id': 'b'})\n        writer.delete_item(Key={'id': 'a'})\n",
+        "import boto3\n\nclient = boto3.client('dynamodb')\n" + TABLE.strip('\n') + '\n',
+        expect=[('dynamodb', 'BatchWriteItem')]))
+    out.append(Fixture(
+        'ec2/Instance.delete_tags.fixture', 'ec2 Instance.delete_tags (injected by boto3: DeleteTags)',
+        "import os\n\nimport boto3\n\nec2 = boto3.resource('ec2')\n\n\ndef handler():\n"
+        "    ec2.Instance(os.environ['INSTANCE_ID']).delete_tags(Tags=[{'Key': 'team'}])\n",
+        "import os\n\nimport boto3\n\nos.environ['MOTO_EC2_LOAD_DEFAULT_AMIS'] = 'false'\n"
+        "client = boto3.client('ec2')\n"
+        "image = client.register_image(Name='cov-ami', RootDeviceName='/dev/sda1')['ImageId']\n"
+        "instance = client.run_instances(ImageId=image, MinCount=1, MaxCount=1)['Instances'][0]['InstanceId']\n"
+        "client.create_tags(Resources=[instance], Tags=[{'Key': 'team', 'Value': 'cov'}])\n"
+        "os.environ['INSTANCE_ID'] = instance\n",
+        expect=[('ec2', 'DeleteTags')]))
+    live = {(svc, owner, m) for (svc, owner), methods in injected.items() for m in methods}
+    # Methods botocore itself adds to every client; they send nothing
+    # (presigned URLs are covered by tests/fixtures/analysis).
+    live -= {(svc, 'client', m) for svc, _, _ in live for m in ('meta', 'generate_presigned_url',
+                                                                 'generate_presigned_post')}
+    missing, extra = live - covered, covered - live
+    if missing or extra:
+        raise ValueError(f'injected methods not covered: {sorted(missing)}; covered but not injected: {sorted(extra)}')
+    return out
 
 
-def client_fixtures(Fixture, session):
-    return []
+
+# --------------------------------------------------------------------------
+# Irregular operation -> IAM action mappings that run against moto:
+# {(client, Operation): (setup code, the app's call on `client`)}. The other
+# rows of irregular.txt get placeholder arguments and a short-circuit.
+# --------------------------------------------------------------------------
+
+_DDB_TABLE = "client = boto3.client('dynamodb')\n" + TABLE
+_S3_BUCKET = """
+client = boto3.client('s3')
+client.create_bucket(Bucket='cov-bucket')
+client.put_object(Bucket='cov-bucket', Key='cov-key', Body=b'hello')
+"""
 
 
-def irregular_fixtures(Fixture, rows, session):
-    return []
+def _s3(setup_extra, call):
+    return (_S3_BUCKET + textwrap.dedent(setup_extra), call)
+
+
+IRREGULAR_CALLS = {
+    # One transaction per item kind: each is sent as TransactWriteItems,
+    # whose IAM mapping lists the per-item actions.
+    ('dynamodb', 'TransactWriteItems'): (_DDB_TABLE, """
+client.transact_write_items(TransactItems=[{'Put': {'TableName': 'cov-table', 'Item': {'id': {'S': 'b'}}}}])
+client.transact_write_items(TransactItems=[{'Update': {'TableName': 'cov-table', 'Key': {'id': {'S': 'a'}},
+                                                       'UpdateExpression': 'SET n = :n',
+                                                       'ExpressionAttributeValues': {':n': {'N': '2'}}}}])
+client.transact_write_items(TransactItems=[
+    {'ConditionCheck': {'TableName': 'cov-table', 'Key': {'id': {'S': 'a'}},
+                        'ConditionExpression': 'attribute_exists(id)'}},
+    {'Put': {'TableName': 'cov-table', 'Item': {'id': {'S': 'c'}}}}])
+client.transact_write_items(TransactItems=[{'Delete': {'TableName': 'cov-table', 'Key': {'id': {'S': 'a'}}}}])
+"""),
+    ('dynamodb', 'TransactGetItems'): (_DDB_TABLE, """
+client.transact_get_items(TransactItems=[{'Get': {'TableName': 'cov-table', 'Key': {'id': {'S': 'a'}}}}])
+"""),
+    ('dynamodb', 'ExecuteStatement'): (_DDB_TABLE, """
+client.execute_statement(Statement="SELECT * FROM \\"cov-table\\" WHERE id = 'a'")
+"""),
+    ('dynamodb', 'BatchExecuteStatement'): (_DDB_TABLE, """
+client.batch_execute_statement(Statements=[{'Statement': "SELECT * FROM \\"cov-table\\" WHERE id = 'a'"}])
+"""),
+    ('sqs', 'SendMessageBatch'): ("client = boto3.client('sqs')\nclient.create_queue(QueueName='cov-queue')\n", """
+client.send_message_batch(QueueUrl='https://sqs.us-east-1.amazonaws.com/123456789012/cov-queue',
+                          Entries=[{'Id': '1', 'MessageBody': 'hello'}])
+"""),
+    ('sns', 'PublishBatch'): ("client = boto3.client('sns')\nclient.create_topic(Name='cov-topic')\n", """
+client.publish_batch(TopicArn='arn:aws:sns:us-east-1:123456789012:cov-topic',
+                     PublishBatchRequestEntries=[{'Id': '1', 'Message': 'hello'}])
+"""),
+    ('sts', 'GetCallerIdentity'): ('', 'client.get_caller_identity()'),
+    ('cloudwatch', 'GetMetricData'): ('', """
+client.get_metric_data(MetricDataQueries=[{'Id': 'q', 'MetricStat': {
+    'Metric': {'Namespace': 'Coverage', 'MetricName': 'Hits'}, 'Period': 60, 'Stat': 'Sum'}}],
+    StartTime='2024-01-01T00:00:00Z', EndTime='2024-01-02T00:00:00Z')
+"""),
+    ('s3', 'ListObjects'): _s3('', "client.list_objects(Bucket='cov-bucket')"),
+    ('s3', 'ListObjectsV2'): _s3('', "client.list_objects_v2(Bucket='cov-bucket')"),
+    ('s3', 'HeadObject'): _s3('', "client.head_object(Bucket='cov-bucket', Key='cov-key')"),
+    ('s3', 'HeadBucket'): _s3('', "client.head_bucket(Bucket='cov-bucket')"),
+    ('s3', 'ListBuckets'): _s3('', 'client.list_buckets()'),
+    ('s3', 'DeleteObjects'): _s3('', "client.delete_objects(Bucket='cov-bucket', Delete={'Objects': [{'Key': 'cov-key'}]})"),
+    ('s3', 'CopyObject'): _s3('', "client.copy_object(Bucket='cov-bucket', Key='cov-copy', "
+                                  "CopySource={'Bucket': 'cov-bucket', 'Key': 'cov-key'})"),
+    ('s3', 'GetBucketLocation'): _s3('', "client.get_bucket_location(Bucket='cov-bucket')"),
+    ('s3', 'ListObjectVersions'): _s3('', "client.list_object_versions(Bucket='cov-bucket')"),
+    ('s3', 'ListMultipartUploads'): _s3('', "client.list_multipart_uploads(Bucket='cov-bucket')"),
+    ('s3', 'GetBucketCors'): _s3("""
+        client.put_bucket_cors(Bucket='cov-bucket', CORSConfiguration={
+            'CORSRules': [{'AllowedMethods': ['GET'], 'AllowedOrigins': ['*']}]})
+        """, "client.get_bucket_cors(Bucket='cov-bucket')"),
+    ('s3', 'PutBucketCors'): _s3('', "client.put_bucket_cors(Bucket='cov-bucket', CORSConfiguration={\n"
+                                     "    'CORSRules': [{'AllowedMethods': ['GET'], 'AllowedOrigins': ['*']}]})"),
+    ('s3', 'DeleteBucketCors'): _s3('', "client.delete_bucket_cors(Bucket='cov-bucket')"),
+    ('s3', 'GetBucketPolicyStatus'): _s3(f"""
+        client.put_bucket_policy(Bucket='cov-bucket', Policy='{S3_POLICY}')
+        """, "client.get_bucket_policy_status(Bucket='cov-bucket')"),
+    ('s3', 'DeleteBucketPolicy'): _s3('', "client.delete_bucket_policy(Bucket='cov-bucket')"),
+    ('s3', 'DeleteBucketTagging'): _s3('', "client.delete_bucket_tagging(Bucket='cov-bucket')"),
+    ('s3', 'DeleteBucketWebsite'): _s3('', "client.delete_bucket_website(Bucket='cov-bucket')"),
+    ('s3', 'DeleteBucketEncryption'): _s3('', "client.delete_bucket_encryption(Bucket='cov-bucket')"),
+    ('s3', 'PutBucketEncryption'): _s3('', "client.put_bucket_encryption(Bucket='cov-bucket', "
+                                           "ServerSideEncryptionConfiguration={'Rules': [{\n"
+                                           "    'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})"),
+    ('s3', 'GetBucketEncryption'): _s3("""
+        client.put_bucket_encryption(Bucket='cov-bucket', ServerSideEncryptionConfiguration={'Rules': [{
+            'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})
+        """, "client.get_bucket_encryption(Bucket='cov-bucket')"),
+    ('s3', 'PutBucketLifecycleConfiguration'): _s3('', (
+        "client.put_bucket_lifecycle_configuration(Bucket='cov-bucket', LifecycleConfiguration={'Rules': [\n"
+        "    {'ID': 'expire', 'Filter': {'Prefix': ''}, 'Status': 'Enabled', 'Expiration': {'Days': 1}}]})")),
+    ('s3', 'GetBucketLifecycleConfiguration'): _s3("""
+        client.put_bucket_lifecycle_configuration(Bucket='cov-bucket', LifecycleConfiguration={'Rules': [
+            {'ID': 'expire', 'Filter': {'Prefix': ''}, 'Status': 'Enabled', 'Expiration': {'Days': 1}}]})
+        """, "client.get_bucket_lifecycle_configuration(Bucket='cov-bucket')"),
+    ('s3', 'DeleteBucketLifecycle'): _s3('', "client.delete_bucket_lifecycle(Bucket='cov-bucket')"),
+    ('s3', 'GetBucketNotificationConfiguration'): _s3(
+        '', "client.get_bucket_notification_configuration(Bucket='cov-bucket')"),
+    ('s3', 'PutBucketNotificationConfiguration'): _s3(
+        '', "client.put_bucket_notification_configuration(Bucket='cov-bucket', NotificationConfiguration={})"),
+    ('s3', 'GetBucketAccelerateConfiguration'): _s3('', "client.get_bucket_accelerate_configuration(Bucket='cov-bucket')"),
+    ('s3', 'PutBucketAccelerateConfiguration'): _s3('', (
+        "client.put_bucket_accelerate_configuration(Bucket='cov-bucket', "
+        "AccelerateConfiguration={'Status': 'Enabled'})")),
+    ('s3', 'PutPublicAccessBlock'): _s3('', (
+        "client.put_public_access_block(Bucket='cov-bucket', "
+        "PublicAccessBlockConfiguration={'BlockPublicAcls': True})")),
+    ('s3', 'GetPublicAccessBlock'): _s3("""
+        client.put_public_access_block(Bucket='cov-bucket', PublicAccessBlockConfiguration={'BlockPublicAcls': True})
+        """, "client.get_public_access_block(Bucket='cov-bucket')"),
+    ('s3', 'DeletePublicAccessBlock'): _s3('', "client.delete_public_access_block(Bucket='cov-bucket')"),
+    ('s3', 'DeleteObjectTagging'): _s3('', "client.delete_object_tagging(Bucket='cov-bucket', Key='cov-key')"),
+    ('s3', 'GetObjectAttributes'): _s3('', (
+        "client.get_object_attributes(Bucket='cov-bucket', Key='cov-key', ObjectAttributes=['ETag'])")),
+    ('s3', 'CreateMultipartUpload'): _s3('', "client.create_multipart_upload(Bucket='cov-bucket', Key='cov-upload')"),
+    ('s3', 'UploadPart'): _s3("""
+        UPLOAD_ID = client.create_multipart_upload(Bucket='cov-bucket', Key='cov-upload')['UploadId']
+        import os
+        os.environ['UPLOAD_ID'] = UPLOAD_ID
+        """, "import os\nclient.upload_part(Bucket='cov-bucket', Key='cov-upload', UploadId=os.environ['UPLOAD_ID'], "
+             "PartNumber=1, Body=b'part')"),
+    ('s3', 'UploadPartCopy'): _s3("""
+        UPLOAD_ID = client.create_multipart_upload(Bucket='cov-bucket', Key='cov-upload')['UploadId']
+        import os
+        os.environ['UPLOAD_ID'] = UPLOAD_ID
+        """, "import os\nclient.upload_part_copy(Bucket='cov-bucket', Key='cov-upload', "
+             "UploadId=os.environ['UPLOAD_ID'],\n"
+             "                        PartNumber=1, CopySource={'Bucket': 'cov-bucket', 'Key': 'cov-key'})"),
+    ('s3', 'ListParts'): _s3("""
+        UPLOAD_ID = client.create_multipart_upload(Bucket='cov-bucket', Key='cov-upload')['UploadId']
+        import os
+        os.environ['UPLOAD_ID'] = UPLOAD_ID
+        """, "import os\nclient.list_parts(Bucket='cov-bucket', Key='cov-upload', UploadId=os.environ['UPLOAD_ID'])"),
+    ('s3', 'CompleteMultipartUpload'): _s3("""
+        import os
+        UPLOAD_ID = client.create_multipart_upload(Bucket='cov-bucket', Key='cov-upload')['UploadId']
+        ETAG = client.upload_part(Bucket='cov-bucket', Key='cov-upload', UploadId=UPLOAD_ID, PartNumber=1,
+                                  Body=b'part')['ETag']
+        os.environ['UPLOAD_ID'], os.environ['ETAG'] = UPLOAD_ID, ETAG
+        """, "import os\nclient.complete_multipart_upload(Bucket='cov-bucket', Key='cov-upload', "
+             "UploadId=os.environ['UPLOAD_ID'],\n"
+             "                                 MultipartUpload={'Parts': [{'ETag': os.environ['ETAG'], "
+             "'PartNumber': 1}]})"),
+}
