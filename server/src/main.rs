@@ -1,8 +1,5 @@
 use std::process::ExitCode;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // Like other Unix command-line tools, stop quietly when the reader of
     // our output goes away (`chalice-iam policy | head`) instead of
