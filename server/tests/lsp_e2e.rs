@@ -8,11 +8,10 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chalice_iam::lsp::{ChaliceIamServer, ShutdownFlag, SHOW_POLICY};
+use chalice_iam::lsp::SHOW_POLICY;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 use tokio::task::JoinHandle;
-use tower_lsp_server::{LspService, Server};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -69,8 +68,8 @@ struct TestClient {
     /// Requests the server sent us, in arrival order.
     server_requests: Vec<Value>,
     behaviour: ClientBehaviour,
-    server: JoinHandle<()>,
-    shutdown_flag: ShutdownFlag,
+    /// Resolves to whether the server stopped after `shutdown`.
+    server: JoinHandle<bool>,
     root: Option<PathBuf>,
 }
 
@@ -78,9 +77,7 @@ impl TestClient {
     fn start() -> TestClient {
         let (client_side, server_side) = tokio::io::duplex(1 << 20);
         let (server_in, server_out) = tokio::io::split(server_side);
-        let (service, socket) = LspService::new(ChaliceIamServer::new);
-        let shutdown_flag = service.inner().shutdown_flag();
-        let server = tokio::spawn(Server::new(server_in, server_out, socket).serve(service));
+        let server = tokio::spawn(chalice_iam::lsp::serve(server_in, server_out));
         let (reader, writer) = tokio::io::split(client_side);
         TestClient {
             writer,
@@ -90,7 +87,6 @@ impl TestClient {
             server_requests: Vec::new(),
             behaviour: ClientBehaviour { configuration: Value::Null },
             server,
-            shutdown_flag,
             root: None,
         }
     }
@@ -116,9 +112,14 @@ impl TestClient {
     }
 
     async fn send(&mut self, message: Value) {
-        let body = serde_json::to_string(&message).unwrap();
-        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.writer.write_all(frame.as_bytes()).await.unwrap();
+        self.send_raw(serde_json::to_string(&message).unwrap().as_bytes()).await;
+    }
+
+    /// Sends `body` in a frame, whatever it is.
+    async fn send_raw(&mut self, body: &[u8]) {
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        self.writer.write_all(header.as_bytes()).await.unwrap();
+        self.writer.write_all(body).await.unwrap();
         self.writer.flush().await.unwrap();
     }
 
@@ -237,8 +238,7 @@ impl TestClient {
 
     async fn exit(mut self) -> bool {
         self.notify("exit", Value::Null).await;
-        tokio::time::timeout(TIMEOUT, &mut self.server).await.expect("server stops after exit").unwrap();
-        self.shutdown_flag.is_set()
+        tokio::time::timeout(TIMEOUT, &mut self.server).await.expect("server stops after exit").unwrap()
     }
 
     /// Replaces the workspace path with `[root]` in every string.
@@ -843,5 +843,26 @@ async fn bad_input_is_survived() {
     client.open(&uri, "python", 1, "\u{0}\u{feff}def (((\r\r\n😀").await;
     client.diagnostics(&uri, |p| p["version"] == 1).await;
     assert_eq!(policy_actions(&client.show_policy().await), Vec::<String>::new());
+    assert!(client.shutdown_and_exit().await);
+}
+
+/// A frame whose body is not a JSON-RPC message (tower-lsp would stop
+/// reading after answering it) is reported and skipped; junk between frames
+/// too. The session goes on.
+#[tokio::test]
+async fn messages_that_are_not_json_rpc_do_not_end_the_session() {
+    let workspace = thread_project();
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    client.send_raw(b"{}").await;
+    client.send_raw(b"this is not JSON").await;
+    client.send_raw(&[0xff, 0xfe, 0x00]).await;
+    client.send_raw(br#"{"jsonrpc": "2.0", "id": {"an": "object"}, "method": "shutdown"}"#).await;
+    client.writer.write_all(b"junk between frames\r\nContent-Length: x\r\n\r\n").await.unwrap();
+    client.wait_for_log("ignored a message from the client: not a JSON-RPC message").await;
+    client.wait_for_log("ignored a message from the client: invalid header").await;
+    let uri = workspace.uri("app.py");
+    client.open(&uri, "python", 1, APP_PY).await;
+    let published = client.diagnostics(&uri, |p| p["version"] == 1).await;
+    assert_eq!(messages(&published).len(), 1);
     assert!(client.shutdown_and_exit().await);
 }

@@ -146,6 +146,11 @@ impl ChaliceIamServer {
     pub fn shutdown_flag(&self) -> ShutdownFlag {
         self.shutdown_requested.clone()
     }
+
+    /// Where messages for the client's log go.
+    pub(super) fn outbox(&self) -> Outbox {
+        self.handle.outbox.clone()
+    }
 }
 
 impl LanguageServer for ChaliceIamServer {
