@@ -175,6 +175,7 @@ impl Session {
     /// After an applied `didChange`: the document's new text replaces what the
     /// project had for it.
     pub fn document_changed(&mut self, uri: &Uri) {
+        self.documents.touch(uri);
         let Some(path) = self.documents.get(uri).and_then(|d| d.path()).map(Path::to_path_buf) else { return };
         if let Some(root) = self.project_using(&path) {
             self.pending_overlays.insert((root.clone(), path));
@@ -186,7 +187,10 @@ impl Session {
         let Some(document) = self.documents.close(uri) else { return };
         let Some(path) = document.path() else { return };
         if let Some(root) = self.project_using(path) {
-            if let Some(loaded) = self.projects.get_mut(&root) {
+            if self.documents.by_path(path).is_some() {
+                // Still open under another URI: that text counts now.
+                self.pending_overlays.insert((root.clone(), path.to_path_buf()));
+            } else if let Some(loaded) = self.projects.get_mut(&root) {
                 loaded.project.remove_overlay(path);
             }
             self.mark_stale(&root);
@@ -341,11 +345,12 @@ impl Session {
 
     fn overlay_all_open_documents(&mut self, root: &Path) {
         let Some(loaded) = self.projects.get_mut(root) else { return };
-        for document in self.documents.iter() {
-            if let Some(path) = document.path() {
-                if loaded.project.contains(path) {
-                    loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
-                }
+        let paths: BTreeSet<&Path> = self.documents.iter().filter_map(Document::path).collect();
+        for path in paths {
+            // Of several documents for one file, the latest one's text.
+            let Some(document) = self.documents.by_path(path) else { continue };
+            if loaded.project.contains(path) {
+                loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
             }
         }
         self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
