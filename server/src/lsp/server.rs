@@ -94,7 +94,11 @@ impl Handle {
     /// Finds and loads the Chalice projects under `folders` on a blocking
     /// thread, without holding the session lock, then adds them.
     pub fn spawn_project_load(&self, folders: Vec<PathBuf>) {
-        let Some(settings) = self.with_session("loading projects", |session| session.engine_settings()) else { return };
+        let started = self.with_session("loading projects", |session| {
+            session.project_load_started();
+            session.engine_settings()
+        });
+        let Some(settings) = started else { return };
         let handle = self.clone();
         tokio::task::spawn_blocking(move || {
             let loaded = session::load_projects(&folders, &settings, &handle.outbox);
