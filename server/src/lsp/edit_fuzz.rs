@@ -171,7 +171,7 @@ fn ranged(start: Position, end: Position, text: &str) -> TextDocumentContentChan
 }
 
 /// One content change against `text` and the text after it.
-fn random_change(
+pub(super) fn random_change(
     rng: &mut Rng,
     text: &str,
     encoding: PositionEncoding,

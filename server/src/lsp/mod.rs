@@ -26,6 +26,8 @@ mod initialize;
 mod initialized;
 mod line_index;
 mod outbox;
+#[cfg(test)]
+mod protocol_fuzz;
 mod server;
 mod session;
 mod settings;
