@@ -93,6 +93,11 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             imported: app.imported.as_ref().filter(|i| i.python_version() == project.settings.python_version),
         };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
+        // Values chalice accepts but reads by Python truthiness
+        // (`"autogen_policy": "false"` is a non-empty string: true).
+        if let (Some(path), Some(settings)) = (&config_path, &handler_settings) {
+            problems.extend(truthiness_warnings(&config, path, settings));
+        }
         let (fix_policy_file, fix_policy_setting) = match handler_settings.as_ref().map(|s| (s.iam_policy_file.value.as_ref().and_then(|v| v.as_str().map(str::to_string)), s.policy_file(&root))) {
             Some((Some(setting), Ok(path))) => (path, setting),
             _ => (root.join(".chalice").join(format!("policy-{stage}.json")), format!("policy-{stage}.json")),
@@ -149,6 +154,9 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         let mut functions = Vec::new();
         for spec in &emu.graph.functions {
             let Some(fr) = emu.role_of(&spec.name) else { continue };
+            if let Some(path) = &config_path {
+                problems.extend(truthiness_warnings(&config, path, &fr.settings));
+            }
             let key = match &fr.role {
                 RoleKind::Autogen => "autogen".to_string(),
                 RoleKind::FileBased { policy_file } => format!("file:{}", policy_file.display()),
@@ -230,6 +238,17 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let mut seen = BTreeSet::new();
     problems.retain(|d| seen.insert((d.path.clone(), d.range, d.code, d.message.clone())));
     (views, problems)
+}
+
+/// Settings of `settings` whose value is not `true`/`false` but that chalice
+/// tests for truth anyway, as warnings: the deploy works, but maybe not as
+/// meant.
+fn truthiness_warnings(config: &ChaliceConfig, path: &Path, settings: &chalice::ScopedSettings) -> Vec<Diagnostic> {
+    config
+        .warnings(settings)
+        .into_iter()
+        .map(|w| Diagnostic { severity: Severity::Warning, ..diag(path, w.span.unwrap_or_default(), codes::CONFIG_PROBLEM, w.message, Vec::new()) })
+        .collect()
 }
 
 /// `text` with every top-level block that has a syntax error replaced by
