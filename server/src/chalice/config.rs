@@ -224,7 +224,7 @@ impl ChaliceConfig {
     /// `CLIFactory.create_config_obj` does.
     pub fn load(project_dir: &Path) -> Result<ChaliceConfig, ConfigError> {
         let path = project_dir.join(".chalice").join("config.json");
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::files::read(&path) {
             Ok(b) => b,
             Err(e) => {
                 return Err(ConfigError {

@@ -415,7 +415,7 @@ fn injected_statements(graph: &AppGraph, roles: &[FunctionRole]) -> Vec<PolicySt
 /// `RuntimeError`, invalid JSON is `json.loads`'s own `ValueError`.
 fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployFailure> {
     let origin = FailureOrigin::PolicyFile(path.to_path_buf());
-    let text = match std::fs::read(path) {
+    let text = match crate::files::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| DeployFailure {
             origin: origin.clone(),
             exception: "UnicodeDecodeError".into(),

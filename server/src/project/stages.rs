@@ -48,6 +48,15 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     }
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
+    if let (Some(path), None) = (&config_path, &config_text) {
+        // There but unreadable (not UTF-8, a FIFO, no permission): chalice
+        // fails to load it, and nothing can be checked.
+        if std::fs::symlink_metadata(path).is_ok() {
+            let why = crate::files::read_to_string(path).err().map(|e| e.to_string()).unwrap_or_default();
+            problems.push(diag(path, TextRange::default(), codes::CONFIG_PROBLEM, format!("config.json cannot be read ({why}); chalice deploy will fail"), Vec::new()));
+            return (Vec::new(), problems);
+        }
+    }
     let config = match (&config_path, &config_text) {
         (Some(path), Some(text)) => match ChaliceConfig::from_text(&root, Some(path.clone()), text.clone()) {
             Ok(c) => c,

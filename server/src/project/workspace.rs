@@ -120,9 +120,9 @@ impl Project {
         match &self.json_snapshot {
             Some(snapshot) => {
                 let mut texts = snapshot.lock().unwrap_or_else(PoisonError::into_inner);
-                texts.entry(path.to_path_buf()).or_insert_with(|| std::fs::read_to_string(path).ok()).clone()
+                texts.entry(path.to_path_buf()).or_insert_with(|| crate::files::read_to_string(path).ok()).clone()
             }
-            None => std::fs::read_to_string(path).ok(),
+            None => crate::files::read_to_string(path).ok(),
         }
     }
 
@@ -146,7 +146,7 @@ impl Project {
     pub fn reload(&mut self, path: &Path) {
         self.facts = OnceLock::new();
         if let Some(rel) = self.sources.rel_path(path) {
-            match std::fs::read(path) {
+            match crate::files::read(path) {
                 Ok(bytes) => {
                     let as_app = self.sources.as_app(&rel);
                     self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app));
