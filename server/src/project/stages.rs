@@ -117,7 +117,18 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // The user is typing: chalice could not import app.py right
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
-                if let Some(repaired) = blank_broken_blocks(&app.text) {
+                let repaired = blank_broken_blocks(&app.text).or_else(|| {
+                    // Python rejects what tree-sitter reads (nesting beyond
+                    // its parser's limits, say): not a passing state but a
+                    // deploy that fails, so an error. The rest of the file
+                    // is judged without that block.
+                    let range = f.range.unwrap_or_default();
+                    let message = format!("{}; chalice deploy fails until it is fixed", f.message);
+                    let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
+                    problems.push(Diagnostic { severity: Severity::Error, ..d });
+                    blank_block_at(&app.text, range.start)
+                });
+                if let Some(repaired) = repaired {
                     result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), imported: None, ..inputs });
                 }
             }
@@ -258,6 +269,19 @@ fn truthiness_warnings(config: &ChaliceConfig, path: &Path, settings: &chalice::
         .into_iter()
         .map(|w| Diagnostic { severity: Severity::Warning, ..diag(path, w.span.unwrap_or_default(), codes::CONFIG_PROBLEM, w.message, Vec::new()) })
         .collect()
+}
+
+/// `text` with the top-level block around `offset` replaced by spaces (line
+/// breaks kept, so offsets stay valid).
+fn blank_block_at(text: &str, offset: usize) -> Option<String> {
+    let (start, end) = crate::analysis::top_level_blocks(text, 0, text.len()).into_iter().find(|&(s, e)| s <= offset && offset < e)?;
+    let mut bytes = text.as_bytes().to_vec();
+    for b in &mut bytes[start..end] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// `text` with every top-level block that has a syntax error replaced by
