@@ -778,3 +778,87 @@ async fn random_message_sequences_keep_the_server_correct() {
         failures.into_iter().map(|(s, e)| format!("session {s} failed (replay with CHALICE_IAM_FUZZ_SESSION={s}): {e}")).collect();
     assert!(report.is_empty(), "{}", report.join("\n\n"));
 }
+
+/// Waits for a `window/logMessage` containing `needle`.
+async fn wait_for_log(client: &mut Client, needle: &str) -> Result<(), String> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        client.drain();
+        if client.notifications.iter().any(|n| n["method"] == "window/logMessage" && n["params"]["message"].as_str().is_some_and(|m| m.contains(needle))) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no log containing {needle:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits for diagnostics published for `uri` at `version`.
+async fn wait_for_publish(client: &mut Client, uri: &str, version: i64) -> Result<Value, String> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        client.drain();
+        let found = client.notifications.iter().find(|n| {
+            n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri && n["params"]["version"] == version
+        });
+        if let Some(found) = found {
+            return Ok(found["params"].clone());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no diagnostics for {uri} version {version}"));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A panic in a request handler, a notification handler or the diagnostics
+/// task is caught and logged as an internal error (the request is answered
+/// with one), and the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_anywhere_is_logged_and_the_server_goes_on() {
+    let cases = corpus();
+    let case = cases.iter().find(|c| c.name == "examples/thread-resource").expect("the example");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    for (rel, text) in &case.files {
+        std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(root.join(rel), text).unwrap();
+    }
+    let mut client = Client::start(Value::Null);
+    let params = json!({ "processId": null, "capabilities": {}, "workspaceFolders": [{ "uri": uri_of(&root), "name": "ws" }] });
+    let id = client.request("initialize", params).await;
+    client.response(&id).await.unwrap();
+    client.notify("initialized", json!({})).await;
+    let uri = uri_of(&root.join("app.py"));
+    let app = std::fs::read_to_string(root.join("app.py")).unwrap();
+    let open = |language: &str, version: i32, text: &str| json!({ "textDocument": { "uri": uri, "languageId": language, "version": version, "text": text } });
+
+    // A request handler.
+    let id = client.request("workspace/executeCommand", json!({ "command": super::execute_command::TEST_PANIC })).await;
+    let response = client.response(&id).await.unwrap();
+    assert_eq!(response["error"]["code"], -32603, "{response}");
+    wait_for_log(&mut client, "internal error in workspace/executeCommand: test panic in a request handler").await.unwrap();
+
+    // A notification handler.
+    client.notify("textDocument/didOpen", open(super::did_open::TEST_PANIC_LANGUAGE, 1, &app)).await;
+    wait_for_log(&mut client, "internal error in textDocument/didOpen: test panic in a notification handler").await.unwrap();
+
+    // The diagnostics task, which then computes the next change's.
+    let poisoned = format!("{app}\n{}\n", super::session::Session::TEST_PANIC_TEXT);
+    client.notify("textDocument/didOpen", open("python", 2, &poisoned)).await;
+    wait_for_log(&mut client, "internal error in computing diagnostics: test panic while computing diagnostics").await.unwrap();
+    let change = json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": app }] });
+    client.notify("textDocument/didChange", change).await;
+    let published = wait_for_publish(&mut client, &uri, 3).await.unwrap();
+    assert!(published["diagnostics"][0]["message"].as_str().unwrap().contains("dynamodb:Scan"), "{published}");
+
+    // And requests are answered as before.
+    let id = client.request("workspace/executeCommand", json!({ "command": SHOW_POLICY, "arguments": [] })).await;
+    let response = client.response(&id).await.unwrap();
+    assert!(response["result"].as_str().unwrap().contains("dynamodb:Scan"), "{response}");
+    let id = client.request("shutdown", Value::Null).await;
+    client.response(&id).await.unwrap();
+    client.notify("exit", Value::Null).await;
+    assert!(tokio::time::timeout(TIMEOUT, client.server).await.unwrap().unwrap());
+}

@@ -402,8 +402,18 @@ impl Session {
         self.diagnostics_due.notify_one();
     }
 
+    /// Test builds only: an open document holding this text makes computing
+    /// diagnostics panic, to show that the diagnostics task survives it.
+    #[cfg(test)]
+    pub const TEST_PANIC_TEXT: &'static str = "# chalice-iam-test-panic-in-diagnostics";
+
     /// Computes and queues the diagnostics of every stale project.
     pub fn publish_stale(&mut self) {
+        #[cfg(test)]
+        if self.documents.iter().any(|d| d.text().contains(Self::TEST_PANIC_TEXT)) {
+            self.stale.clear();
+            panic!("test panic while computing diagnostics");
+        }
         self.apply_pending_overlays();
         for root in std::mem::take(&mut self.stale) {
             self.publish(&root);
