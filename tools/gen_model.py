@@ -154,19 +154,26 @@ IRREGULAR = {
 # Methods that boto3 injects on clients at class creation (boto3/session.py
 # _register_default_handlers -> boto3/s3/inject.py). Each maps to the
 # operations it always sends, and the ones it sends depending on size or
-# failure (s3transfer's multipart threshold, 8 MiB by default).
+# failure (s3transfer's multipart threshold, 8 MiB by default). The sizes
+# are unknown statically, so which side is sent is "maybe" either way;
+# tests/fixtures/coverage/s3/*.{small,multipart,abort}.fixture prove each.
+MULTIPART_UPLOAD = ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload']
 INJECTED_CLIENT = {
     's3': {
-        # s3transfer upload: PutObject below the threshold; multipart above it,
-        # AbortMultipartUpload when a multipart upload fails.
-        'upload_file': (['PutObject'], ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload']),
-        'upload_fileobj': (['PutObject'], ['CreateMultipartUpload', 'UploadPart', 'CompleteMultipartUpload', 'AbortMultipartUpload']),
-        # s3transfer download: HeadObject for the size, then (ranged) GetObject.
+        # s3transfer upload: PutObject below the threshold, the multipart
+        # operations above it (never PutObject), AbortMultipartUpload when a
+        # multipart upload fails.
+        'upload_file': ([], ['PutObject'] + MULTIPART_UPLOAD),
+        'upload_fileobj': ([], ['PutObject'] + MULTIPART_UPLOAD),
+        # s3transfer download: HeadObject for the size, then GetObject (ranged
+        # GetObjects above the threshold).
         'download_file': (['HeadObject', 'GetObject'], []),
         'download_fileobj': (['HeadObject', 'GetObject'], []),
-        # s3transfer managed copy: HeadObject on the source, then CopyObject;
-        # multipart (UploadPartCopy) above the threshold.
-        'copy': (['HeadObject', 'CopyObject'], ['CreateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload', 'AbortMultipartUpload']),
+        # s3transfer managed copy: HeadObject on the source, then CopyObject
+        # below the threshold, or a multipart upload of UploadPartCopy parts
+        # above it.
+        'copy': (['HeadObject'], ['CopyObject', 'CreateMultipartUpload', 'UploadPartCopy', 'CompleteMultipartUpload',
+                                  'AbortMultipartUpload']),
     },
 }
 # Methods every client has that send nothing themselves.
@@ -320,8 +327,13 @@ def normalise_resources(session, service):
             # A response path also fills the returned resources' data, so
             # reading their attributes sends no load request.
             loaded = bool(spec.get('resource', {}).get('path'))
+            # A request parameter taken from the resource's data makes boto3
+            # load an unloaded resource first (boto3/resources/params.py
+            # get_data_member): vpc_address.release() sends DescribeAddresses
+            # before ReleaseAddress.
+            from_data = any(p.get('source') == 'data' for p in spec['request'].get('params', []))
             out[snake(name)] = {'op': spec['request']['operation'], 'returns': resource_ref(spec),
-                                'returns_list': many, 'returns_loaded': loaded}
+                                'returns_list': many, 'returns_loaded': loaded, 'loads_first': from_data}
         return out
 
     def collections_of(has_many):

@@ -1,5 +1,6 @@
-//! Every fixture under `tests/fixtures/analysis/` (the corpus the moto
-//! oracle runs for real) must be predicted exactly by the static analysis.
+//! Every fixture under `tests/fixtures/analysis/` and `tests/fixtures/coverage/`
+//! (the corpora the moto oracle runs for real) must be predicted exactly by
+//! the static analysis.
 //!
 //! Fixture sections: `#- setup` and `#- run` are executed by the oracle and
 //! not analysed; `#- <path>.py` sections are the project's files; `#- expect`
@@ -46,17 +47,30 @@ fn parse_fixture(text: &str) -> Fixture {
     fx
 }
 
-#[test]
-fn static_analysis_predicts_every_fixture() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/analysis");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "fixture"))
-        .collect();
-    paths.sort();
-    assert!(paths.len() >= 60, "expected at least 60 fixtures, found {}", paths.len());
+/// Every `*.fixture` below `dir`, recursively, sorted.
+fn fixture_paths(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "fixture") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Analyses every fixture below `tests/fixtures/<rel>` and returns one
+/// message per fixture whose prediction differs from its expect section.
+fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
+    let paths = fixture_paths(&dir);
+    assert!(paths.len() >= at_least, "expected at least {at_least} fixtures in {rel}, found {}", paths.len());
     let mut failures = Vec::new();
     for path in &paths {
         let fx = parse_fixture(&std::fs::read_to_string(path).unwrap());
@@ -81,7 +95,7 @@ fn static_analysis_predicts_every_fixture() {
         }
         // An operation that is sent on every call is not also "maybe".
         let maybe: BTreeSet<String> = maybe.difference(&sent).cloned().collect();
-        let name = path.file_name().unwrap().to_string_lossy();
+        let name = path.strip_prefix(&dir).unwrap_or(path).to_string_lossy();
         if sent != fx.sent || maybe != fx.maybe || presigned != fx.presigned || !unresolved.is_empty() {
             failures.push(format!(
                 "{name}:\n  sent      expected {:?}\n            got      {:?}\n  maybe     expected {:?}\n            got      {:?}\n  presigned expected {:?}\n            got      {:?}\n  unresolved {:?}",
@@ -89,5 +103,93 @@ fn static_analysis_predicts_every_fixture() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), paths.len(), failures.join("\n"));
+    (paths.len(), failures)
+}
+
+#[test]
+fn static_analysis_predicts_every_fixture() {
+    let (n, failures) = mispredicted("analysis", 60);
+    assert!(failures.is_empty(), "{} of {n} fixtures differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The generated coverage suite (`tests/coverage/gen.py`): one fixture per
+/// entry of boto3's resource models, injected method and irregular mapping.
+#[test]
+fn static_analysis_predicts_every_coverage_fixture() {
+    let (n, failures) = mispredicted("coverage", 200);
+    assert!(failures.is_empty(), "{} of {n} coverage fixtures differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Every row of the irregular operation → action table
+/// (`tools/gen_model.py` IRREGULAR, generated into `irregular.txt`) names
+/// its source, only IAM actions that exist, and has a coverage fixture
+/// `irregular/<client>.<Operation>.fixture` whose code the oracle runs and
+/// records sending exactly that operation; here, the analysis of that code
+/// must report exactly the row's actions for it.
+#[test]
+fn every_irregular_mapping_has_a_source_and_a_fixture_proving_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = std::fs::read_to_string(root.join("src/model/data/irregular.txt")).unwrap();
+    let rows: Vec<&str> = table.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    assert!(rows.len() >= 70, "only {} irregular rows", rows.len());
+    let mut problems = Vec::new();
+    for row in rows {
+        let (head, source) = row.split_once('\t').unwrap_or((row, ""));
+        let mut f = head.split(' ');
+        let (client, op, actions) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+        let mut want: Vec<&str> = actions.split(',').collect();
+        want.sort_unstable();
+        if source.trim().is_empty() {
+            problems.push(format!("{client} {op}: no source"));
+        }
+        for a in &want {
+            if !chalice_iam::model::is_known_action(a) {
+                problems.push(format!("{client} {op}: {a} is not an IAM action"));
+            }
+        }
+        let path = root.join(format!("../tests/fixtures/coverage/irregular/{client}.{op}.fixture"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            problems.push(format!("{client} {op}: no fixture {}", path.display()));
+            continue;
+        };
+        let fx = parse_fixture(&text);
+        let key = format!("{client} {op}");
+        if fx.sent != BTreeSet::from([key.clone()]) {
+            problems.push(format!("{client} {op}: the fixture expects {:?}", fx.sent));
+        }
+        let irs: Vec<_> = fx.files.iter().map(|(_, t)| analysis::lower_text(t)).collect();
+        let inputs: Vec<_> = fx.files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let result = analysis::analyze(&inputs);
+        let calls: Vec<_> = result.files.iter().flat_map(|f| &f.calls).filter(|c| c.service == client && c.operations == [op]).collect();
+        if calls.is_empty() {
+            problems.push(format!("{client} {op}: the analysis finds no call sending it"));
+        }
+        for c in calls {
+            if c.actions != want {
+                problems.push(format!("{client} {op}: the analysis maps it to {:?}, the table to {want:?}", c.actions));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A DynamoDB transaction needs the action of each kind of item it holds,
+/// and is sent as TransactWriteItems whatever they are: the fixture sends
+/// one transaction of each kind (the oracle checks that only
+/// TransactWriteItems is sent), and the mapping lists the four per-item
+/// actions.
+#[test]
+fn transact_write_items_fixture_sends_every_item_kind() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/coverage/irregular/dynamodb.TransactWriteItems.fixture");
+    let fx = parse_fixture(&std::fs::read_to_string(path).unwrap());
+    let app = &fx.files.iter().find(|(p, _)| p == "app.py").unwrap().1;
+    for kind in ["'Put'", "'Update'", "'Delete'", "'ConditionCheck'"] {
+        assert!(app.contains(kind), "no {kind} item in the TransactWriteItems fixture");
+    }
+    assert_eq!(fx.sent, BTreeSet::from(["dynamodb TransactWriteItems".to_string()]));
+    let svc = chalice_iam::model::service("dynamodb").unwrap();
+    assert_eq!(
+        svc.actions_of("TransactWriteItems"),
+        ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    );
 }

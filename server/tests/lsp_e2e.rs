@@ -635,6 +635,33 @@ async fn quick_fix_falls_back_to_changes() {
     assert!(client.shutdown_and_exit().await);
 }
 
+/// LSP lets a client that does not declare `publishDiagnostics.dataSupport`
+/// (Neovim before 0.10, Emacs 29) drop `data`: the fix is still offered.
+#[tokio::test]
+async fn quick_fix_for_a_client_that_drops_data() {
+    let workspace = thread_project();
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    let uri = workspace.uri("app.py");
+    client.open(&uri, "python", 1, APP_PY).await;
+    let published = client.diagnostics(&uri, |p| p["version"] == 1).await;
+    let mut diagnostic = published["diagnostics"][0].clone();
+    let data = diagnostic.as_object_mut().unwrap().remove("data").unwrap();
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic], "only": ["quickfix"] },
+            }),
+        )
+        .await;
+    assert_eq!(actions.as_array().unwrap().len(), 1, "{actions}");
+    assert_eq!(actions[0]["title"], data["fixes"][0]["title"]);
+    assert!(actions[0]["edit"]["documentChanges"].is_array(), "{actions}");
+    assert!(client.shutdown_and_exit().await);
+}
+
 #[tokio::test]
 async fn hover_describes_the_call() {
     let workspace = thread_project();

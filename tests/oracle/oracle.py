@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Check every analysis fixture against what boto3 really sends.
 
-Usage: oracle.py [-j JOBS] [--self-test] [FIXTURE_OR_DIR ...]
-(default: tests/fixtures/analysis). Run it through tests/oracle/run, which
-provides the pinned venv.
+Usage: oracle.py [-j JOBS] [--self-test] [--results FILE] [FIXTURE_OR_DIR ...]
+(default: tests/fixtures/analysis; directories are searched recursively).
+Run it through tests/oracle/run, which provides the pinned venv.
 
 For each fixture the project files are written into a fresh temporary
 directory and, inside ``moto.mock_aws()`` (a fresh process per fixture, so no
@@ -28,6 +28,12 @@ Header lines before the first section (after the description line):
       implement them); the call returns an empty successful response.
   # oracle: timeout <seconds>
       per-fixture time limit (default 60).
+  # oracle: must-send <client> <Operation> [<Operation> ...]
+  # oracle: must-not-send <client> <Operation> [<Operation> ...]
+      for operations the expect section can only mark `?` (static analysis
+      cannot know a file's size), what THIS run must (not) send: a fixture
+      uploading a large file must send CreateMultipartUpload and not
+      PutObject.
   # oracle: expect-failure <text>
       only in tests/oracle/selftest/ (run with --self-test): the fixture is
       wrong on purpose; it passes when the oracle rejects it with a message
@@ -49,6 +55,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_DIR = os.path.join(REPO, 'tests', 'fixtures', 'analysis')
 SELFTEST_DIR = os.path.join(HERE, 'selftest')
 DEFAULT_TIMEOUT = 60
+MOTO_CONFIG = {'lambda': {'use_docker': False}}
+_PARENT_MOCK = None
 
 
 class FixtureError(Exception):
@@ -73,6 +81,8 @@ def parse_fixture(path):
         'run': None,
         'expect_text': None,
         'short_circuit': set(),
+        'must_send': set(),
+        'must_not_send': set(),
         'timeout': DEFAULT_TIMEOUT,
         'expect_failure': None,
     }
@@ -99,6 +109,10 @@ def parse_fixture(path):
                 if words[:1] == ['short-circuit'] and len(words) >= 3:
                     for op in words[2:]:
                         fx['short_circuit'].add((words[1], op))
+                elif words[:1] in (['must-send'], ['must-not-send']) and len(words) >= 3:
+                    key = 'must_send' if words[0] == 'must-send' else 'must_not_send'
+                    for op in words[2:]:
+                        fx[key].add((words[1], op))
                 elif words[:1] == ['timeout'] and len(words) == 2:
                     fx['timeout'] = float(words[1])
                 elif words[:1] == ['expect-failure'] and len(words) >= 2:
@@ -134,6 +148,13 @@ def parse_fixture(path):
     if fx['expect_text'] is None:
         raise FixtureError('no expect section')
     fx['expect'] = parse_expect(fx['expect_text'])
+    # must-send / must-not-send narrow what the expect section allows; they
+    # make no sense for an operation it does not allow at all.
+    allowed = fx['expect']['must'] | fx['expect']['may']
+    for key in sorted((fx['must_send'] | fx['must_not_send']) - allowed):
+        raise FixtureError(f'must-send/must-not-send names {key[0]} {key[1]}, which the expect section does not allow')
+    if fx['must_send'] & fx['must_not_send']:
+        raise FixtureError('an operation is both must-send and must-not-send')
     return fx
 
 
@@ -225,7 +246,12 @@ class Recorder:
             self.register(boto3.DEFAULT_SESSION._session)
 
     def register(self, session):
-        session.register('before-call', self.before_call, unique_id=self.HANDLER_ID)
+        # First among the most specific before-call handlers, so that it also
+        # sees calls that botocore's Stubber answers (the Stubber registers a
+        # before-call.*.* handler on the client, which would otherwise run
+        # first and end the event).
+        session.get_component('event_emitter').register_first(
+            'before-call.*.*', self.before_call, unique_id=self.HANDLER_ID)
 
     def _from_project(self):
         frame = sys._getframe(1)
@@ -353,7 +379,7 @@ def run_fixture(fx):
 
         recorder = Recorder(project, fx['short_circuit'])
         recorder.install()
-        with moto.mock_aws(config={'lambda': {'use_docker': False}}):
+        with moto.mock_aws(config=MOTO_CONFIG):
             setup_ns = {'__name__': '__oracle_setup__'}
             exec(compile(fx['setup'], f'<{fx["name"]}:setup>', 'exec'), setup_ns)
             tracer = LineTracer(project)
@@ -374,6 +400,10 @@ def run_fixture(fx):
 def compare(fx, recorded):
     exp = fx['expect']
     problems = []
+    for key in sorted(fx['must_send'] - recorded):
+        problems.append(f'  must-send but not sent: {key[0]} {key[1]}')
+    for key in sorted(fx['must_not_send'] & recorded):
+        problems.append(f'  must-not-send but sent: {key[0]} {key[1]}')
     for key in sorted(exp['must'] - recorded):
         problems.append(f'  expected but not sent: {key[0]} {key[1]}')
     for key in sorted(recorded - exp['must'] - exp['may']):
@@ -384,8 +414,13 @@ def compare(fx, recorded):
     return problems
 
 
+# What the last check_one in this process recorded, for --results.
+_LAST_RUN = {}
+
+
 def check_one(path):
     """Returns (ok, message lines)."""
+    _LAST_RUN.clear()
     try:
         fx = parse_fixture(path)
         validate_expect_names(fx)
@@ -396,6 +431,8 @@ def check_one(path):
     except BaseException:
         tb = traceback.format_exc().rstrip().split('\n')
         return False, ['  error while running:'] + ['    ' + l for l in tb[-12:]]
+    _LAST_RUN['recorded'] = sorted(' '.join(k) for k in recorded)
+    _LAST_RUN['short_circuited'] = sorted(' '.join(k) for k in recorded & fx['short_circuit'])
     problems = compare(fx, recorded)
     for key in sorted(set(stray)):
         problems.append(f'  sent from the run section, not from the project: {key[0]} {key[1]}')
@@ -422,7 +459,7 @@ def _child(path, conn):
         ok, msgs = check_expecting_failure(path)
     except BaseException as e:  # pragma: no cover - defensive
         ok, msgs = False, [f'  oracle crashed: {e!r}']
-    conn.send((ok, msgs))
+    conn.send((ok, msgs, dict(_LAST_RUN)))
     conn.close()
     sys.stdout.flush()
     os._exit(0)
@@ -451,13 +488,19 @@ def _has_expect_failure(path):
 
 
 def collect(args):
+    """Fixture paths and their display labels (the path below the directory
+    argument: `x.fixture` for a flat directory, `s3/x.fixture` below it)."""
     paths = []
     for arg in args or [DEFAULT_DIR]:
         arg = os.path.abspath(arg)
         if os.path.isdir(arg):
-            paths.extend(os.path.join(arg, n) for n in sorted(os.listdir(arg)) if n.endswith('.fixture'))
+            found = []
+            for root, dirs, files in os.walk(arg):
+                dirs.sort()
+                found.extend(os.path.join(root, n) for n in files if n.endswith('.fixture'))
+            paths.extend((p, os.path.relpath(p, arg)) for p in sorted(found))
         else:
-            paths.append(arg)
+            paths.append((arg, os.path.basename(arg)))
     return paths
 
 
@@ -477,6 +520,18 @@ def preload():
         except Exception:
             pass
     botocore.session.get_session().get_available_services()
+    # The first EC2 backend loads moto's instance-type tables (over a second);
+    # loaded once here, every forked child shares them.
+    session = boto3.session.Session(region_name='us-east-1')
+    with moto.mock_aws():
+        session.client('ec2').describe_vpcs()
+    # Starting a mock patches ~1300 URL handlers (a third of a second). Start
+    # one here, with fresh empty backends, and leave it running: each forked
+    # child inherits it, so run_fixture's mock_aws() only nests inside it,
+    # and every fixture still begins from the empty backends of this moment.
+    global _PARENT_MOCK
+    _PARENT_MOCK = moto.mock_aws(config=MOTO_CONFIG)
+    _PARENT_MOCK.start()
 
 
 def main(argv=None):
@@ -485,9 +540,13 @@ def main(argv=None):
     ap.add_argument('--self-test', action='store_true',
                     help='run the deliberately wrong fixtures in tests/oracle/selftest/ '
                          '(each must be rejected)')
+    ap.add_argument('--results', metavar='FILE',
+                    help='also write every fixture\'s outcome and recorded operations as JSON')
     ap.add_argument('paths', nargs='*')
     args = ap.parse_args(argv)
-    paths = collect(args.paths or ([SELFTEST_DIR] if args.self_test else []))
+    labelled = collect(args.paths or ([SELFTEST_DIR] if args.self_test else []))
+    labels = dict(labelled)
+    paths = [p for p, _ in labelled]
     if not args.self_test:
         bad = [p for p in paths if _has_expect_failure(p)]
         if bad:
@@ -502,6 +561,7 @@ def main(argv=None):
     pending = list(paths)
     running = {}   # path -> (process, conn, deadline)
     results = {}
+    started = {}
     start = time.monotonic()
     while pending or running:
         while pending and len(running) < max(1, args.jobs):
@@ -510,32 +570,41 @@ def main(argv=None):
             proc = ctx.Process(target=_child, args=(path, child_conn))
             proc.start()
             child_conn.close()
-            running[path] = (proc, parent_conn, time.monotonic() + fixture_timeout(path))
+            started[path] = time.monotonic()
+            running[path] = (proc, parent_conn, started[path] + fixture_timeout(path))
         time.sleep(0.02)
         for path, (proc, conn, deadline) in list(running.items()):
             if conn.poll() or (not proc.is_alive() and conn.poll(0.2)):
                 try:
                     results[path] = conn.recv()
                 except EOFError:
-                    results[path] = (False, ['  oracle child died without a result'])
+                    results[path] = (False, ['  oracle child died without a result'], {})
                 proc.join()
             elif not proc.is_alive():
                 proc.join()
-                results[path] = (False, [f'  oracle child exited with code {proc.exitcode}'])
+                results[path] = (False, [f'  oracle child exited with code {proc.exitcode}'], {})
             elif time.monotonic() > deadline:
                 proc.kill()
                 proc.join()
-                results[path] = _timed_out(path)
+                results[path] = _timed_out(path) + ({},)
             else:
                 continue
             conn.close()
             del running[path]
-            ok, msgs = results[path]
-            print(f'{"ok  " if ok else "FAIL"} {os.path.basename(path)}', flush=True)
+            ok, msgs, info = results[path]
+            info['seconds'] = round(time.monotonic() - started[path], 2)
+            print(f'{"ok  " if ok else "FAIL"} {labels[path]}', flush=True)
             for m in msgs:
                 print(m, flush=True)
-    passed = sum(1 for ok, _ in results.values() if ok)
+    passed = sum(1 for ok, _, _ in results.values() if ok)
     failed = len(results) - passed
+    if args.results:
+        import json
+        out = {os.path.relpath(p, REPO): {'ok': ok, 'messages': msgs, **info}
+               for p, (ok, msgs, info) in results.items()}
+        with open(args.results, 'w', encoding='utf-8') as f:
+            json.dump(out, f, indent=1, sort_keys=True)
+            f.write('\n')
     print(f'oracle: {len(results)} fixtures in {time.monotonic() - start:.1f}s')
     print(f'{passed} passed, {failed} failed')
     return 0 if failed == 0 else 1

@@ -6,13 +6,18 @@
 //! lives in summaries that grow until nothing changes. Facts are collected
 //! in the last round, which saw the final summaries.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use super::facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 use super::ir::{Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, ParamKind, Stmt, Target};
 use super::value::{DefRef, Value, ValueSet};
 use crate::model;
+
+/// Environments and summaries are hashed on every name lookup and binding;
+/// FxHash is several times cheaper than the default SipHash on short keys
+/// (nothing here needs protection from adversarial collisions).
+type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// One module of the project as the evaluator sees it.
 pub struct ModuleSource<'a> {
@@ -93,11 +98,11 @@ impl<'a> Evaluator<'a> {
     fn new(modules: &'a [ModuleSource<'a>]) -> Self {
         let mut sums = Summaries::default();
         for m in modules {
-            sums.module_env.push(HashMap::new());
+            sums.module_env.push(HashMap::default());
             sums.params.push(m.ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect());
             sums.returns.push(vec![ValueSet::empty(); m.ir.functions.len()]);
-            sums.class_attrs.push(vec![HashMap::new(); m.ir.classes.len()]);
-            sums.locals.push(vec![HashMap::new(); m.ir.functions.len()]);
+            sums.class_attrs.push(vec![HashMap::default(); m.ir.classes.len()]);
+            sums.locals.push(vec![HashMap::default(); m.ir.functions.len()]);
         }
         Evaluator {
             modules,
@@ -155,7 +160,7 @@ impl<'a> Evaluator<'a> {
         let mut frame = Frame {
             module: m,
             func: None,
-            env: HashMap::new(),
+            env: HashMap::default(),
             globals: Vec::new(),
             is_module: true,
             class_body: None,
@@ -182,7 +187,7 @@ impl<'a> Evaluator<'a> {
         let mut frame = Frame {
             module: c.module,
             func: None,
-            env: HashMap::new(),
+            env: HashMap::default(),
             globals: Vec::new(),
             is_module: false,
             class_body: Some(c.index),
@@ -209,7 +214,7 @@ impl<'a> Evaluator<'a> {
         let mut frame = Frame {
             module: f.module,
             func: Some(f.index),
-            env: HashMap::new(),
+            env: HashMap::default(),
             globals: Vec::new(),
             is_module: false,
             class_body: None,
@@ -963,7 +968,7 @@ impl<'a> Evaluator<'a> {
                 ValueSet::empty()
             }
             Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, range),
-            Value::Resource { service, rtype, .. } => self.resource_method(fr, service, rtype, name, range),
+            Value::Resource { service, rtype, loaded } => self.resource_method(fr, service, rtype, *loaded, name, range),
             Value::Collection { service, owner, name: cname } => {
                 let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
                 match name {
@@ -1100,7 +1105,7 @@ impl<'a> Evaluator<'a> {
         ValueSet::empty()
     }
 
-    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, name: &str, range: TextRange) -> ValueSet {
+    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, loaded: bool, name: &str, range: TextRange) -> ValueSet {
         let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else {
             return ValueSet::empty();
         };
@@ -1120,13 +1125,19 @@ impl<'a> Evaluator<'a> {
             return if name == "batch_writer" { ValueSet::one(Value::BatchWriter { service: service.clone() }) } else { ValueSet::empty() };
         }
         if let Some(a) = res.actions.get(name) {
+            // A parameter from the resource's data loads it first.
+            let mut ops = Vec::new();
+            if a.loads_first && !loaded {
+                ops.extend(res.load.iter().cloned());
+            }
+            ops.push(a.op.clone());
             self.fact(
                 fr,
                 range,
                 service,
                 Construct::ResourceAction { resource: rtype.to_string(), action: name.to_string() },
                 Origin::Resource,
-                vec![a.op.clone()],
+                ops,
                 Vec::new(),
             );
             return action_result(service, a);

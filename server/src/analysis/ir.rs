@@ -8,6 +8,8 @@
 
 use tree_sitter::Node;
 
+use crate::python::{field, Field, NodeExt};
+
 use super::facts::TextRange;
 
 pub type FuncId = usize;
@@ -256,8 +258,8 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn field_block(&mut self, n: Node, field: &str) -> Vec<Stmt> {
-        n.child_by_field_name(field).map(|b| self.block(b)).unwrap_or_default()
+    fn field_block(&mut self, n: Node, field: &Field) -> Vec<Stmt> {
+        n.field(field).map(|b| self.block(b)).unwrap_or_default()
     }
 
     fn stmt(&mut self, n: Node, out: &mut Vec<Stmt>) {
@@ -270,15 +272,15 @@ impl<'a> Lowerer<'a> {
     }
 
     fn stmt_inner(&mut self, n: Node, out: &mut Vec<Stmt>) {
-        match n.kind() {
+        match n.kind_name() {
             "expression_statement" => {
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    match c.kind() {
+                    match c.kind_name() {
                         "assignment" => self.assignment(c, out),
                         "augmented_assignment" => {
-                            let value = self.field_expr(c, "right");
-                            if let Some(left) = c.child_by_field_name("left") {
+                            let value = self.field_expr(c, &field::RIGHT);
+                            if let Some(left) = c.field(&field::LEFT) {
                                 out.push(Stmt::Expr(self.expr(left)));
                             }
                             out.push(Stmt::Assign { targets: Vec::new(), value });
@@ -291,36 +293,36 @@ impl<'a> Lowerer<'a> {
                 let value = n.named_child(0).map(|c| self.expr(c));
                 out.push(Stmt::Return(value));
             }
-            "if_statement" => out.push(self.if_chain(n, n.child_by_field_name("condition"), "consequence")),
+            "if_statement" => out.push(self.if_chain(n, n.field(&field::CONDITION), &field::CONSEQUENCE)),
             "for_statement" => {
-                let target = n.child_by_field_name("left").map(|t| self.target(t));
-                let iter = n.child_by_field_name("right").map(|e| self.expr(e));
-                let body = self.field_block(n, "body");
-                let orelse = n.child_by_field_name("alternative").map(|e| self.block(e)).unwrap_or_default();
+                let target = n.field(&field::LEFT).map(|t| self.target(t));
+                let iter = n.field(&field::RIGHT).map(|e| self.expr(e));
+                let body = self.field_block(n, &field::BODY);
+                let orelse = n.field(&field::ALTERNATIVE).map(|e| self.block(e)).unwrap_or_default();
                 out.push(Stmt::Loop { target, iter, body, orelse });
             }
             "while_statement" => {
-                if let Some(test) = n.child_by_field_name("condition") {
+                if let Some(test) = n.field(&field::CONDITION) {
                     out.push(Stmt::Expr(self.expr(test)));
                 }
-                let body = self.field_block(n, "body");
-                let orelse = n.child_by_field_name("alternative").map(|e| self.block(e)).unwrap_or_default();
+                let body = self.field_block(n, &field::BODY);
+                let orelse = n.field(&field::ALTERNATIVE).map(|e| self.block(e)).unwrap_or_default();
                 out.push(Stmt::Loop { target: None, iter: None, body, orelse });
             }
             "with_statement" => {
                 let mut items = Vec::new();
                 let mut cursor = n.walk();
                 for clause in n.named_children(&mut cursor) {
-                    if clause.kind() != "with_clause" {
+                    if clause.kind_name() != "with_clause" {
                         continue;
                     }
                     let mut c2 = clause.walk();
                     for item in clause.named_children(&mut c2) {
-                        let Some(value) = item.child_by_field_name("value") else { continue };
-                        if value.kind() == "as_pattern" {
+                        let Some(value) = item.field(&field::VALUE) else { continue };
+                        if value.kind_name() == "as_pattern" {
                             let ctx = value.named_child(0).map(|e| self.expr(e));
                             let alias = value
-                                .child_by_field_name("alias")
+                                .field(&field::ALIAS)
                                 .and_then(|a| a.named_child(0))
                                 .map(|t| self.target(t));
                             if let Some(ctx) = ctx {
@@ -331,19 +333,19 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                let body = self.field_block(n, "body");
+                let body = self.field_block(n, &field::BODY);
                 out.push(Stmt::With { items, body });
             }
             "try_statement" => {
-                let mut blocks = vec![self.field_block(n, "body")];
+                let mut blocks = vec![self.field_block(n, &field::BODY)];
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    match c.kind() {
+                    match c.kind_name() {
                         "except_clause" | "except_group_clause" => {
                             let mut c2 = c.walk();
                             let mut stmts = Vec::new();
                             for part in c.named_children(&mut c2) {
-                                if part.kind() == "block" {
+                                if part.kind_name() == "block" {
                                     stmts.extend(self.block(part));
                                 }
                             }
@@ -353,7 +355,7 @@ impl<'a> Lowerer<'a> {
                             let mut c2 = c.walk();
                             let mut stmts = Vec::new();
                             for part in c.named_children(&mut c2) {
-                                if part.kind() == "block" {
+                                if part.kind_name() == "block" {
                                     stmts.extend(self.block(part));
                                 }
                             }
@@ -367,33 +369,33 @@ impl<'a> Lowerer<'a> {
                 out.push(Stmt::Blocks(blocks));
             }
             "match_statement" => {
-                if let Some(subject) = n.child_by_field_name("subject") {
+                if let Some(subject) = n.field(&field::SUBJECT) {
                     out.push(Stmt::Expr(self.expr(subject)));
                 }
                 let mut blocks = Vec::new();
-                if let Some(body) = n.child_by_field_name("body") {
+                if let Some(body) = n.field(&field::BODY) {
                     let mut cursor = body.walk();
                     for case in body.named_children(&mut cursor) {
-                        blocks.push(self.field_block(case, "consequence"));
+                        blocks.push(self.field_block(case, &field::CONSEQUENCE));
                     }
                 }
                 out.push(Stmt::Blocks(blocks));
             }
             "global_statement" | "nonlocal_statement" => {
                 let mut cursor = n.walk();
-                let names = n.named_children(&mut cursor).filter(|c| c.kind() == "identifier").map(|c| self.src(c).to_string()).collect();
-                if n.kind() == "global_statement" {
+                let names = n.named_children(&mut cursor).filter(|c| c.kind_name() == "identifier").map(|c| self.src(c).to_string()).collect();
+                if n.kind_name() == "global_statement" {
                     out.push(Stmt::Global(names));
                 }
             }
             "import_statement" => {
                 let mut cursor = n.walk();
-                for c in n.children_by_field_name("name", &mut cursor) {
-                    match c.kind() {
+                for c in n.fields(&field::NAME, &mut cursor) {
+                    match c.kind_name() {
                         "dotted_name" => out.push(Stmt::Import { module: self.src(c).to_string(), alias: None }),
                         "aliased_import" => {
-                            let module = c.child_by_field_name("name").map(|m| self.src(m).to_string()).unwrap_or_default();
-                            let alias = c.child_by_field_name("alias").map(|a| self.src(a).to_string());
+                            let module = c.field(&field::NAME).map(|m| self.src(m).to_string()).unwrap_or_default();
+                            let alias = c.field(&field::ALIAS).map(|a| self.src(a).to_string());
                             out.push(Stmt::Import { module, alias });
                         }
                         _ => {}
@@ -401,13 +403,13 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "import_from_statement" => {
-                let (module, level) = match n.child_by_field_name("module_name") {
-                    Some(m) if m.kind() == "relative_import" => {
+                let (module, level) = match n.field(&field::MODULE_NAME) {
+                    Some(m) if m.kind_name() == "relative_import" => {
                         let mut level = 0;
                         let mut module = String::new();
                         let mut cursor = m.walk();
                         for c in m.named_children(&mut cursor) {
-                            match c.kind() {
+                            match c.kind_name() {
                                 "import_prefix" => level = self.src(c).chars().filter(|&ch| ch == '.').count(),
                                 "dotted_name" => module = self.src(c).to_string(),
                                 _ => {}
@@ -422,17 +424,17 @@ impl<'a> Lowerer<'a> {
                 let mut star = false;
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    if c.kind() == "wildcard_import" {
+                    if c.kind_name() == "wildcard_import" {
                         star = true;
                     }
                 }
                 let mut cursor = n.walk();
-                for c in n.children_by_field_name("name", &mut cursor) {
-                    match c.kind() {
+                for c in n.fields(&field::NAME, &mut cursor) {
+                    match c.kind_name() {
                         "dotted_name" => names.push((self.src(c).to_string(), None)),
                         "aliased_import" => {
-                            let name = c.child_by_field_name("name").map(|m| self.src(m).to_string()).unwrap_or_default();
-                            let alias = c.child_by_field_name("alias").map(|a| self.src(a).to_string());
+                            let name = c.field(&field::NAME).map(|m| self.src(m).to_string()).unwrap_or_default();
+                            let alias = c.field(&field::ALIAS).map(|a| self.src(a).to_string());
                             names.push((name, alias));
                         }
                         _ => {}
@@ -452,14 +454,14 @@ impl<'a> Lowerer<'a> {
                 let mut decorators = Vec::new();
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    if c.kind() == "decorator" {
+                    if c.kind_name() == "decorator" {
                         if let Some(e) = c.named_child(0) {
                             decorators.push(self.expr(e));
                         }
                     }
                 }
-                if let Some(def) = n.child_by_field_name("definition") {
-                    match def.kind() {
+                if let Some(def) = n.field(&field::DEFINITION) {
+                    match def.kind_name() {
                         "function_definition" => {
                             let id = self.function(def, n, decorators);
                             out.push(Stmt::Def(id));
@@ -486,7 +488,7 @@ impl<'a> Lowerer<'a> {
             "ERROR" => {
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    if c.kind().ends_with("statement") || c.kind().ends_with("definition") || c.kind() == "block" {
+                    if c.kind_name().ends_with("statement") || c.kind_name().ends_with("definition") || c.kind_name() == "block" {
                         self.stmt(c, out);
                     } else if is_expression(c) {
                         out.push(Stmt::Expr(self.expr(c)));
@@ -507,17 +509,17 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn if_chain(&mut self, n: Node, cond: Option<Node>, body_field: &str) -> Stmt {
+    fn if_chain(&mut self, n: Node, cond: Option<Node>, body_field: &Field) -> Stmt {
         let test = cond.map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
         let body = self.field_block(n, body_field);
         let mut orelse = Vec::new();
         // `alternative` holds elif_clause / else_clause nodes in order.
         let mut cursor = n.walk();
-        let alts: Vec<Node> = n.children_by_field_name("alternative", &mut cursor).collect();
+        let alts: Vec<Node> = n.fields(&field::ALTERNATIVE, &mut cursor).collect();
         let mut tail: Option<Vec<Stmt>> = None;
         for alt in alts.into_iter().rev() {
-            match alt.kind() {
-                "else_clause" => tail = Some(self.field_block(alt, "body")),
+            match alt.kind_name() {
+                "else_clause" => tail = Some(self.field_block(alt, &field::BODY)),
                 "elif_clause" => {
                     let mut s = self.if_chain_clause(alt);
                     if let (Stmt::If { orelse, .. }, Some(t)) = (&mut s, tail.take()) {
@@ -535,8 +537,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn if_chain_clause(&mut self, n: Node) -> Stmt {
-        let test = n.child_by_field_name("condition").map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
-        let body = self.field_block(n, "consequence");
+        let test = n.field(&field::CONDITION).map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
+        let body = self.field_block(n, &field::CONSEQUENCE);
         Stmt::If { test, body, orelse: Vec::new() }
     }
 
@@ -545,11 +547,11 @@ impl<'a> Lowerer<'a> {
         let mut targets = Vec::new();
         let mut cur = n;
         loop {
-            if let Some(left) = cur.child_by_field_name("left") {
+            if let Some(left) = cur.field(&field::LEFT) {
                 targets.push(self.target(left));
             }
-            match cur.child_by_field_name("right") {
-                Some(r) if r.kind() == "assignment" => cur = r,
+            match cur.field(&field::RIGHT) {
+                Some(r) if r.kind_name() == "assignment" => cur = r,
                 Some(r) => {
                     let value = self.expr(r);
                     out.push(Stmt::Assign { targets, value });
@@ -563,19 +565,19 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn field_expr(&mut self, n: Node, field: &str) -> Expr {
-        match n.child_by_field_name(field) {
+    fn field_expr(&mut self, n: Node, field: &Field) -> Expr {
+        match n.field(field) {
             Some(c) => self.expr(c),
             None => Expr { kind: ExprKind::None, range: range(n) },
         }
     }
 
     fn target(&mut self, n: Node) -> Target {
-        match n.kind() {
+        match n.kind_name() {
             "identifier" => Target::Name(self.src(n).to_string()),
             "attribute" => {
-                let obj = self.field_expr(n, "object");
-                let attr = n.child_by_field_name("attribute").map(|a| self.src(a).to_string()).unwrap_or_default();
+                let obj = self.field_expr(n, &field::OBJECT);
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.src(a).to_string()).unwrap_or_default();
                 Target::Attr(obj, attr)
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
@@ -607,26 +609,26 @@ impl<'a> Lowerer<'a> {
 
     fn expr_inner(&mut self, n: Node) -> Expr {
         let r = range(n);
-        let kind = match n.kind() {
+        let kind = match n.kind_name() {
             "identifier" => ExprKind::Name(self.src(n).to_string()),
             "attribute" => {
-                let obj = self.field_expr(n, "object");
-                let attr = n.child_by_field_name("attribute").map(|a| self.src(a).to_string()).unwrap_or_default();
+                let obj = self.field_expr(n, &field::OBJECT);
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.src(a).to_string()).unwrap_or_default();
                 ExprKind::Attr(Box::new(obj), attr)
             }
             "call" => {
-                let func = self.field_expr(n, "function");
+                let func = self.field_expr(n, &field::FUNCTION);
                 let mut args = Vec::new();
-                if let Some(a) = n.child_by_field_name("arguments") {
-                    if a.kind() == "generator_expression" {
+                if let Some(a) = n.field(&field::ARGUMENTS) {
+                    if a.kind_name() == "generator_expression" {
                         args.push(Arg::Positional(self.expr(a)));
                     } else {
                         let mut cursor = a.walk();
                         for c in a.named_children(&mut cursor) {
-                            match c.kind() {
+                            match c.kind_name() {
                                 "keyword_argument" => {
-                                    let name = c.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
-                                    let value = self.field_expr(c, "value");
+                                    let name = c.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                                    let value = self.field_expr(c, &field::VALUE);
                                     args.push(Arg::Keyword(name, value));
                                 }
                                 "list_splat" => {
@@ -661,7 +663,7 @@ impl<'a> Lowerer<'a> {
             }
             "tuple" | "list" | "expression_list" | "set" => {
                 let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect();
+                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").collect();
                 ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect())
             }
             "dictionary" => {
@@ -669,43 +671,43 @@ impl<'a> Lowerer<'a> {
                 let items: Vec<Node> = n.named_children(&mut cursor).collect();
                 let mut pairs = Vec::new();
                 for c in items {
-                    if c.kind() == "pair" {
-                        let k = c.child_by_field_name("key").map(|k| self.expr(k));
-                        let v = self.field_expr(c, "value");
+                    if c.kind_name() == "pair" {
+                        let k = c.field(&field::KEY).map(|k| self.expr(k));
+                        let v = self.field_expr(c, &field::VALUE);
                         pairs.push((k, v));
-                    } else if c.kind() != "comment" {
+                    } else if c.kind_name() != "comment" {
                         pairs.push((None, self.expr(c)));
                     }
                 }
                 ExprKind::Dict(pairs)
             }
             "subscript" => {
-                let value = self.field_expr(n, "value");
-                let sub = self.field_expr(n, "subscript");
+                let value = self.field_expr(n, &field::VALUE);
+                let sub = self.field_expr(n, &field::SUBSCRIPT);
                 ExprKind::Subscript(Box::new(value), Box::new(sub))
             }
             "list_comprehension" | "set_comprehension" | "dictionary_comprehension" | "generator_expression" => {
                 let mut generators = Vec::new();
                 let mut elts = Vec::new();
-                if let Some(body) = n.child_by_field_name("body") {
-                    if body.kind() == "pair" {
-                        if let Some(k) = body.child_by_field_name("key") {
+                if let Some(body) = n.field(&field::BODY) {
+                    if body.kind_name() == "pair" {
+                        if let Some(k) = body.field(&field::KEY) {
                             elts.push(self.expr(k));
                         }
-                        elts.push(self.field_expr(body, "value"));
+                        elts.push(self.field_expr(body, &field::VALUE));
                     } else {
                         elts.push(self.expr(body));
                     }
                 }
                 let mut cursor = n.walk();
                 for c in n.named_children(&mut cursor) {
-                    match c.kind() {
+                    match c.kind_name() {
                         "for_in_clause" => {
-                            let target = match c.child_by_field_name("left") {
+                            let target = match c.field(&field::LEFT) {
                                 Some(t) => self.target(t),
                                 None => Target::Other(Expr { kind: ExprKind::None, range: range(c) }),
                             };
-                            let iter = self.field_expr(c, "right");
+                            let iter = self.field_expr(c, &field::RIGHT);
                             generators.push((target, iter, Vec::new()));
                         }
                         "if_clause" => {
@@ -740,8 +742,8 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Alternatives(alts)
             }
             "boolean_operator" => {
-                let l = self.field_expr(n, "left");
-                let rr = self.field_expr(n, "right");
+                let l = self.field_expr(n, &field::LEFT);
+                let rr = self.field_expr(n, &field::RIGHT);
                 ExprKind::Alternatives(vec![l, rr])
             }
             "parenthesized_expression" | "await" => match n.named_child(0) {
@@ -749,8 +751,8 @@ impl<'a> Lowerer<'a> {
                 None => ExprKind::Other(Vec::new()),
             },
             "named_expression" => {
-                let name = n.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
-                let value = self.field_expr(n, "value");
+                let name = n.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                let value = self.field_expr(n, &field::VALUE);
                 ExprKind::Walrus(name, Box::new(value))
             }
             "none" => ExprKind::None,
@@ -767,7 +769,7 @@ impl<'a> Lowerer<'a> {
         let mut cursor = n.walk();
         let mut s = String::new();
         for c in n.named_children(&mut cursor) {
-            match c.kind() {
+            match c.kind_name() {
                 "string_content" => s.push_str(self.src(c)),
                 "interpolation" => return None,
                 "escape_sequence" => s.push_str(self.src(c)),
@@ -785,12 +787,12 @@ impl<'a> Lowerer<'a> {
         let kids: Vec<Node> = n.named_children(&mut cursor).collect();
         for c in kids {
             let kind_now = if keyword_only { ParamKind::KeywordOnly } else { ParamKind::Positional };
-            match c.kind() {
+            match c.kind_name() {
                 "identifier" => out.push(Param { name: self.src(c).to_string(), default: None, kind: kind_now }),
                 "typed_parameter" => {
                     // typed_parameter wraps an identifier or a splat pattern.
                     if let Some(inner) = c.named_child(0) {
-                        match inner.kind() {
+                        match inner.kind_name() {
                             "identifier" => out.push(Param { name: self.src(inner).to_string(), default: None, kind: kind_now }),
                             "list_splat_pattern" => {
                                 keyword_only = true;
@@ -808,8 +810,8 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 "default_parameter" | "typed_default_parameter" => {
-                    let name = c.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
-                    let default = c.child_by_field_name("value").map(|v| self.expr(v));
+                    let name = c.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                    let default = c.field(&field::VALUE).map(|v| self.expr(v));
                     out.push(Param { name, default, kind: kind_now });
                 }
                 "list_splat_pattern" => {
@@ -831,11 +833,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn function(&mut self, def: Node, outer: Node, decorators: Vec<Expr>) -> FuncId {
-        let name_node = def.child_by_field_name("name");
+        let name_node = def.field(&field::NAME);
         let name = name_node.map(|x| self.src(x).to_string()).unwrap_or_default();
         let qualname = self.qualname(&name);
         let class = self.scope.last().and_then(|(_, c)| *c);
-        let params = self.params(def.child_by_field_name("parameters"));
+        let params = self.params(def.field(&field::PARAMETERS));
         let deco_name = |e: &Expr| match &e.kind {
             ExprKind::Name(n) => Some(n.clone()),
             ExprKind::Attr(_, a) => Some(a.clone()),
@@ -860,7 +862,7 @@ impl<'a> Lowerer<'a> {
         });
         self.scope.push((name, None));
         self.func_stack.push(id);
-        let body = self.field_block(def, "body");
+        let body = self.field_block(def, &field::BODY);
         self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = body;
@@ -868,7 +870,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lambda(&mut self, n: Node) -> FuncId {
-        let params = self.params(n.child_by_field_name("parameters"));
+        let params = self.params(n.field(&field::PARAMETERS));
         let id = self.ir.functions.len();
         let qualname = self.qualname("<lambda>");
         self.ir.functions.push(FunctionIr {
@@ -888,7 +890,7 @@ impl<'a> Lowerer<'a> {
         });
         self.scope.push(("<lambda>".into(), None));
         self.func_stack.push(id);
-        let body = n.child_by_field_name("body").map(|b| self.expr(b));
+        let body = n.field(&field::BODY).map(|b| self.expr(b));
         self.func_stack.pop();
         self.scope.pop();
         self.ir.functions[id].body = vec![Stmt::Return(body)];
@@ -896,13 +898,13 @@ impl<'a> Lowerer<'a> {
     }
 
     fn class(&mut self, def: Node, outer: Node) -> ClassId {
-        let name = def.child_by_field_name("name").map(|x| self.src(x).to_string()).unwrap_or_default();
+        let name = def.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
         let qualname = self.qualname(&name);
         let id = self.ir.classes.len();
         self.ir.classes.push(ClassIr { name: name.clone(), qualname, body: Vec::new(), methods: Vec::new(), range: range(outer) });
         self.scope.push((name, Some(id)));
         let mut body = Vec::new();
-        if let Some(b) = def.child_by_field_name("body") {
+        if let Some(b) = def.field(&field::BODY) {
             let mut cursor = b.walk();
             for c in b.named_children(&mut cursor) {
                 self.stmt(c, &mut body);
@@ -925,7 +927,7 @@ impl<'a> Lowerer<'a> {
 
 fn is_expression(n: Node) -> bool {
     !matches!(
-        n.kind(),
+        n.kind_name(),
         "comment" | "keyword_separator" | "positional_separator" | "import_prefix" | "ERROR" | "escape_sequence"
     ) && n.is_named()
 }

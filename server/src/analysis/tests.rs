@@ -42,7 +42,10 @@ pub(crate) fn render(fixture: &str) -> String {
             let (l, col) = line_col(text, c.range.start);
             let mut ops = c.operations.join(",");
             if !c.conditional_operations.is_empty() {
-                ops.push_str(&format!(" ?{}", c.conditional_operations.join(",")));
+                if !ops.is_empty() {
+                    ops.push(' ');
+                }
+                ops.push_str(&format!("?{}", c.conditional_operations.join(",")));
             }
             out.push_str(&format!(
                 "{path}:{l}:{col} {} {ops} -> {}{}\n",
@@ -203,7 +206,7 @@ c.generate_presigned_url('get_object', Params={})
             app.py:10:7 dynamodb DescribeTable -> dynamodb:DescribeTable
             app.py:11:6 dynamodb BatchWriteItem -> dynamodb:BatchWriteItem
             app.py:13:1 dynamodb DescribeTable -> dynamodb:DescribeTable
-            app.py:15:1 s3 PutObject ?CreateMultipartUpload,UploadPart,CompleteMultipartUpload,AbortMultipartUpload -> s3:AbortMultipartUpload,s3:PutObject
+            app.py:15:1 s3 ?PutObject,CreateMultipartUpload,UploadPart,CompleteMultipartUpload,AbortMultipartUpload -> s3:AbortMultipartUpload,s3:PutObject
             app.py:16:14 s3 ListObjectsV2 -> s3:ListBucket
             app.py:17:1 s3 HeadObject -> s3:GetObject
             app.py:18:1 s3 GetObject -> s3:GetObject

@@ -11,6 +11,8 @@
 
 use tree_sitter::Node as TsNode;
 
+use crate::python::{field, Field, NodeExt};
+
 use crate::analysis::TextRange;
 
 pub(crate) type NodeId = usize;
@@ -420,7 +422,7 @@ pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) 
     let root = tree.root_node();
     if root.has_error() {
         let bad = first_error(root).unwrap_or(root);
-        let what = if bad.is_missing() { format!("missing `{}`", bad.kind()) } else { "invalid syntax".to_string() };
+        let what = if bad.is_missing() { format!("missing `{}`", bad.kind_name()) } else { "invalid syntax".to_string() };
         return Err(SyntaxProblem {
             message: what,
             range: TextRange::new(bad.start_byte(), bad.end_byte().max(bad.start_byte())),
@@ -463,12 +465,12 @@ type R<T> = Result<T, SyntaxProblem>;
 
 fn named_children(n: TsNode) -> Vec<TsNode> {
     let mut cursor = n.walk();
-    n.named_children(&mut cursor).filter(|c| c.kind() != "comment" && c.kind() != "line_continuation").collect()
+    n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment" && c.kind_name() != "line_continuation").collect()
 }
 
 fn has_token(n: TsNode, token: &str) -> bool {
     let mut cursor = n.walk();
-    let found = n.children(&mut cursor).any(|c| !c.is_named() && c.kind() == token);
+    let found = n.children(&mut cursor).any(|c| !c.is_named() && c.kind_name() == token);
     found
 }
 
@@ -520,8 +522,8 @@ impl<'a> Converter<'a> {
         Ok(out)
     }
 
-    fn block_field(&mut self, n: TsNode, field: &str) -> R<Vec<NodeId>> {
-        match n.child_by_field_name(field) {
+    fn block_field(&mut self, n: TsNode, field: &Field) -> R<Vec<NodeId>> {
+        match n.field(field) {
             Some(b) => self.block_statements(b),
             None => Ok(Vec::new()),
         }
@@ -535,10 +537,10 @@ impl<'a> Converter<'a> {
     }
 
     fn statement_inner(&mut self, n: TsNode, out: &mut Vec<NodeId>) -> R<()> {
-        let id = match n.kind() {
+        let id = match n.kind_name() {
             "expression_statement" => {
                 let kids = named_children(n);
-                if kids.len() == 1 && matches!(kids[0].kind(), "assignment" | "augmented_assignment") {
+                if kids.len() == 1 && matches!(kids[0].kind_name(), "assignment" | "augmented_assignment") {
                     self.assignment(kids[0])?
                 } else if kids.len() == 1 {
                     let e = self.expr(kids[0], Ctx::Load)?;
@@ -559,7 +561,7 @@ impl<'a> Converter<'a> {
             "delete_statement" => {
                 let mut targets = Vec::new();
                 for k in named_children(n) {
-                    if k.kind() == "expression_list" {
+                    if k.kind_name() == "expression_list" {
                         for e in named_children(k) {
                             targets.push(self.expr(e, Ctx::Del)?);
                         }
@@ -572,7 +574,7 @@ impl<'a> Converter<'a> {
             "pass_statement" | "break_statement" | "continue_statement" => self.add(n, Kind::Simple),
             "global_statement" | "nonlocal_statement" => {
                 let names: Vec<String> = named_children(n).iter().map(|c| self.text(*c).to_string()).collect();
-                if n.kind() == "global_statement" {
+                if n.kind_name() == "global_statement" {
                     self.add(n, Kind::Global(names))
                 } else {
                     self.add(n, Kind::Nonlocal(names))
@@ -581,7 +583,7 @@ impl<'a> Converter<'a> {
             "import_statement" => {
                 let mut names = Vec::new();
                 let mut cursor = n.walk();
-                for c in n.children_by_field_name("name", &mut cursor) {
+                for c in n.fields(&field::NAME, &mut cursor) {
                     names.push(self.alias(c));
                 }
                 self.add(n, Kind::Import(names))
@@ -589,7 +591,7 @@ impl<'a> Converter<'a> {
             "future_import_statement" => {
                 let mut names = Vec::new();
                 let mut cursor = n.walk();
-                for c in n.children_by_field_name("name", &mut cursor) {
+                for c in n.fields(&field::NAME, &mut cursor) {
                     let a = self.alias(c);
                     if a.name == "annotations" {
                         self.future_annotations = true;
@@ -601,16 +603,16 @@ impl<'a> Converter<'a> {
             "import_from_statement" => {
                 let mut names = Vec::new();
                 let mut cursor = n.walk();
-                for c in n.children_by_field_name("name", &mut cursor) {
+                for c in n.fields(&field::NAME, &mut cursor) {
                     names.push(self.alias(c));
                 }
-                if named_children(n).iter().any(|c| c.kind() == "wildcard_import") {
+                if named_children(n).iter().any(|c| c.kind_name() == "wildcard_import") {
                     names.push(Alias { name: "*".into(), asname: None });
                 }
                 self.add(n, Kind::ImportFrom { names })
             }
             "raise_statement" => {
-                let cause_node = n.child_by_field_name("cause");
+                let cause_node = n.field(&field::CAUSE);
                 let exc_node = named_children(n).into_iter().find(|c| Some(*c) != cause_node);
                 let exc = match exc_node {
                     Some(e) => Some(self.expr_or_tuple(e, Ctx::Load)?),
@@ -636,46 +638,46 @@ impl<'a> Converter<'a> {
             }
             "if_statement" => self.if_statement(n)?,
             "for_statement" => {
-                let target = self.required(n, "left", Ctx::Store)?;
-                let iter = self.required(n, "right", Ctx::Load)?;
-                let body = self.block_field(n, "body")?;
-                let orelse = match n.child_by_field_name("alternative") {
-                    Some(e) => self.block_field(e, "body")?,
+                let target = self.required(n, &field::LEFT, Ctx::Store)?;
+                let iter = self.required(n, &field::RIGHT, Ctx::Load)?;
+                let body = self.block_field(n, &field::BODY)?;
+                let orelse = match n.field(&field::ALTERNATIVE) {
+                    Some(e) => self.block_field(e, &field::BODY)?,
                     None => Vec::new(),
                 };
                 self.add(n, Kind::For { target, iter, body, orelse })
             }
             "while_statement" => {
-                let test = self.required(n, "condition", Ctx::Load)?;
-                let body = self.block_field(n, "body")?;
-                let orelse = match n.child_by_field_name("alternative") {
-                    Some(e) => self.block_field(e, "body")?,
+                let test = self.required(n, &field::CONDITION, Ctx::Load)?;
+                let body = self.block_field(n, &field::BODY)?;
+                let orelse = match n.field(&field::ALTERNATIVE) {
+                    Some(e) => self.block_field(e, &field::BODY)?,
                     None => Vec::new(),
                 };
                 self.add(n, Kind::While { test, body, orelse })
             }
             "with_statement" => {
                 let mut items = Vec::new();
-                for clause in named_children(n).into_iter().filter(|c| c.kind() == "with_clause") {
-                    for item in named_children(clause).into_iter().filter(|c| c.kind() == "with_item") {
-                        let Some(value) = item.child_by_field_name("value") else { continue };
+                for clause in named_children(n).into_iter().filter(|c| c.kind_name() == "with_clause") {
+                    for item in named_children(clause).into_iter().filter(|c| c.kind_name() == "with_item") {
+                        let Some(value) = item.field(&field::VALUE) else { continue };
                         items.push(self.with_item(value)?);
                     }
                 }
-                let body = self.block_field(n, "body")?;
+                let body = self.block_field(n, &field::BODY)?;
                 self.add(n, Kind::With { items, body })
             }
             "try_statement" => {
-                let body = self.block_field(n, "body")?;
+                let body = self.block_field(n, &field::BODY)?;
                 let mut handlers = Vec::new();
                 let mut orelse = Vec::new();
                 let mut finalbody = Vec::new();
                 for c in named_children(n) {
-                    match c.kind() {
+                    match c.kind_name() {
                         "except_clause" | "except_group_clause" => handlers.push(self.except_clause(c)?),
-                        "else_clause" => orelse = self.block_field(c, "body")?,
+                        "else_clause" => orelse = self.block_field(c, &field::BODY)?,
                         "finally_clause" => {
-                            if let Some(b) = named_children(c).into_iter().find(|b| b.kind() == "block") {
+                            if let Some(b) = named_children(c).into_iter().find(|b| b.kind_name() == "block") {
                                 finalbody = self.block_statements(b)?;
                             }
                         }
@@ -688,22 +690,22 @@ impl<'a> Converter<'a> {
             "class_definition" => self.class_def(n, Vec::new(), n)?,
             "decorated_definition" => {
                 let mut decorators = Vec::new();
-                for d in named_children(n).into_iter().filter(|c| c.kind() == "decorator") {
+                for d in named_children(n).into_iter().filter(|c| c.kind_name() == "decorator") {
                     if let Some(e) = named_children(d).into_iter().next() {
                         decorators.push(self.expr(e, Ctx::Load)?);
                     }
                 }
-                let Some(def) = n.child_by_field_name("definition") else {
+                let Some(def) = n.field(&field::DEFINITION) else {
                     return Err(self.err(n, "decorator without a definition"));
                 };
-                match def.kind() {
+                match def.kind_name() {
                     "function_definition" => self.function_def(def, decorators, n)?,
                     _ => self.class_def(def, decorators, n)?,
                 }
             }
             "match_statement" => self.match_statement(n)?,
             "print_statement" | "exec_statement" => {
-                return Err(self.err(n, format!("`{}` statement is Python 2 syntax", &n.kind()[..4])))
+                return Err(self.err(n, format!("`{}` statement is Python 2 syntax", &n.kind_name()[..4])))
             }
             "type_alias_statement" => {
                 if self.opts.python_version < (3, 12) {
@@ -711,7 +713,7 @@ impl<'a> Converter<'a> {
                 }
                 // PEP 695 aliases are lazily evaluated in their own scope;
                 // they bind a name and nothing the analyzer tracks.
-                let left = n.child_by_field_name("left");
+                let left = n.field(&field::LEFT);
                 let name = left.map(|l| self.text(l).to_string()).unwrap_or_default();
                 let target = self.add(left.unwrap_or(n), Kind::Name { id: name, ctx: Ctx::Store });
                 let value = self.add(n, Kind::Constant(None));
@@ -724,9 +726,9 @@ impl<'a> Converter<'a> {
     }
 
     fn alias(&self, n: TsNode) -> Alias {
-        if n.kind() == "aliased_import" {
-            let name = n.child_by_field_name("name").map(|x| self.text(x)).unwrap_or_default();
-            let asname = n.child_by_field_name("alias").map(|x| self.text(x).to_string());
+        if n.kind_name() == "aliased_import" {
+            let name = n.field(&field::NAME).map(|x| self.text(x)).unwrap_or_default();
+            let asname = n.field(&field::ALIAS).map(|x| self.text(x).to_string());
             Alias { name: strip_ws(name), asname }
         } else {
             Alias { name: strip_ws(self.text(n)), asname: None }
@@ -740,18 +742,18 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn required(&mut self, n: TsNode, field: &str, ctx: Ctx) -> R<NodeId> {
-        match n.child_by_field_name(field) {
+    fn required(&mut self, n: TsNode, field: &Field, ctx: Ctx) -> R<NodeId> {
+        match n.field(field) {
             Some(c) => self.expr_or_tuple(c, ctx),
-            None => Err(self.err(n, format!("missing {field}"))),
+            None => Err(self.err(n, format!("missing {}", field.name()))),
         }
     }
 
     fn if_statement(&mut self, n: TsNode) -> R<NodeId> {
-        let test = self.required(n, "condition", Ctx::Load)?;
-        let body = self.block_field(n, "consequence")?;
+        let test = self.required(n, &field::CONDITION, Ctx::Load)?;
+        let body = self.block_field(n, &field::CONSEQUENCE)?;
         let mut cursor = n.walk();
-        let alternatives: Vec<TsNode> = n.children_by_field_name("alternative", &mut cursor).collect();
+        let alternatives: Vec<TsNode> = n.fields(&field::ALTERNATIVE, &mut cursor).collect();
         let orelse = self.elif_chain(&alternatives)?;
         Ok(self.add(n, Kind::If { test, body, orelse }))
     }
@@ -759,11 +761,11 @@ impl<'a> Converter<'a> {
     /// `elif` clauses become nested `If` nodes in `orelse`, as in `ast`.
     fn elif_chain(&mut self, alternatives: &[TsNode]) -> R<Vec<NodeId>> {
         let Some((first, rest)) = alternatives.split_first() else { return Ok(Vec::new()) };
-        match first.kind() {
-            "else_clause" => self.block_field(*first, "body"),
+        match first.kind_name() {
+            "else_clause" => self.block_field(*first, &field::BODY),
             _ => {
-                let test = self.required(*first, "condition", Ctx::Load)?;
-                let body = self.block_field(*first, "consequence")?;
+                let test = self.required(*first, &field::CONDITION, Ctx::Load)?;
+                let body = self.block_field(*first, &field::CONSEQUENCE)?;
                 let orelse = self.elif_chain(rest)?;
                 Ok(vec![self.add(*first, Kind::If { test, body, orelse })])
             }
@@ -771,9 +773,9 @@ impl<'a> Converter<'a> {
     }
 
     fn with_item(&mut self, value: TsNode) -> R<WithItem> {
-        if value.kind() == "as_pattern" {
+        if value.kind_name() == "as_pattern" {
             let expr_node = named_children(value).into_iter().next();
-            let target_node = value.child_by_field_name("alias").and_then(|a| named_children(a).into_iter().next());
+            let target_node = value.field(&field::ALIAS).and_then(|a| named_children(a).into_iter().next());
             let context_expr = match expr_node {
                 Some(e) => self.expr(e, Ctx::Load)?,
                 None => return Err(self.err(value, "empty with item")),
@@ -791,14 +793,14 @@ impl<'a> Converter<'a> {
     fn except_clause(&mut self, n: TsNode) -> R<NodeId> {
         let mut type_ = None;
         let mut name = None;
-        let value = n.child_by_field_name("value");
-        let alias = n.child_by_field_name("alias");
+        let value = n.field(&field::VALUE);
+        let alias = n.field(&field::ALIAS);
         if let Some(v) = value {
-            if v.kind() == "as_pattern" {
+            if v.kind_name() == "as_pattern" {
                 if let Some(e) = named_children(v).into_iter().next() {
                     type_ = Some(self.expr(e, Ctx::Load)?);
                 }
-                if let Some(t) = v.child_by_field_name("alias") {
+                if let Some(t) = v.field(&field::ALIAS) {
                     name = Some(self.text(t).trim().to_string());
                 }
             } else {
@@ -808,7 +810,7 @@ impl<'a> Converter<'a> {
         if let Some(a) = alias {
             name = Some(self.text(a).trim().to_string());
         }
-        let body = match named_children(n).into_iter().find(|c| c.kind() == "block") {
+        let body = match named_children(n).into_iter().find(|c| c.kind_name() == "block") {
             Some(b) => self.block_statements(b)?,
             None => Vec::new(),
         };
@@ -816,45 +818,45 @@ impl<'a> Converter<'a> {
     }
 
     fn function_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
-        if n.child_by_field_name("type_parameters").is_some() && self.opts.python_version < (3, 12) {
+        if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
             return Err(self.err(n, "type parameters need Python 3.12"));
         }
-        let name = n.child_by_field_name("name").map(|x| self.text(x).to_string()).unwrap_or_default();
+        let name = n.field(&field::NAME).map(|x| self.text(x).to_string()).unwrap_or_default();
         let is_async = has_token(n, "async");
-        let args = match n.child_by_field_name("parameters") {
+        let args = match n.field(&field::PARAMETERS) {
             Some(p) => self.parameters(p)?,
             None => Arguments::default(),
         };
-        let returns = match n.child_by_field_name("return_type") {
+        let returns = match n.field(&field::RETURN_TYPE) {
             Some(t) => Some(self.type_expr(t)?),
             None => None,
         };
-        let body = self.block_field(n, "body")?;
+        let body = self.block_field(n, &field::BODY)?;
         Ok(self.add(n, Kind::FunctionDef { name, is_async, args, body, decorators, returns }))
     }
 
     fn class_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
-        if n.child_by_field_name("type_parameters").is_some() && self.opts.python_version < (3, 12) {
+        if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
             return Err(self.err(n, "type parameters need Python 3.12"));
         }
-        let name = n.child_by_field_name("name").map(|x| self.text(x).to_string()).unwrap_or_default();
-        let (bases, keywords) = match n.child_by_field_name("superclasses") {
+        let name = n.field(&field::NAME).map(|x| self.text(x).to_string()).unwrap_or_default();
+        let (bases, keywords) = match n.field(&field::SUPERCLASSES) {
             Some(a) => self.argument_list(a)?,
             None => (Vec::new(), Vec::new()),
         };
-        let body = self.block_field(n, "body")?;
+        let body = self.block_field(n, &field::BODY)?;
         Ok(self.add(n, Kind::ClassDef { name, bases, keywords, body, decorators }))
     }
 
     fn type_expr(&mut self, t: TsNode) -> R<NodeId> {
         // `type` wraps one expression (or a PEP 604 / generic form that is
         // still an expression in `ast`).
-        let inner = if t.kind() == "type" { named_children(t).into_iter().next().unwrap_or(t) } else { t };
+        let inner = if t.kind_name() == "type" { named_children(t).into_iter().next().unwrap_or(t) } else { t };
         self.type_inner(inner)
     }
 
     fn type_inner(&mut self, n: TsNode) -> R<NodeId> {
-        match n.kind() {
+        match n.kind_name() {
             "type" => self.type_expr(n),
             "union_type" => {
                 let kids = named_children(n);
@@ -904,7 +906,7 @@ impl<'a> Converter<'a> {
         let mut seen_star = false;
         let mut pending_regular: Vec<(Arg, Option<NodeId>)> = Vec::new();
         for c in named_children(p) {
-            match c.kind() {
+            match c.kind_name() {
                 "positional_separator" => {
                     for (arg, d) in pending_regular.drain(..) {
                         a.posonlyargs.push(arg);
@@ -919,17 +921,17 @@ impl<'a> Converter<'a> {
                     self.push_param(&mut a, &mut pending_regular, seen_star, arg, None);
                 }
                 "typed_parameter" => {
-                    let ann = match c.child_by_field_name("type") {
+                    let ann = match c.field(&field::TYPE) {
                         Some(t) => Some(self.type_expr(t)?),
                         None => None,
                     };
-                    let inner = named_children(c).into_iter().find(|k| Some(*k) != c.child_by_field_name("type"));
+                    let inner = named_children(c).into_iter().find(|k| Some(*k) != c.field(&field::TYPE));
                     match inner {
-                        Some(i) if i.kind() == "list_splat_pattern" => {
+                        Some(i) if i.kind_name() == "list_splat_pattern" => {
                             a.vararg = Some(Arg { name: self.splat_name(i), annotation: ann });
                             seen_star = true;
                         }
-                        Some(i) if i.kind() == "dictionary_splat_pattern" => {
+                        Some(i) if i.kind_name() == "dictionary_splat_pattern" => {
                             a.kwarg = Some(Arg { name: self.splat_name(i), annotation: ann });
                         }
                         Some(i) => {
@@ -940,16 +942,16 @@ impl<'a> Converter<'a> {
                     }
                 }
                 "default_parameter" | "typed_default_parameter" => {
-                    let name_node = c.child_by_field_name("name");
-                    if name_node.map(|x| x.kind()) == Some("tuple_pattern") {
+                    let name_node = c.field(&field::NAME);
+                    if name_node.map(|x| x.kind_name()) == Some("tuple_pattern") {
                         return Err(self.err(c, "tuple parameters are Python 2 syntax"));
                     }
                     let name = name_node.map(|x| self.text(x).to_string()).unwrap_or_default();
-                    let ann = match c.child_by_field_name("type") {
+                    let ann = match c.field(&field::TYPE) {
                         Some(t) => Some(self.type_expr(t)?),
                         None => None,
                     };
-                    let default = match c.child_by_field_name("value") {
+                    let default = match c.field(&field::VALUE) {
                         Some(v) => Some(self.expr(v, Ctx::Load)?),
                         None => None,
                     };
@@ -997,13 +999,13 @@ impl<'a> Converter<'a> {
     }
 
     fn match_statement(&mut self, n: TsNode) -> R<NodeId> {
-        let subject = self.required(n, "subject", Ctx::Load)?;
+        let subject = self.required(n, &field::SUBJECT, Ctx::Load)?;
         let mut cases = Vec::new();
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.field(&field::BODY) {
             let mut cursor = body.walk();
-            let clauses: Vec<TsNode> = body.children_by_field_name("alternative", &mut cursor).collect();
+            let clauses: Vec<TsNode> = body.fields(&field::ALTERNATIVE, &mut cursor).collect();
             for clause in clauses {
-                let pats: Vec<TsNode> = named_children(clause).into_iter().filter(|c| c.kind() == "case_pattern").collect();
+                let pats: Vec<TsNode> = named_children(clause).into_iter().filter(|c| c.kind_name() == "case_pattern").collect();
                 let pattern = if pats.len() == 1 {
                     self.pattern(pats[0])?
                 } else {
@@ -1013,14 +1015,14 @@ impl<'a> Converter<'a> {
                     }
                     self.add(clause, Kind::MatchSequence(ps))
                 };
-                let guard = match clause.child_by_field_name("guard") {
+                let guard = match clause.field(&field::GUARD) {
                     Some(g) => match named_children(g).into_iter().next() {
                         Some(e) => Some(self.expr(e, Ctx::Load)?),
                         None => None,
                     },
                     None => None,
                 };
-                let body = self.block_field(clause, "consequence")?;
+                let body = self.block_field(clause, &field::CONSEQUENCE)?;
                 cases.push(MatchCase { pattern, guard, body });
             }
         }
@@ -1036,14 +1038,14 @@ impl<'a> Converter<'a> {
 
     fn pattern_inner(&mut self, n: TsNode) -> R<NodeId> {
         let kids = named_children(n);
-        Ok(match n.kind() {
+        Ok(match n.kind_name() {
             "case_pattern" => match kids.first() {
                 Some(k) => return self.pattern(*k),
                 // `case _:`
                 None => self.add(n, Kind::MatchAs { pattern: None, name: None }),
             },
             "dotted_name" => {
-                let parts: Vec<TsNode> = kids.into_iter().filter(|k| k.kind() == "identifier").collect();
+                let parts: Vec<TsNode> = kids.into_iter().filter(|k| k.kind_name() == "identifier").collect();
                 if parts.len() == 1 {
                     let name = self.text(parts[0]).to_string();
                     if name == "_" {
@@ -1061,7 +1063,7 @@ impl<'a> Converter<'a> {
                     Some(k) => Some(self.pattern(*k)?),
                     None => None,
                 };
-                let name = kids.last().filter(|k| k.kind() == "identifier").map(|k| self.text(*k).to_string());
+                let name = kids.last().filter(|k| k.kind_name() == "identifier").map(|k| self.text(*k).to_string());
                 self.add(n, Kind::MatchAs { pattern: inner, name })
             }
             "union_pattern" => {
@@ -1087,16 +1089,16 @@ impl<'a> Converter<'a> {
                 let mut patterns = Vec::new();
                 let mut rest = None;
                 let mut cursor = n.walk();
-                let key_nodes: Vec<TsNode> = n.children_by_field_name("key", &mut cursor).collect();
+                let key_nodes: Vec<TsNode> = n.fields(&field::KEY, &mut cursor).collect();
                 let mut cursor = n.walk();
-                let value_nodes: Vec<TsNode> = n.children_by_field_name("value", &mut cursor).collect();
+                let value_nodes: Vec<TsNode> = n.fields(&field::VALUE, &mut cursor).collect();
                 for k in key_nodes {
                     keys.push(self.pattern_value(k)?);
                 }
                 for v in value_nodes {
                     patterns.push(self.pattern(v)?);
                 }
-                for k in kids.iter().filter(|k| k.kind() == "splat_pattern") {
+                for k in kids.iter().filter(|k| k.kind_name() == "splat_pattern") {
                     rest = named_children(*k).first().map(|i| self.text(*i).to_string());
                 }
                 self.add(n, Kind::MatchMapping { keys, patterns, rest })
@@ -1105,7 +1107,7 @@ impl<'a> Converter<'a> {
                 let cls = match kids.first() {
                     Some(d) => {
                         let parts: Vec<TsNode> =
-                            named_children(*d).into_iter().filter(|k| k.kind() == "identifier").collect();
+                            named_children(*d).into_iter().filter(|k| k.kind_name() == "identifier").collect();
                         self.dotted_value(&parts)?
                     }
                     None => return Err(self.err(n, "class pattern without a class")),
@@ -1115,7 +1117,7 @@ impl<'a> Converter<'a> {
                 for k in kids.iter().skip(1) {
                     let inner = named_children(*k).into_iter().next();
                     match inner {
-                        Some(kp) if kp.kind() == "keyword_pattern" => {
+                        Some(kp) if kp.kind_name() == "keyword_pattern" => {
                             if let Some(v) = named_children(kp).get(1) {
                                 kwd_patterns.push(self.pattern_keyword_value(*v)?);
                             }
@@ -1135,7 +1137,7 @@ impl<'a> Converter<'a> {
 
     /// A keyword pattern's value is a pattern whose node may be bare.
     fn pattern_keyword_value(&mut self, n: TsNode) -> R<NodeId> {
-        match n.kind() {
+        match n.kind_name() {
             "identifier" => {
                 let name = self.text(n).to_string();
                 Ok(self.add(n, Kind::MatchAs { pattern: None, name: Some(name) }))
@@ -1145,9 +1147,9 @@ impl<'a> Converter<'a> {
     }
 
     fn pattern_value(&mut self, n: TsNode) -> R<NodeId> {
-        match n.kind() {
+        match n.kind_name() {
             "dotted_name" => {
-                let parts: Vec<TsNode> = named_children(n).into_iter().filter(|k| k.kind() == "identifier").collect();
+                let parts: Vec<TsNode> = named_children(n).into_iter().filter(|k| k.kind_name() == "identifier").collect();
                 self.dotted_value(&parts)
             }
             "string" | "concatenated_string" => self.expr(n, Ctx::Load),
@@ -1166,17 +1168,17 @@ impl<'a> Converter<'a> {
     }
 
     fn assignment(&mut self, n: TsNode) -> R<NodeId> {
-        if n.kind() == "augmented_assignment" {
-            let target = self.required(n, "left", Ctx::Store)?;
+        if n.kind_name() == "augmented_assignment" {
+            let target = self.required(n, &field::LEFT, Ctx::Store)?;
             let value = self.assign_value(n)?;
             return Ok(self.add(n, Kind::AugAssign { target, value }));
         }
-        if let Some(t) = n.child_by_field_name("type") {
-            let left = n.child_by_field_name("left");
-            let simple = left.map(|l| l.kind() == "identifier").unwrap_or(false);
-            let target = self.required(n, "left", Ctx::Store)?;
+        if let Some(t) = n.field(&field::TYPE) {
+            let left = n.field(&field::LEFT);
+            let simple = left.map(|l| l.kind_name() == "identifier").unwrap_or(false);
+            let target = self.required(n, &field::LEFT, Ctx::Store)?;
             let annotation = self.type_expr(t)?;
-            let value = match n.child_by_field_name("right") {
+            let value = match n.field(&field::RIGHT) {
                 Some(_) => Some(self.assign_value(n)?),
                 None => None,
             };
@@ -1187,10 +1189,10 @@ impl<'a> Converter<'a> {
         let mut targets = Vec::new();
         let mut cur = n;
         loop {
-            targets.push(self.required(cur, "left", Ctx::Store)?);
-            match cur.child_by_field_name("right") {
-                Some(r) if r.kind() == "assignment" && r.child_by_field_name("type").is_none() => cur = r,
-                Some(r) if r.kind() == "assignment" || r.kind() == "augmented_assignment" => {
+            targets.push(self.required(cur, &field::LEFT, Ctx::Store)?);
+            match cur.field(&field::RIGHT) {
+                Some(r) if r.kind_name() == "assignment" && r.field(&field::TYPE).is_none() => cur = r,
+                Some(r) if r.kind_name() == "assignment" || r.kind_name() == "augmented_assignment" => {
                     return Err(self.err(r, "invalid syntax"));
                 }
                 Some(_) => break,
@@ -1202,7 +1204,7 @@ impl<'a> Converter<'a> {
     }
 
     fn assign_value(&mut self, n: TsNode) -> R<NodeId> {
-        match n.child_by_field_name("right") {
+        match n.field(&field::RIGHT) {
             Some(r) => self.expr_or_tuple(r, Ctx::Load),
             None => Err(self.err(n, "assignment without a value")),
         }
@@ -1223,7 +1225,7 @@ impl<'a> Converter<'a> {
 
     fn expr_inner(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
         let kids = named_children(n);
-        let id = match n.kind() {
+        let id = match n.kind_name() {
             "identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
             // Soft keywords used as names.
             "keyword_identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
@@ -1257,20 +1259,20 @@ impl<'a> Converter<'a> {
                     Some(k) => self.expr(*k, ctx)?,
                     None => return Err(self.err(n, "empty starred expression")),
                 };
-                if n.kind() == "parenthesized_list_splat" {
+                if n.kind_name() == "parenthesized_list_splat" {
                     return Ok(inner);
                 }
                 self.add(n, Kind::Starred { value: inner })
             }
             "attribute" => {
-                let value = self.required(n, "object", Ctx::Load)?;
-                let attr = n.child_by_field_name("attribute").map(|a| self.text(a).to_string()).unwrap_or_default();
+                let value = self.required(n, &field::OBJECT, Ctx::Load)?;
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.text(a).to_string()).unwrap_or_default();
                 self.add(n, Kind::Attribute { value, attr })
             }
             "subscript" => {
-                let value = self.required(n, "value", Ctx::Load)?;
+                let value = self.required(n, &field::VALUE, Ctx::Load)?;
                 let mut cursor = n.walk();
-                let subs: Vec<TsNode> = n.children_by_field_name("subscript", &mut cursor).collect();
+                let subs: Vec<TsNode> = n.fields(&field::SUBSCRIPT, &mut cursor).collect();
                 let mut elts = Vec::new();
                 for s in &subs {
                     elts.push(self.expr(*s, Ctx::Load)?);
@@ -1293,12 +1295,12 @@ impl<'a> Converter<'a> {
                 let all: Vec<TsNode> = n.children(&mut cursor).collect();
                 for c in all {
                     if !c.is_named() {
-                        if c.kind() == ":" {
+                        if c.kind_name() == ":" {
                             slot += 1;
                         }
                         continue;
                     }
-                    if c.kind() == "comment" {
+                    if c.kind_name() == "comment" {
                         continue;
                     }
                     let e = self.expr(c, Ctx::Load)?;
@@ -1309,9 +1311,9 @@ impl<'a> Converter<'a> {
                 self.add(n, Kind::Slice { lower: slots[0], upper: slots[1], step: slots[2] })
             }
             "call" => {
-                let func = self.required(n, "function", Ctx::Load)?;
-                let (args, keywords) = match n.child_by_field_name("arguments") {
-                    Some(a) if a.kind() == "generator_expression" => (vec![self.expr(a, Ctx::Load)?], Vec::new()),
+                let func = self.required(n, &field::FUNCTION, Ctx::Load)?;
+                let (args, keywords) = match n.field(&field::ARGUMENTS) {
+                    Some(a) if a.kind_name() == "generator_expression" => (vec![self.expr(a, Ctx::Load)?], Vec::new()),
                     Some(a) => self.argument_list(a)?,
                     None => (Vec::new(), Vec::new()),
                 };
@@ -1320,23 +1322,23 @@ impl<'a> Converter<'a> {
             "string" | "concatenated_string" => self.string(n)?,
             "integer" | "float" | "true" | "false" | "none" | "ellipsis" => self.add(n, Kind::Constant(None)),
             "binary_operator" => {
-                let left = self.required(n, "left", Ctx::Load)?;
-                let right = self.required(n, "right", Ctx::Load)?;
+                let left = self.required(n, &field::LEFT, Ctx::Load)?;
+                let right = self.required(n, &field::RIGHT, Ctx::Load)?;
                 self.add(n, Kind::BinOp { left, right })
             }
             "unary_operator" => {
-                let a = self.required(n, "argument", Ctx::Load)?;
+                let a = self.required(n, &field::ARGUMENT, Ctx::Load)?;
                 self.add(n, Kind::UnaryOp(a))
             }
             "not_operator" => {
-                let a = self.required(n, "argument", Ctx::Load)?;
+                let a = self.required(n, &field::ARGUMENT, Ctx::Load)?;
                 self.add(n, Kind::UnaryOp(a))
             }
             "boolean_operator" => {
                 // `ast` flattens `a and b and c` into one BoolOp; the visit
                 // order (left to right) is the same either way.
-                let left = self.required(n, "left", Ctx::Load)?;
-                let right = self.required(n, "right", Ctx::Load)?;
+                let left = self.required(n, &field::LEFT, Ctx::Load)?;
+                let right = self.required(n, &field::RIGHT, Ctx::Load)?;
                 self.add(n, Kind::BoolOp(vec![left, right]))
             }
             "comparison_operator" => {
@@ -1363,29 +1365,29 @@ impl<'a> Converter<'a> {
                 self.add(n, Kind::IfExp { test, body, orelse })
             }
             "named_expression" => {
-                let target = match n.child_by_field_name("name") {
+                let target = match n.field(&field::NAME) {
                     Some(t) => self.expr(t, Ctx::Store)?,
                     None => return Err(self.err(n, "walrus without a name")),
                 };
-                let value = self.required(n, "value", Ctx::Load)?;
+                let value = self.required(n, &field::VALUE, Ctx::Load)?;
                 self.add(n, Kind::NamedExpr { target, value })
             }
             "lambda" => {
-                let args = match n.child_by_field_name("parameters") {
+                let args = match n.field(&field::PARAMETERS) {
                     Some(p) => self.parameters(p)?,
                     None => Arguments::default(),
                 };
-                let body = self.required(n, "body", Ctx::Load)?;
+                let body = self.required(n, &field::BODY, Ctx::Load)?;
                 self.add(n, Kind::Lambda { args, body })
             }
             "dictionary" => {
                 let mut keys = Vec::new();
                 let mut values = Vec::new();
                 for k in kids {
-                    match k.kind() {
+                    match k.kind_name() {
                         "pair" => {
-                            keys.push(Some(self.required(k, "key", Ctx::Load)?));
-                            values.push(self.required(k, "value", Ctx::Load)?);
+                            keys.push(Some(self.required(k, &field::KEY, Ctx::Load)?));
+                            values.push(self.required(k, &field::VALUE, Ctx::Load)?);
                         }
                         "dictionary_splat" => {
                             keys.push(None);
@@ -1435,10 +1437,10 @@ impl<'a> Converter<'a> {
         let mut args = Vec::new();
         let mut keywords = Vec::new();
         for k in named_children(a) {
-            match k.kind() {
+            match k.kind_name() {
                 "keyword_argument" => {
-                    let arg = k.child_by_field_name("name").map(|x| self.text(x).to_string());
-                    let value = self.required(k, "value", Ctx::Load)?;
+                    let arg = k.field(&field::NAME).map(|x| self.text(x).to_string());
+                    let value = self.required(k, &field::VALUE, Ctx::Load)?;
                     keywords.push(self.add(k, Kind::Keyword { arg, value }));
                 }
                 "dictionary_splat" => {
@@ -1455,28 +1457,28 @@ impl<'a> Converter<'a> {
     }
 
     fn comprehension(&mut self, n: TsNode) -> R<NodeId> {
-        let kind = match n.kind() {
+        let kind = match n.kind_name() {
             "list_comprehension" => CompKind::List,
             "set_comprehension" => CompKind::Set,
             "dictionary_comprehension" => CompKind::Dict,
             _ => CompKind::Generator,
         };
-        let body = match n.child_by_field_name("body") {
+        let body = match n.field(&field::BODY) {
             Some(b) => b,
             None => return Err(self.err(n, "comprehension without a body")),
         };
         let (elt, value) = if kind == CompKind::Dict {
-            (self.required(body, "key", Ctx::Load)?, Some(self.required(body, "value", Ctx::Load)?))
+            (self.required(body, &field::KEY, Ctx::Load)?, Some(self.required(body, &field::VALUE, Ctx::Load)?))
         } else {
             (self.expr(body, Ctx::Load)?, None)
         };
         let mut generators: Vec<Comprehension> = Vec::new();
         for c in named_children(n) {
-            match c.kind() {
+            match c.kind_name() {
                 "for_in_clause" => {
-                    let target = self.required(c, "left", Ctx::Store)?;
+                    let target = self.required(c, &field::LEFT, Ctx::Store)?;
                     let mut cursor = c.walk();
-                    let rights: Vec<TsNode> = c.children_by_field_name("right", &mut cursor).filter(|r| r.is_named()).collect();
+                    let rights: Vec<TsNode> = c.fields(&field::RIGHT, &mut cursor).filter(|r| r.is_named()).collect();
                     let iter = match rights.first() {
                         Some(r) if rights.len() == 1 => self.expr(*r, Ctx::Load)?,
                         Some(_) => return Err(self.err(c, "invalid syntax")),
@@ -1504,14 +1506,14 @@ impl<'a> Converter<'a> {
     }
 
     fn string(&mut self, n: TsNode) -> R<NodeId> {
-        let parts: Vec<TsNode> = if n.kind() == "concatenated_string" { named_children(n) } else { vec![n] };
+        let parts: Vec<TsNode> = if n.kind_name() == "concatenated_string" { named_children(n) } else { vec![n] };
         let mut value = String::new();
         let mut is_f = false;
         let mut is_bytes = false;
         let mut is_text = false;
         let mut interpolations = Vec::new();
         for p in &parts {
-            let start = p.child(0).filter(|c| c.kind() == "string_start");
+            let start = p.child(0).filter(|c| c.kind_name() == "string_start");
             let prefix_with_quote = start.map(|s| self.text(s)).unwrap_or("'");
             let prefix: String = prefix_with_quote.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
             let raw = prefix.contains('r');
@@ -1524,18 +1526,18 @@ impl<'a> Converter<'a> {
                 is_f = true;
             }
             for c in named_children(*p) {
-                match c.kind() {
+                match c.kind_name() {
                     "string_content" => value.push_str(&decode_escapes(self.text(c), raw)),
                     "interpolation" => {
-                        let e = match c.child_by_field_name("expression") {
+                        let e = match c.field(&field::EXPRESSION) {
                             Some(e) => self.expr(e, Ctx::Load)?,
                             None => return Err(self.err(c, "empty f-string expression")),
                         };
-                        let format_spec = match c.child_by_field_name("format_specifier") {
+                        let format_spec = match c.field(&field::FORMAT_SPECIFIER) {
                             Some(fs) => {
                                 let mut inner = Vec::new();
-                                for fe in named_children(fs).into_iter().filter(|x| x.kind() == "format_expression") {
-                                    if let Some(e2) = fe.child_by_field_name("expression") {
+                                for fe in named_children(fs).into_iter().filter(|x| x.kind_name() == "format_expression") {
+                                    if let Some(e2) = fe.field(&field::EXPRESSION) {
                                         let v = self.expr(e2, Ctx::Load)?;
                                         inner.push(self.add(fe, Kind::FormattedValue { value: v, format_spec: None }));
                                     }
@@ -1567,7 +1569,7 @@ fn has_trailing_comma_in_subscript(n: TsNode) -> bool {
     // `a[1,]` is a one-element tuple subscript.
     let mut cursor = n.walk();
     let kids: Vec<TsNode> = n.children(&mut cursor).collect();
-    kids.iter().any(|c| !c.is_named() && c.kind() == ",")
+    kids.iter().any(|c| !c.is_named() && c.kind_name() == ",")
 }
 
 fn strip_ws(s: &str) -> String {

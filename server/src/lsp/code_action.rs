@@ -3,7 +3,9 @@
 //!
 //! Quick fixes are built from `Diagnostic.data` (see `convert::FixData`),
 //! never from the range the client sends: Neovim 0.7 reports byte columns
-//! there whatever encoding was negotiated.
+//! there whatever encoding was negotiated. Clients that drop `data` (LSP
+//! allows it without `publishDiagnostics.dataSupport`) get the data of the
+//! matching diagnostic as it was published.
 
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse,
@@ -23,9 +25,12 @@ pub(super) fn handle(session: &mut Session, params: CodeActionParams) -> Option<
             if diagnostic.source.as_deref() != Some(SOURCE) {
                 continue;
             }
-            // Data from another server version, or none: no fixes to offer.
-            let Some(data) = diagnostic.data.clone().and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok())
-            else {
+            // A client that does not keep `data` gets the fixes of the
+            // diagnostic as published. Data from another server version, or
+            // a diagnostic no longer published: no fixes to offer.
+            let uri = &params.text_document.uri;
+            let data = diagnostic.data.clone().or_else(|| session.published_data(uri, diagnostic));
+            let Some(data) = data.and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok()) else {
                 continue;
             };
             let single = data.fixes.len() == 1;

@@ -494,6 +494,27 @@ impl Session {
         convert::fix_data(&fix, &edited, self.encoding)
     }
 
+    /// The `data` of the diagnostic this server last published for `uri`
+    /// that `sent` stands for, for clients that send diagnostics back without
+    /// it: LSP lets a client drop `data` unless it declares
+    /// `publishDiagnostics.dataSupport` (Neovim before 0.10 and Emacs 29 do
+    /// not). Matched by code and message; among equals, the one at the same
+    /// range, else on the nearest line (Neovim 0.7 sends byte columns).
+    pub fn published_data(&self, uri: &Uri, sent: &lsp::Diagnostic) -> Option<serde_json::Value> {
+        let path = match self.documents.get(uri).and_then(|d| d.path()) {
+            Some(path) => path.to_path_buf(),
+            None => super::document::file_path(uri)?,
+        };
+        let root = self.project_using(&path)?;
+        let (_, published) = self.projects.get(&root)?.published.get(&path)?;
+        published
+            .iter()
+            .filter(|d| d.code == sent.code && d.message == sent.message)
+            .min_by_key(|d| (d.range != sent.range, d.range.start.line.abs_diff(sent.range.start.line)))?
+            .data
+            .clone()
+    }
+
     /// The IAM policy document the project's code needs, pretty-printed.
     pub fn policy_json(&mut self, root: &Path) -> Option<String> {
         self.apply_pending_overlays();
@@ -661,6 +682,45 @@ mod tests {
         // Nothing changed since: nothing more to send.
         session.publish_stale();
         assert_eq!(published(&mut queue, &uri), []);
+    }
+
+    #[test]
+    fn data_dropped_by_the_client_is_found_again_among_the_published_diagnostics() {
+        // With a config.json, so that the diagnostic carries a fix.
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        let config = r#"{ "version": "2.0", "app_name": "a", "stages": { "dev": {} } }"#;
+        std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        let (outbox, mut queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        session.publish_stale();
+        let mut published = None;
+        while let Ok(message) = queue.try_recv() {
+            if let Outgoing::Diagnostics(file) = message {
+                if file.uri == uri {
+                    published = Some(file.diagnostics[0].clone());
+                }
+            }
+        }
+        let published = published.expect("app.py published");
+        assert!(published.data.is_some());
+
+        // As a client without dataSupport sends it back: no data, and the
+        // range in other columns.
+        let mut sent = published.clone();
+        sent.data = None;
+        sent.range.end.character += 7;
+        assert_eq!(session.published_data(&uri, &sent), published.data);
+
+        sent.message.push_str(" (edited)");
+        assert_eq!(session.published_data(&uri, &sent), None);
+        let elsewhere = convert::file_uri(Path::new("/nowhere/app.py")).unwrap();
+        assert_eq!(session.published_data(&elsewhere, &published), None);
     }
 
     #[test]

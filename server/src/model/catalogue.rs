@@ -7,9 +7,22 @@ use std::sync::OnceLock;
 static ACTIONS_TXT: &str = include_str!("data/actions.txt");
 
 /// Every IAM action, keyed by lower-cased prefix and lower-cased name (IAM
-/// matches action names case-insensitively).
+/// matches action names case-insensitively). A prefix's names are indexed
+/// on first use: a run looks at a handful of the several hundred services.
 pub struct ActionCatalogue {
-    by_prefix: HashMap<String, HashMap<String, &'static str>>,
+    by_prefix: HashMap<String, Prefix>,
+}
+
+struct Prefix {
+    /// The record's names, space-separated, as in `actions.txt`.
+    line: &'static str,
+    names: OnceLock<HashMap<String, &'static str>>,
+}
+
+impl Prefix {
+    fn names(&self) -> &HashMap<String, &'static str> {
+        self.names.get_or_init(|| self.line.split(' ').filter(|n| !n.is_empty()).map(|n| (n.to_ascii_lowercase(), n)).collect())
+    }
 }
 
 impl ActionCatalogue {
@@ -18,11 +31,8 @@ impl ActionCatalogue {
         CAT.get_or_init(|| {
             let mut by_prefix = HashMap::new();
             for line in super::records(ACTIONS_TXT) {
-                let mut f = line.split(' ');
-                let Some(prefix) = f.next() else { continue };
-                let names: HashMap<String, &'static str> =
-                    f.map(|n| (n.to_ascii_lowercase(), n)).collect();
-                by_prefix.insert(prefix.to_ascii_lowercase(), names);
+                let (prefix, names) = line.split_once(' ').unwrap_or((line, ""));
+                by_prefix.insert(prefix.to_ascii_lowercase(), Prefix { line: names, names: OnceLock::new() });
             }
             ActionCatalogue { by_prefix }
         })
@@ -31,8 +41,8 @@ impl ActionCatalogue {
     /// The canonical spelling of `prefix:Name`, if IAM has that action.
     pub fn canonical(&self, action: &str) -> Option<(&str, &'static str)> {
         let (prefix, name) = action.split_once(':')?;
-        let (p, names) = self.by_prefix.get_key_value(&prefix.to_ascii_lowercase())?;
-        names.get(&name.to_ascii_lowercase()).map(|n| (p.as_str(), *n))
+        let (p, entry) = self.by_prefix.get_key_value(&prefix.to_ascii_lowercase())?;
+        entry.names().get(&name.to_ascii_lowercase()).map(|n| (p.as_str(), *n))
     }
 
     pub fn has_prefix(&self, prefix: &str) -> bool {
@@ -44,11 +54,11 @@ impl ActionCatalogue {
         self.by_prefix
             .get(&prefix.to_ascii_lowercase())
             .into_iter()
-            .flat_map(|m| m.values().copied())
+            .flat_map(|m| m.names().values().copied())
     }
 
     pub fn len(&self) -> usize {
-        self.by_prefix.values().map(|m| m.len()).sum()
+        self.by_prefix.values().map(|m| m.names().len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {

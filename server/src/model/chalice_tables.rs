@@ -15,31 +15,54 @@ pub struct ChaliceServiceTable {
     pub extra: HashMap<&'static str, Vec<&'static str>>,
 }
 
-fn tables() -> &'static HashMap<&'static str, ChaliceServiceTable> {
-    static T: OnceLock<HashMap<&'static str, ChaliceServiceTable>> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut map: HashMap<&'static str, ChaliceServiceTable> = HashMap::new();
-        let mut current: Option<&'static str> = None;
-        for line in super::records(CHALICE_TXT) {
-            let mut f = line.split(' ');
-            match (f.next(), f.next(), f.next()) {
-                (Some("S"), Some(name), _) => {
-                    map.entry(name).or_default();
-                    current = Some(name);
-                }
-                (Some("O"), Some(op), Some(action)) => {
-                    if let Some(t) = current.and_then(|c| map.get_mut(c)) {
+/// Each service's records (`O` and `X` lines after its `S` line), parsed
+/// into a table on first use.
+struct Entry {
+    records: &'static str,
+    table: OnceLock<ChaliceServiceTable>,
+}
+
+impl Entry {
+    fn table(&self) -> &ChaliceServiceTable {
+        self.table.get_or_init(|| {
+            let mut t = ChaliceServiceTable::default();
+            for line in super::records(self.records) {
+                let mut f = line.split(' ');
+                match (f.next(), f.next(), f.next()) {
+                    (Some("O"), Some(op), Some(action)) => {
                         t.operations.insert(op, action);
                     }
-                }
-                (Some("X"), Some(method), Some(actions)) => {
-                    if let Some(t) = current.and_then(|c| map.get_mut(c)) {
+                    (Some("X"), Some(method), Some(actions)) => {
                         t.extra.insert(method, actions.split(',').collect());
                     }
+                    _ => {}
                 }
-                _ => {}
             }
+            t
+        })
+    }
+}
+
+fn tables() -> &'static HashMap<&'static str, Entry> {
+    static T: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
+    T.get_or_init(|| {
+        // Split the file at its `S name` lines without parsing the rest.
+        let mut map: HashMap<&'static str, Entry> = HashMap::new();
+        let mut current: Option<(&'static str, usize)> = None;
+        let mut offset = 0;
+        let close = |current: Option<(&'static str, usize)>, end: usize, map: &mut HashMap<&'static str, Entry>| {
+            if let Some((name, start)) = current {
+                map.insert(name, Entry { records: &CHALICE_TXT[start..end], table: OnceLock::new() });
+            }
+        };
+        for line in CHALICE_TXT.split_inclusive('\n') {
+            if let Some(name) = line.strip_prefix("S ") {
+                close(current.take(), offset, &mut map);
+                current = Some((name.split([' ', '\n', '\r']).next().unwrap_or(""), offset + line.len()));
+            }
+            offset += line.len();
         }
+        close(current, offset, &mut map);
         map
     })
 }
@@ -47,7 +70,7 @@ fn tables() -> &'static HashMap<&'static str, ChaliceServiceTable> {
 /// chalice's table for a client name; `None` means chalice prints
 /// "Unsupported service for auto policy generation" and grants nothing.
 pub fn chalice_policy_table(client_name: &str) -> Option<&'static ChaliceServiceTable> {
-    tables().get(client_name)
+    tables().get(client_name).map(Entry::table)
 }
 
 /// Every client name `policies.json` has an entry for.

@@ -58,6 +58,10 @@ pub struct ResourceAction {
     pub returns_list: bool,
     /// Whether the returned resources come with their data (no load needed).
     pub returns_loaded: bool,
+    /// Whether a request parameter comes from the resource's data, so that
+    /// calling it on an unloaded resource sends the resource's load first
+    /// (`vpc_address.release()`: DescribeAddresses, then ReleaseAddress).
+    pub loads_first: bool,
 }
 
 #[derive(Debug, Deserialize)]

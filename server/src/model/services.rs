@@ -249,7 +249,12 @@ mod tests {
         let s3 = service("s3").unwrap();
         assert_eq!(s3.paginator_operation("list_objects_v2"), Some("ListObjectsV2"));
         assert_eq!(s3.actions_of("HeadObject"), &["s3:GetObject"]);
-        assert_eq!(s3.injected_method("upload_file").unwrap().operations, vec!["PutObject"]);
+        // PutObject below the multipart threshold, multipart above it: the
+        // size decides, so every operation of an upload is conditional.
+        let upload = s3.injected_method("upload_file").unwrap();
+        assert!(upload.operations.is_empty());
+        assert_eq!(upload.conditional[..2], ["PutObject", "CreateMultipartUpload"]);
+        assert_eq!(s3.injected_method("copy").unwrap().operations, vec!["HeadObject"]);
         assert_eq!(service("stepfunctions").unwrap().iam_prefix, Some("states"));
         assert_eq!(service("lambda").unwrap().actions_of("Invoke"), &["lambda:InvokeFunction"]);
         assert!(service("no-such-service").is_none());

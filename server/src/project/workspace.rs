@@ -258,10 +258,16 @@ impl Project {
         let (stages, _) = self.stages();
         let mut md = format!("**{}** {}\n\n", fact.service, describe(&fact.construct));
         let ops = fact.operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
-        md.push_str(&format!("API operation{}: {ops}", if fact.operations.len() == 1 { "" } else { "s" }));
-        if !fact.conditional_operations.is_empty() {
-            let c = fact.conditional_operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
-            md.push_str(&format!(" (and, depending on size or failure, {c})"));
+        let c = fact.conditional_operations.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+        if fact.operations.is_empty() {
+            // An upload sends PutObject or the multipart operations: only the
+            // size decides.
+            md.push_str(&format!("API operations, depending on size or failure: {c}"));
+        } else {
+            md.push_str(&format!("API operation{}: {ops}", if fact.operations.len() == 1 { "" } else { "s" }));
+            if !fact.conditional_operations.is_empty() {
+                md.push_str(&format!(" (and, depending on size or failure, {c})"));
+            }
         }
         md.push_str("\n\n| IAM action |");
         for s in &stages {
