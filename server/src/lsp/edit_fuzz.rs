@@ -38,7 +38,7 @@ use super::test_support::{dump, reference_lines, reference_offset, reference_pos
 use crate::project::Settings;
 
 /// A project to edit: its files, by path relative to the root.
-pub(super) struct Case {
+pub(crate) struct Case {
     pub name: String,
     pub files: Vec<(String, String)>,
 }
@@ -82,7 +82,7 @@ fn files_under(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
 }
 
 /// Every example project and every analysis fixture.
-pub(super) fn corpus() -> Vec<Case> {
+pub(crate) fn corpus() -> Vec<Case> {
     let mut cases = Vec::new();
     let examples = repo().join("examples");
     let mut dirs: Vec<_> = std::fs::read_dir(&examples).unwrap().flatten().map(|e| e.path()).collect();

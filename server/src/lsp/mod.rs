@@ -19,7 +19,7 @@ mod did_close;
 mod did_open;
 mod document;
 #[cfg(test)]
-mod edit_fuzz;
+pub(crate) mod edit_fuzz;
 mod execute_command;
 mod hover;
 mod initialize;

@@ -70,20 +70,20 @@ impl SourceFile {
             return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None };
         }
         let parsed;
-        let tree = match tree {
-            Some(t) => t,
+        let trees = match tree {
+            Some(t) => std::slice::from_ref(t),
             None => {
-                parsed = crate::python::parse(&text, None);
-                &parsed
+                parsed = crate::python::parse_file(&text);
+                &parsed[..]
             }
         };
         let (ir, imported) = match as_app {
-            None => (analysis::lower(tree, &text), None),
-            // chalice's import walks the same tree a second way; on a large
+            None => (analysis::lower_trees(trees, &text), None),
+            // chalice's import walks the same trees a second way; on a large
             // app.py each walk takes a while, so they run side by side.
             Some(python_version) => std::thread::scope(|scope| {
-                let import = scope.spawn(|| chalice::import_app(&text, tree, python_version));
-                let ir = analysis::lower(tree, &text);
+                let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
+                let ir = analysis::lower_trees(trees, &text);
                 let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 (ir, Some(imported))
             }),
