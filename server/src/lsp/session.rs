@@ -378,7 +378,7 @@ impl Session {
             // Of several documents for one file, the latest one's text.
             let Some(document) = self.documents.by_path(path) else { continue };
             if loaded.project.contains(path) {
-                loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
+                loaded.project.set_overlay(path, Arc::from(document.text()), engine_tree(document));
             }
         }
         self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
@@ -391,7 +391,7 @@ impl Session {
             let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
                 continue;
             };
-            loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
+            loaded.project.set_overlay(&path, Arc::from(document.text()), engine_tree(document));
         }
     }
 
@@ -581,6 +581,15 @@ impl Session {
             None => convert::file_uri(path),
         }
     }
+}
+
+/// The document's tree for the engine, when it can stand for a fresh parse.
+/// tree-sitter's error recovery may resolve a broken text differently when
+/// it reuses an old tree than when it starts afresh, and what the user is
+/// told must not depend on the order of their keystrokes: a tree with
+/// syntax errors is left out, and the engine parses the text itself.
+fn engine_tree(document: &Document) -> Option<&tree_sitter::Tree> {
+    document.tree().filter(|t| !t.root_node().has_error())
 }
 
 /// Finds and loads the Chalice projects under `folders`. Slow (reads and
