@@ -812,8 +812,24 @@ async fn wait_for_publish(client: &mut Client, uri: &str, version: i64) -> Resul
     }
 }
 
-/// A panic in a request handler, a notification handler or the diagnostics
-/// task is caught and logged as an internal error (the request is answered
+/// Waits for diagnostics published for the closed file `uri`.
+async fn wait_for_publish_unversioned(client: &mut Client, uri: &str) -> Result<Value, String> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        client.drain();
+        let found = client.notifications.iter().find(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri);
+        if let Some(found) = found {
+            return Ok(found["params"].clone());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no diagnostics for {uri}"));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A panic in a request handler, a notification handler, the diagnostics
+/// task or a background project load is caught and logged as an internal error (the request is answered
 /// with one), and the server goes on serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_anywhere_is_logged_and_the_server_goes_on() {
@@ -853,8 +869,19 @@ async fn a_panic_anywhere_is_logged_and_the_server_goes_on() {
     let published = wait_for_publish(&mut client, &uri, 3).await.unwrap();
     assert!(published["diagnostics"][0]["message"].as_str().unwrap().contains("dynamodb:Scan"), "{published}");
 
+    // Loading the projects of a new folder, which then load as usual.
+    let folder = json!({ "uri": uri_of(&root.join(super::session::TEST_PANIC_FOLDER)), "name": "p" });
+    client.notify("workspace/didChangeWorkspaceFolders", json!({ "event": { "added": [folder], "removed": [] } })).await;
+    wait_for_log(&mut client, "internal error in loading projects: test panic while loading projects").await.unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let other_root = other.path().canonicalize().unwrap();
+    std::fs::write(other_root.join("app.py"), "import boto3\nboto3.client('sqs').list_queues()\n").unwrap();
+    let folder = json!({ "uri": uri_of(&other_root), "name": "other" });
+    client.notify("workspace/didChangeWorkspaceFolders", json!({ "event": { "added": [folder], "removed": [] } })).await;
+    wait_for_publish_unversioned(&mut client, &uri_of(&other_root.join("app.py"))).await.unwrap();
+
     // And requests are answered as before.
-    let id = client.request("workspace/executeCommand", json!({ "command": SHOW_POLICY, "arguments": [] })).await;
+    let id = client.request("workspace/executeCommand", json!({ "command": SHOW_POLICY, "arguments": [uri_of(&root)] })).await;
     let response = client.response(&id).await.unwrap();
     assert!(response["result"].as_str().unwrap().contains("dynamodb:Scan"), "{response}");
     let id = client.request("shutdown", Value::Null).await;

@@ -67,11 +67,15 @@ impl Handle {
     /// logged and turned into `None`: one bad input must not take the server
     /// down. (A lock poisoned by such a panic is taken over as it is.)
     pub fn with_session<T>(&self, what: &str, work: impl FnOnce(&mut Session) -> T) -> Option<T> {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        self.catching(what, || {
             let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
             work(&mut session)
-        }));
-        match result {
+        })
+    }
+
+    /// Runs `work`, turning a panic into a logged internal error and `None`.
+    pub fn catching<T>(&self, what: &str, work: impl FnOnce() -> T) -> Option<T> {
+        match std::panic::catch_unwind(AssertUnwindSafe(work)) {
             Ok(value) => Some(value),
             Err(payload) => {
                 let message = payload
@@ -101,8 +105,10 @@ impl Handle {
         let Some(settings) = started else { return };
         let handle = self.clone();
         tokio::task::spawn_blocking(move || {
-            let loaded = session::load_projects(&folders, &settings, &handle.outbox);
-            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded));
+            // A panic while reading must still end the load as far as the
+            // session knows (it keeps file events while a load runs).
+            let loaded = handle.catching("loading projects", || session::load_projects(&folders, &settings, &handle.outbox));
+            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded.unwrap_or_default()));
         });
     }
 

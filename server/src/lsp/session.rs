@@ -583,6 +583,10 @@ impl Session {
     }
 }
 
+/// Test builds only: see [`load_projects`].
+#[cfg(test)]
+pub const TEST_PANIC_FOLDER: &str = "chalice-iam-test-panic";
+
 /// The document's tree for the engine, when it can stand for a fresh parse.
 /// tree-sitter's error recovery may resolve a broken text differently when
 /// it reuses an old tree than when it starts afresh, and what the user is
@@ -597,6 +601,11 @@ fn engine_tree(document: &Document) -> Option<&tree_sitter::Tree> {
 pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
     let mut loaded = Vec::new();
     for folder in folders {
+        // Test builds only: a folder of this name makes loading panic.
+        #[cfg(test)]
+        if folder.ends_with(TEST_PANIC_FOLDER) {
+            panic!("test panic while loading projects");
+        }
         for root in project::discover_projects(folder) {
             match Project::load(&root, settings.clone()) {
                 Ok(project) => loaded.push(project),
