@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod chalice;
 pub mod cli;
 pub mod diagnostics;
+pub mod files;
 pub mod json;
 pub mod lsp;
 pub mod model;

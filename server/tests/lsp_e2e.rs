@@ -8,11 +8,10 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chalice_iam::lsp::{ChaliceIamServer, ShutdownFlag, SHOW_POLICY};
+use chalice_iam::lsp::SHOW_POLICY;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 use tokio::task::JoinHandle;
-use tower_lsp_server::{LspService, Server};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -69,8 +68,8 @@ struct TestClient {
     /// Requests the server sent us, in arrival order.
     server_requests: Vec<Value>,
     behaviour: ClientBehaviour,
-    server: JoinHandle<()>,
-    shutdown_flag: ShutdownFlag,
+    /// Resolves to whether the server stopped after `shutdown`.
+    server: JoinHandle<bool>,
     root: Option<PathBuf>,
 }
 
@@ -78,9 +77,7 @@ impl TestClient {
     fn start() -> TestClient {
         let (client_side, server_side) = tokio::io::duplex(1 << 20);
         let (server_in, server_out) = tokio::io::split(server_side);
-        let (service, socket) = LspService::new(ChaliceIamServer::new);
-        let shutdown_flag = service.inner().shutdown_flag();
-        let server = tokio::spawn(Server::new(server_in, server_out, socket).serve(service));
+        let server = tokio::spawn(chalice_iam::lsp::serve(server_in, server_out));
         let (reader, writer) = tokio::io::split(client_side);
         TestClient {
             writer,
@@ -90,7 +87,6 @@ impl TestClient {
             server_requests: Vec::new(),
             behaviour: ClientBehaviour { configuration: Value::Null },
             server,
-            shutdown_flag,
             root: None,
         }
     }
@@ -116,9 +112,14 @@ impl TestClient {
     }
 
     async fn send(&mut self, message: Value) {
-        let body = serde_json::to_string(&message).unwrap();
-        let frame = format!("Content-Length: {}\r\n\r\n{body}", body.len());
-        self.writer.write_all(frame.as_bytes()).await.unwrap();
+        self.send_raw(serde_json::to_string(&message).unwrap().as_bytes()).await;
+    }
+
+    /// Sends `body` in a frame, whatever it is.
+    async fn send_raw(&mut self, body: &[u8]) {
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        self.writer.write_all(header.as_bytes()).await.unwrap();
+        self.writer.write_all(body).await.unwrap();
         self.writer.flush().await.unwrap();
     }
 
@@ -237,8 +238,7 @@ impl TestClient {
 
     async fn exit(mut self) -> bool {
         self.notify("exit", Value::Null).await;
-        tokio::time::timeout(TIMEOUT, &mut self.server).await.expect("server stops after exit").unwrap();
-        self.shutdown_flag.is_set()
+        tokio::time::timeout(TIMEOUT, &mut self.server).await.expect("server stops after exit").unwrap()
     }
 
     /// Replaces the workspace path with `[root]` in every string.
@@ -870,5 +870,107 @@ async fn bad_input_is_survived() {
     client.open(&uri, "python", 1, "\u{0}\u{feff}def (((\r\r\n😀").await;
     client.diagnostics(&uri, |p| p["version"] == 1).await;
     assert_eq!(policy_actions(&client.show_policy().await), Vec::<String>::new());
+    assert!(client.shutdown_and_exit().await);
+}
+
+/// A frame whose body is not a JSON-RPC message (tower-lsp would stop
+/// reading after answering it) is reported and skipped; junk between frames
+/// too. The session goes on.
+#[tokio::test]
+async fn messages_that_are_not_json_rpc_do_not_end_the_session() {
+    let workspace = thread_project();
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    client.send_raw(b"{}").await;
+    client.send_raw(b"this is not JSON").await;
+    client.send_raw(&[0xff, 0xfe, 0x00]).await;
+    client.send_raw(br#"{"jsonrpc": "2.0", "id": {"an": "object"}, "method": "shutdown"}"#).await;
+    client.writer.write_all(b"junk between frames\r\nContent-Length: x\r\n\r\n").await.unwrap();
+    client.wait_for_log("ignored a message from the client: not a JSON-RPC message").await;
+    client.wait_for_log("ignored a message from the client: invalid header").await;
+    let uri = workspace.uri("app.py");
+    client.open(&uri, "python", 1, APP_PY).await;
+    let published = client.diagnostics(&uri, |p| p["version"] == 1).await;
+    assert_eq!(messages(&published).len(), 1);
+    assert!(client.shutdown_and_exit().await);
+}
+
+/// 1,000 changes sent as fast as the client can write them: every one is
+/// applied (the last publish is for the last version, with the diagnostics
+/// a fresh open of the final text gets), and the server answers a request
+/// right after.
+#[tokio::test]
+async fn a_thousand_rapid_changes() {
+    let workspace = thread_project();
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    let uri = workspace.uri("app.py");
+    client.open(&uri, "python", 1, APP_PY).await;
+    // Each change appends a line at the end; every tenth one calls boto3.
+    let mut text = APP_PY.to_owned();
+    for version in 2..=1001 {
+        let line = text.lines().count() as u32;
+        let added = if version % 10 == 0 { format!("boto3.client('sqs').get_queue_url(QueueName='q{version}')\n") } else { format!("x{version} = {version}\n") };
+        text.push_str(&added);
+        client.change(&uri, version, json!([{ "range": range(line, 0, line, 0), "text": added }])).await;
+    }
+    let started = std::time::Instant::now();
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 10, "character": 40 } }))
+        .await;
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("dynamodb"), "{hover}");
+    assert!(started.elapsed() < TIMEOUT);
+    let last = client.diagnostics(&uri, |p| p["version"] == 1001).await;
+
+    // The same text opened in a new server.
+    let (mut fresh, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    fresh.open(&uri, "python", 1001, &text).await;
+    let expected = fresh.diagnostics(&uri, |p| p["version"] == 1001).await;
+    assert_eq!(last, expected);
+    assert!(fresh.shutdown_and_exit().await);
+    assert!(client.shutdown_and_exit().await);
+}
+
+/// Documents that are not Python at all, or nested 10,000 deep: diagnostics
+/// still come, and requests on them are answered.
+#[tokio::test]
+async fn binary_and_deeply_nested_documents() {
+    let workspace = thread_project();
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    let uri = workspace.uri("app.py");
+    let deep = format!("{APP_PY}\nx = {}boto3.client('s3').list_buckets(){}\n", "(".repeat(10_000), ")".repeat(10_000));
+    client.open(&uri, "python", 1, &deep).await;
+    let published = client.diagnostics(&uri, |p| p["version"] == 1).await;
+    assert!(messages(&published).iter().any(|m| m.contains("cannot be imported")), "{published}");
+    let hover = client
+        .request_raw("textDocument/hover", json!({ "textDocument": { "uri": uri }, "position": { "line": 12, "character": 9_000 } }))
+        .await;
+    assert!(hover.get("error").is_none(), "{hover}");
+    let lenses = client.request_raw("textDocument/codeLens", json!({ "textDocument": { "uri": uri } })).await;
+    assert!(lenses.get("error").is_none(), "{lenses}");
+
+    let lib = workspace.uri("chalicelib/blob.py");
+    let binary: String = (0..20_000u32).map(|i| char::from_u32(i % 0x3000).unwrap_or('\u{0}')).collect();
+    client.open(&lib, "python", 1, &binary).await;
+    let published = client.diagnostics(&lib, |p| p["version"] == 1).await;
+    assert!(messages(&published).iter().any(|m| m.contains("binary content")), "{published}");
+    assert!(client.shutdown_and_exit().await);
+}
+
+/// A workspace with symbolic link loops and a FIFO: the server's own
+/// watcher and the project load end, and the FIFO is reported.
+#[tokio::test]
+async fn a_workspace_with_link_loops_and_a_fifo() {
+    let workspace = thread_project();
+    workspace.write("chalicelib/__init__.py", "");
+    std::os::unix::fs::symlink(".", workspace.path("chalicelib/loop")).unwrap();
+    std::os::unix::fs::symlink("..", workspace.path("chalicelib/up")).unwrap();
+    std::os::unix::fs::symlink("a.py", workspace.path("chalicelib/b.py")).unwrap();
+    std::os::unix::fs::symlink("b.py", workspace.path("chalicelib/a.py")).unwrap();
+    let fifo = std::ffi::CString::new(workspace.path("chalicelib/pipe.py").as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    // Neovim's capabilities: the server watches the files itself.
+    let (mut client, _) = TestClient::initialized(&workspace, neovim_capabilities(), Value::Null).await;
+    let pipe = client.diagnostics(&workspace.uri("chalicelib/pipe.py"), |p| p["diagnostics"] != json!([])).await;
+    assert!(messages(&pipe)[0].contains("not a regular file"), "{pipe}");
+    client.diagnostics(&workspace.uri("app.py"), |p| p["diagnostics"] != json!([])).await;
     assert!(client.shutdown_and_exit().await);
 }

@@ -159,7 +159,7 @@ pub fn lower(root: Node, text: &str) -> ModuleIr {
             l.stmt(child, &mut body);
             continue;
         }
-        for (start, end) in top_level_blocks(text, child.start_byte(), child.end_byte()) {
+        for (start, end) in crate::python::top_level_blocks(text, child.start_byte(), child.end_byte()) {
             let tree = crate::python::parse_range(text, &lines, start, end);
             let root = tree.root_node();
             let mut c2 = root.walk();
@@ -173,30 +173,15 @@ pub fn lower(root: Node, text: &str) -> ModuleIr {
     l.ir
 }
 
-/// Splits `text[start..end]` at lines that begin a new top-level statement:
-/// not indented, not a comment or closing bracket, not a clause continuing
-/// the previous statement (`else:`, `except:`), and not a decorated
-/// definition's second decorator or `def` line.
-pub fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
-    let region = &text[start..end];
-    let mut cuts = vec![start];
-    let mut offset = start;
-    let mut prev_decorator = false;
-    for line in region.split_inclusive('\n') {
-        let first = line.chars().next();
-        let word: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        let starts_statement = first.is_some_and(|c| c.is_alphabetic() || c == '_' || c == '@')
-            && !matches!(word.as_str(), "else" | "elif" | "except" | "finally");
-        if starts_statement && offset != start && !prev_decorator {
-            cuts.push(offset);
-        }
-        if first.is_some_and(|c| !c.is_whitespace()) && first != Some('#') {
-            prev_decorator = first == Some('@');
-        }
-        offset += line.len();
+/// Lowers a module parsed as consecutive chunks of whole top-level
+/// statements (see [`crate::python::parse_file`]), none with a syntax error.
+pub fn lower_chunks(roots: &[Node], text: &str) -> ModuleIr {
+    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
+    for root in roots {
+        let body = l.block(*root);
+        l.ir.body.extend(body);
     }
-    cuts.push(end);
-    cuts.windows(2).filter(|w| w[0] < w[1]).map(|w| (w[0], w[1])).collect()
+    l.ir
 }
 
 fn range(n: Node) -> TextRange {

@@ -15,11 +15,21 @@ mod value;
 
 pub use eval::{FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
-pub use ir::{top_level_blocks, ModuleIr};
+pub use crate::python::top_level_blocks;
+pub use ir::ModuleIr;
 
 /// Lowers a parsed file for [`analyze`].
 pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {
     ir::lower(tree.root_node(), text)
+}
+
+/// Lowers a file parsed by [`crate::python::parse_file`]: one tree, or
+/// chunks of it.
+pub fn lower_trees(trees: &[tree_sitter::Tree], text: &str) -> ModuleIr {
+    match trees {
+        [tree] => lower(tree, text),
+        chunks => ir::lower_chunks(&chunks.iter().map(|t| t.root_node()).collect::<Vec<_>>(), text),
+    }
 }
 
 /// Parses and lowers a file text.

@@ -224,7 +224,7 @@ impl ChaliceConfig {
     /// `CLIFactory.create_config_obj` does.
     pub fn load(project_dir: &Path) -> Result<ChaliceConfig, ConfigError> {
         let path = project_dir.join(".chalice").join("config.json");
-        let bytes = match std::fs::read(&path) {
+        let bytes = match crate::files::read(&path) {
             Ok(b) => b,
             Err(e) => {
                 return Err(ConfigError {
@@ -352,7 +352,7 @@ impl ChaliceConfig {
                 if !matches!(v.kind, JsonKind::Bool(_)) && s.value_span().is_some() {
                     out.push(ConfigWarning {
                         message: format!(
-                            "`{}` is {} (a {} value), not true/false; chalice tests its Python truthiness, so this means {}",
+                            "`{}` is {} (a Python {}), not true/false; chalice tests its truthiness, so this means {}",
                             s.name,
                             &self.text[v.span.start..v.span.end],
                             v.python_type(),
@@ -596,8 +596,8 @@ mod tests {
                 iam_policy_file = "/abs/p.json" (TopLevel)
                 manage_iam_role = 0 (TopLevel)
                 => autogen true manages_role false xray false vpc false file /abs/p.json
-                warning: `autogen_policy` is "false" (a str value), not true/false; chalice tests its Python truthiness, so this means true
-                warning: `manage_iam_role` is 0 (a int value), not true/false; chalice tests its Python truthiness, so this means false
+                warning: `autogen_policy` is "false" (a Python str), not true/false; chalice tests its truthiness, so this means true
+                warning: `manage_iam_role` is 0 (a Python int), not true/false; chalice tests its truthiness, so this means false
             "#]],
         );
     }

@@ -186,11 +186,12 @@ enum PolicySource<'a> {
     Module(pyast::PyAst),
 }
 
-/// Imports app.py from its parsed tree (on a large stack, see
-/// [`on_large_stack`]).
-pub fn import_app(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> ImportedApp {
+/// Imports app.py from its parsed trees (see [`crate::python::parse_file`]),
+/// on a large stack (see [`on_large_stack`]).
+pub fn import_app(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
     on_large_stack(|| {
-        let outcome = import_ast(source, tree, python_version).and_then(|ast| {
+        let converted = pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }).map_err(import_failure);
+        let outcome = converted.and_then(|ast| {
             let graph = appgraph::build_app_graph(&ast, source);
             if let Some(e) = graph.errors.first() {
                 return Err(graph_failure(e));
@@ -211,8 +212,11 @@ impl ImportedApp {
 
 /// `import app`: the module as chalice's tools see it, or the SyntaxError.
 fn import_ast(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<pyast::PyAst, DeployFailure> {
-    pyast::convert(source, tree, pyast::ParseOptions { python_version })
-        .map_err(|p| DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range)))
+    pyast::convert(source, tree, pyast::ParseOptions { python_version }).map_err(import_failure)
+}
+
+fn import_failure(p: pyast::SyntaxProblem) -> DeployFailure {
+    DeployFailure::app("SyntaxError", format!("app.py cannot be imported: {}", p.message), Some(p.range))
 }
 
 fn graph_failure(e: &AppGraphError) -> DeployFailure {
@@ -415,7 +419,7 @@ fn injected_statements(graph: &AppGraph, roles: &[FunctionRole]) -> Vec<PolicySt
 /// `RuntimeError`, invalid JSON is `json.loads`'s own `ValueError`.
 fn load_policy_file(path: &std::path::Path) -> Result<serde_json::Value, DeployFailure> {
     let origin = FailureOrigin::PolicyFile(path.to_path_buf());
-    let text = match std::fs::read(path) {
+    let text = match crate::files::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| DeployFailure {
             origin: origin.clone(),
             exception: "UnicodeDecodeError".into(),

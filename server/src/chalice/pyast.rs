@@ -434,6 +434,27 @@ pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) 
     Ok(PyAst { nodes: c.nodes, module, future_annotations: c.future_annotations })
 }
 
+/// [`convert`] for a module parsed in chunks of whole top-level statements
+/// (see [`crate::python::parse_file`]).
+pub(crate) fn convert_trees(text: &str, trees: &[tree_sitter::Tree], opts: ParseOptions) -> Result<PyAst, SyntaxProblem> {
+    let (first, last) = match trees {
+        [tree] => return convert(text, tree, opts),
+        [first, .., last] => (first.root_node(), last.root_node()),
+        [] => unreachable!("a parsed file has at least one tree"),
+    };
+    if let Some(bad) = trees.iter().find(|t| t.root_node().has_error()) {
+        return convert(text, bad, opts);
+    }
+    let mut c = Converter { src: text, nodes: Vec::new(), depth: 0, opts, future_annotations: false };
+    let mut body = Vec::new();
+    for tree in trees {
+        body.extend(c.block_statements(tree.root_node())?);
+    }
+    // The module spans the chunks, as a whole parse's root spans the file.
+    let module = c.add_span(first, last, Kind::Module { body });
+    Ok(PyAst { nodes: c.nodes, module, future_annotations: c.future_annotations })
+}
+
 /// The first ERROR or MISSING node, found by descending into the first
 /// child that contains one (iteratively: error trees can be very deep).
 fn first_error(node: TsNode) -> Option<TsNode> {

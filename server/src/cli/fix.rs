@@ -159,7 +159,7 @@ fn check_unchanged(path: &Path, expected: Option<&str>) -> std::io::Result<()> {
             Err(e) => Err(e),
             Ok(_) => Err(std::io::Error::other("it appeared after the fix was computed; nothing written")),
         },
-        Some(expected) => match std::fs::read(path) {
+        Some(expected) => match crate::files::read(path) {
             Ok(bytes) if bytes == expected.as_bytes() => Ok(()),
             Ok(_) => Err(std::io::Error::other("the file changed after it was read; nothing written")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -90,7 +90,7 @@ fn load_project(path: &Path) -> Result<Project, ExitCode> {
         let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         (path.to_path_buf(), parent.to_path_buf())
     };
-    let bytes = std::fs::read(&app_path).map_err(|e| fail(format!("cannot read {}: {e}", app_path.display())))?;
+    let bytes = crate::files::read(&app_path).map_err(|e| fail(format!("cannot read {}: {e}", app_path.display())))?;
     let app_source = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -106,7 +106,7 @@ fn load_project(path: &Path) -> Result<Project, ExitCode> {
             Ok(c) => c,
             Err(e) => {
                 let config_path = project_dir.join(".chalice").join("config.json");
-                let text = std::fs::read_to_string(&config_path).unwrap_or_default();
+                let text = crate::files::read_to_string(&config_path).unwrap_or_default();
                 let at = e.span.map(|s| format!(" ({})", location(&config_path, &text, s.start))).unwrap_or_default();
                 return Err(fail(format!("chalice would fail: {}{at}", e.message)));
             }
@@ -227,7 +227,7 @@ fn describe_failure(f: &DeployFailure, project: &Project) -> String {
             format!(" ({})", location(&path, &project.config.text, r.start))
         }
         (FailureOrigin::PolicyFile(p), Some(r)) => {
-            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let text = crate::files::read_to_string(p).unwrap_or_default();
             format!(" ({})", location(p, &text, r.start))
         }
         _ => String::new(),

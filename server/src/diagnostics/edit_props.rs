@@ -12,8 +12,8 @@
 //!   file, and nothing else changed meaning.
 //!
 //! `CHALICE_IAM_FUZZ_CASES` sets the number of cases per property (default
-//! 1,500); a failure prints the case's seed, and `CHALICE_IAM_FUZZ_CASE`
-//! replays it.
+//! 1,500) and `CHALICE_IAM_FUZZ_SEED` picks another set; a failure prints the
+//! case's seed, and `CHALICE_IAM_FUZZ_CASE` replays it.
 
 use std::path::Path;
 
@@ -299,7 +299,11 @@ fn cases() -> u64 {
 fn for_each_case(name: &str, property: impl Fn(u64) -> Result<(), String>) {
     let seeds: Vec<u64> = match std::env::var("CHALICE_IAM_FUZZ_CASE") {
         Ok(seed) => vec![seed.parse().expect("CHALICE_IAM_FUZZ_CASE is a case seed")],
-        Err(_) => (1..=cases()).collect(),
+        Err(_) => {
+            // Another seed, another set of cases (for long campaigns).
+            let base = std::env::var("CHALICE_IAM_FUZZ_SEED").map_or(0, |s| s.parse::<u64>().expect("CHALICE_IAM_FUZZ_SEED is a number"));
+            (1..=cases()).map(|i| base.wrapping_mul(1_000_003).wrapping_add(i)).collect()
+        }
     };
     let mut failures = Vec::new();
     for seed in seeds {

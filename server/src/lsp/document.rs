@@ -160,24 +160,56 @@ fn advance(from: Point, text: &str) -> Point {
 }
 
 /// The file path behind a `file:` URI, without a trailing separator (folder
-/// URIs sometimes have one), so the same file always has the same path.
+/// URIs sometimes have one) and with `.` and `..` segments removed (as URI
+/// normalisation does), so the same file always has the same path. `None`
+/// for other schemes and for a path that is not absolute.
 pub fn file_path(uri: &Uri) -> Option<PathBuf> {
-    let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
-    is_file.then(|| uri.to_file_path().map(|p| p.components().collect())).flatten()
+    use std::path::Component;
+    if !uri.scheme().as_str().eq_ignore_ascii_case("file") {
+        return None;
+    }
+    let path = uri.to_file_path()?;
+    if !path.is_absolute() {
+        return None;
+    }
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
 }
 
 /// All open documents, by URI.
 #[derive(Debug, Default)]
 pub struct DocumentStore {
     documents: HashMap<Uri, Document>,
+    /// When each document was last opened or changed, counted in
+    /// notifications: of several documents for one file (two spellings of
+    /// its URI), the latest one's text is the file's.
+    touched: HashMap<Uri, u64>,
+    clock: u64,
 }
 
 impl DocumentStore {
     pub fn open(&mut self, document: Document) {
+        self.touch(&document.uri);
         self.documents.insert(document.uri.clone(), document);
     }
 
+    /// Records that `uri` was just changed.
+    pub fn touch(&mut self, uri: &Uri) {
+        self.clock += 1;
+        self.touched.insert(uri.clone(), self.clock);
+    }
+
     pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        self.touched.remove(uri);
         self.documents.remove(uri)
     }
 
@@ -189,9 +221,10 @@ impl DocumentStore {
         self.documents.get_mut(uri)
     }
 
-    /// The open document for a file, if any.
+    /// The open document for a file, if any; the latest opened or changed
+    /// when several URIs name it.
     pub fn by_path(&self, path: &Path) -> Option<&Document> {
-        self.documents.values().find(|d| d.path() == Some(path))
+        self.documents.values().filter(|d| d.path() == Some(path)).max_by_key(|d| self.touched.get(&d.uri))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Document> {
@@ -298,6 +331,30 @@ mod tests {
         );
         assert_eq!(doc.text(), "def g():\n    pass\n");
         assert_matches_fresh_parse(&doc);
+    }
+
+    #[test]
+    fn file_paths_are_normalised_and_absolute() {
+        let path = |u: &str| file_path(&Uri::from_str(u).unwrap());
+        assert_eq!(path("file:///p/x/../y/./app.py"), Some(PathBuf::from("/p/y/app.py")));
+        assert_eq!(path("file:///p/proj/"), Some(PathBuf::from("/p/proj")));
+        assert_eq!(path("file:///../../etc"), Some(PathBuf::from("/etc")));
+        assert_eq!(path("file:relative/app.py"), None);
+        assert_eq!(path("untitled:Untitled-1"), None);
+    }
+
+    #[test]
+    fn of_two_uris_for_one_file_the_latest_text_counts() {
+        let mut store = DocumentStore::default();
+        let a = Uri::from_str("file:///p/app.py").unwrap();
+        let b = Uri::from_str("file:///p/./app.py").unwrap();
+        store.open(Document::new(a.clone(), "python", "a".into(), 1));
+        store.open(Document::new(b.clone(), "python", "b".into(), 1));
+        assert_eq!(store.by_path(Path::new("/p/app.py")).unwrap().text(), "b");
+        store.touch(&a);
+        assert_eq!(store.by_path(Path::new("/p/app.py")).unwrap().text(), "a");
+        store.close(&a);
+        assert_eq!(store.by_path(Path::new("/p/app.py")).unwrap().text(), "b");
     }
 
     #[test]

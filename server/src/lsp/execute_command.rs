@@ -11,7 +11,16 @@ use super::session::Session;
 /// left out when the workspace has one project.
 pub const SHOW_POLICY: &str = "chalice-iam.showPolicy";
 
+/// Test builds only: a command whose handler panics, to show that a panic
+/// in a request handler is caught, logged and answered.
+#[cfg(test)]
+pub(super) const TEST_PANIC: &str = "chalice-iam.test.panic";
+
 pub(super) fn handle(session: &mut Session, params: ExecuteCommandParams) -> Result<Option<Value>> {
+    #[cfg(test)]
+    if params.command == TEST_PANIC {
+        panic!("test panic in a request handler");
+    }
     match params.command.as_str() {
         SHOW_POLICY => {
             let name = params.arguments.first().and_then(Value::as_str);

@@ -19,27 +19,48 @@ mod did_close;
 mod did_open;
 mod document;
 #[cfg(test)]
-mod edit_fuzz;
+pub(crate) mod edit_fuzz;
 mod execute_command;
 mod hover;
 mod initialize;
 mod initialized;
 mod line_index;
 mod outbox;
+#[cfg(test)]
+mod protocol_fuzz;
 mod server;
 mod session;
 mod settings;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod transport;
 mod watcher;
 mod workspace;
 
 use std::process::ExitCode;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 
 pub use execute_command::SHOW_POLICY;
 pub use server::{ChaliceIamServer, ShutdownFlag};
+
+/// Serves LSP over `input` and `output` until `exit` or the end of input,
+/// and tells whether `shutdown` came first (LSP: exit code 0, else 1).
+/// Frames that are not JSON-RPC messages are dropped before tower-lsp sees
+/// them (see `transport`) and reported to the client.
+pub async fn serve<I, O>(input: I, output: O) -> bool
+where
+    I: AsyncRead + Unpin + Send + 'static,
+    O: AsyncWrite + Unpin + Send + 'static,
+{
+    let (service, socket) = LspService::new(ChaliceIamServer::new);
+    let shutdown = service.inner().shutdown_flag();
+    let outbox = service.inner().outbox();
+    let input = transport::well_formed_frames(input, move |message| outbox.warn(message));
+    Server::new(input, output, socket).serve(service).await;
+    shutdown.is_set()
+}
 
 /// Serves LSP on stdin/stdout until `exit` or the end of input. Logs go to
 /// stderr and to the client; stdout carries only the protocol.
@@ -51,12 +72,7 @@ pub fn run_stdio() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let shutdown_requested = runtime.block_on(async {
-        let (service, socket) = LspService::new(ChaliceIamServer::new);
-        let shutdown = service.inner().shutdown_flag();
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
-        shutdown.is_set()
-    });
+    let shutdown_requested = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     // tokio reads stdin on a blocking thread that cannot be interrupted;
     // waiting for it would hang until the client closes the pipe.
     runtime.shutdown_background();

@@ -67,11 +67,15 @@ impl Handle {
     /// logged and turned into `None`: one bad input must not take the server
     /// down. (A lock poisoned by such a panic is taken over as it is.)
     pub fn with_session<T>(&self, what: &str, work: impl FnOnce(&mut Session) -> T) -> Option<T> {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        self.catching(what, || {
             let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
             work(&mut session)
-        }));
-        match result {
+        })
+    }
+
+    /// Runs `work`, turning a panic into a logged internal error and `None`.
+    pub fn catching<T>(&self, what: &str, work: impl FnOnce() -> T) -> Option<T> {
+        match std::panic::catch_unwind(AssertUnwindSafe(work)) {
             Ok(value) => Some(value),
             Err(payload) => {
                 let message = payload
@@ -94,11 +98,17 @@ impl Handle {
     /// Finds and loads the Chalice projects under `folders` on a blocking
     /// thread, without holding the session lock, then adds them.
     pub fn spawn_project_load(&self, folders: Vec<PathBuf>) {
-        let Some(settings) = self.with_session("loading projects", |session| session.engine_settings()) else { return };
+        let started = self.with_session("loading projects", |session| {
+            session.project_load_started();
+            session.engine_settings()
+        });
+        let Some(settings) = started else { return };
         let handle = self.clone();
         tokio::task::spawn_blocking(move || {
-            let loaded = session::load_projects(&folders, &settings, &handle.outbox);
-            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded));
+            // A panic while reading must still end the load as far as the
+            // session knows (it keeps file events while a load runs).
+            let loaded = handle.catching("loading projects", || session::load_projects(&folders, &settings, &handle.outbox));
+            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded.unwrap_or_default()));
         });
     }
 
@@ -145,6 +155,11 @@ impl ChaliceIamServer {
     /// Read it after the server has stopped to choose the exit code.
     pub fn shutdown_flag(&self) -> ShutdownFlag {
         self.shutdown_requested.clone()
+    }
+
+    /// Where messages for the client's log go.
+    pub(super) fn outbox(&self) -> Outbox {
+        self.handle.outbox.clone()
     }
 }
 

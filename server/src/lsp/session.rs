@@ -89,6 +89,11 @@ pub struct Session {
     /// waits until the engine is next asked something: a burst of keystrokes
     /// costs one lowering.
     pending_overlays: BTreeSet<(PathBuf, PathBuf)>,
+    /// Projects being loaded in the background, and the paths that changed
+    /// on disk meanwhile: a project read before such a change is read again
+    /// when it arrives.
+    loads_in_flight: usize,
+    changed_during_loads: Vec<PathBuf>,
 }
 
 impl Session {
@@ -106,6 +111,8 @@ impl Session {
             stale: BTreeSet::new(),
             diagnostics_due: Arc::new(Notify::new()),
             pending_overlays: BTreeSet::new(),
+            loads_in_flight: 0,
+            changed_during_loads: Vec::new(),
         }
     }
 
@@ -175,6 +182,7 @@ impl Session {
     /// After an applied `didChange`: the document's new text replaces what the
     /// project had for it.
     pub fn document_changed(&mut self, uri: &Uri) {
+        self.documents.touch(uri);
         let Some(path) = self.documents.get(uri).and_then(|d| d.path()).map(Path::to_path_buf) else { return };
         if let Some(root) = self.project_using(&path) {
             self.pending_overlays.insert((root.clone(), path));
@@ -186,7 +194,10 @@ impl Session {
         let Some(document) = self.documents.close(uri) else { return };
         let Some(path) = document.path() else { return };
         if let Some(root) = self.project_using(path) {
-            if let Some(loaded) = self.projects.get_mut(&root) {
+            if self.documents.by_path(path).is_some() {
+                // Still open under another URI: that text counts now.
+                self.pending_overlays.insert((root.clone(), path.to_path_buf()));
+            } else if let Some(loaded) = self.projects.get_mut(&root) {
                 loaded.project.remove_overlay(path);
             }
             self.mark_stale(&root);
@@ -198,6 +209,9 @@ impl Session {
     /// Files created, changed or deleted on disk (from the client's
     /// `didChangeWatchedFiles` or our own watcher).
     pub fn files_changed(&mut self, events: &[FileEvent]) {
+        if self.loads_in_flight > 0 {
+            self.changed_during_loads.extend(events.iter().map(|e| e.path.clone()));
+        }
         let mut reload = Vec::new();
         let mut affected = Vec::new();
         for event in events {
@@ -253,19 +267,37 @@ impl Session {
 
     // ---- projects ----------------------------------------------------------
 
+    /// A background load (see [`load_projects`]) starts; its projects come
+    /// back through [`Self::add_loaded_projects`].
+    pub fn project_load_started(&mut self) {
+        self.loads_in_flight += 1;
+    }
+
     /// Adds projects loaded in the background, unless a document opened in
-    /// the meantime already loaded the same root.
+    /// the meantime already loaded the same root, or its folder was removed.
+    /// A project whose files changed on disk, or whose settings changed,
+    /// while it was being read is read again.
     pub fn add_loaded_projects(&mut self, loaded: Vec<Project>) {
         let roots: Vec<String> = loaded.iter().map(|p| p.root().display().to_string()).collect();
         self.outbox.info(format!("loaded {} Chalice project(s): {}", roots.len(), roots.join(", ")));
+        self.loads_in_flight = self.loads_in_flight.saturating_sub(1);
         for project in loaded {
             let root = project.root().to_path_buf();
-            if self.projects.contains_key(&root) {
+            if self.projects.contains_key(&root) || !self.in_folders(&root) {
+                continue;
+            }
+            let outdated = project.settings != self.engine_settings()
+                || self.changed_during_loads.iter().any(|p| p.starts_with(&root) || root.starts_with(p));
+            if outdated {
+                self.reload_project(&root);
                 continue;
             }
             self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
             self.overlay_all_open_documents(&root);
             self.mark_stale(&root);
+        }
+        if self.loads_in_flight == 0 {
+            self.changed_during_loads.clear();
         }
     }
 
@@ -341,11 +373,12 @@ impl Session {
 
     fn overlay_all_open_documents(&mut self, root: &Path) {
         let Some(loaded) = self.projects.get_mut(root) else { return };
-        for document in self.documents.iter() {
-            if let Some(path) = document.path() {
-                if loaded.project.contains(path) {
-                    loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
-                }
+        let paths: BTreeSet<&Path> = self.documents.iter().filter_map(Document::path).collect();
+        for path in paths {
+            // Of several documents for one file, the latest one's text.
+            let Some(document) = self.documents.by_path(path) else { continue };
+            if loaded.project.contains(path) {
+                loaded.project.set_overlay(path, Arc::from(document.text()), engine_tree(document));
             }
         }
         self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
@@ -358,7 +391,7 @@ impl Session {
             let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
                 continue;
             };
-            loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
+            loaded.project.set_overlay(&path, Arc::from(document.text()), engine_tree(document));
         }
     }
 
@@ -369,8 +402,18 @@ impl Session {
         self.diagnostics_due.notify_one();
     }
 
+    /// Test builds only: an open document holding this text makes computing
+    /// diagnostics panic, to show that the diagnostics task survives it.
+    #[cfg(test)]
+    pub const TEST_PANIC_TEXT: &'static str = "# chalice-iam-test-panic-in-diagnostics";
+
     /// Computes and queues the diagnostics of every stale project.
     pub fn publish_stale(&mut self) {
+        #[cfg(test)]
+        if self.documents.iter().any(|d| d.text().contains(Self::TEST_PANIC_TEXT)) {
+            self.stale.clear();
+            panic!("test panic while computing diagnostics");
+        }
         self.apply_pending_overlays();
         for root in std::mem::take(&mut self.stale) {
             self.publish(&root);
@@ -540,11 +583,29 @@ impl Session {
     }
 }
 
+/// Test builds only: see [`load_projects`].
+#[cfg(test)]
+pub const TEST_PANIC_FOLDER: &str = "chalice-iam-test-panic";
+
+/// The document's tree for the engine, when it can stand for a fresh parse.
+/// tree-sitter's error recovery may resolve a broken text differently when
+/// it reuses an old tree than when it starts afresh, and what the user is
+/// told must not depend on the order of their keystrokes: a tree with
+/// syntax errors is left out, and the engine parses the text itself.
+fn engine_tree(document: &Document) -> Option<&tree_sitter::Tree> {
+    document.tree().filter(|t| !t.root_node().has_error())
+}
+
 /// Finds and loads the Chalice projects under `folders`. Slow (reads and
 /// parses every file), so it runs without the session lock.
 pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
     let mut loaded = Vec::new();
     for folder in folders {
+        // Test builds only: a folder of this name makes loading panic.
+        #[cfg(test)]
+        if folder.ends_with(TEST_PANIC_FOLDER) {
+            panic!("test panic while loading projects");
+        }
         for root in project::discover_projects(folder) {
             match Project::load(&root, settings.clone()) {
                 Ok(project) => loaded.push(project),
@@ -731,5 +792,38 @@ mod tests {
         replace(&mut session, &config_uri, 2, "false", "true");
         session.publish_stale();
         assert_eq!(published(&mut queue, &policy_uri), [(Some(3), Vec::<String>::new())]);
+    }
+
+    /// A file that changes on disk while its project is read in the
+    /// background is not lost when the project arrives; nor is a settings
+    /// change.
+    #[test]
+    fn changes_during_a_background_load_are_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), "from chalicelib import db\n").unwrap();
+        std::fs::create_dir(root.join("chalicelib")).unwrap();
+        let db = root.join("chalicelib/db.py");
+        std::fs::write(&db, "import boto3\n\ndef scan():\n    return boto3.resource('dynamodb').Table('t').scan()\n").unwrap();
+        let (outbox, _queue) = Outbox::new();
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        let loaded = load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox);
+        // While the load was running: db.py changes, and the client says so.
+        std::fs::write(&db, "import boto3\n\ndef scan():\n    return boto3.resource('dynamodb').Table('t').query()\n").unwrap();
+        session.files_changed(&[FileEvent { path: db.clone(), kind: FileEventKind::Changed }]);
+        session.add_loaded_projects(loaded);
+        let policy = session.policy_json(&root).unwrap();
+        assert!(policy.contains("dynamodb:Query") && !policy.contains("dynamodb:Scan"), "{policy}");
+
+        // Settings changing during a load: the project is read with the new ones.
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        let loaded = load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox);
+        session.set_configured_settings(ClientSettings { stage: Some("prod".into()), ..ClientSettings::default() });
+        session.add_loaded_projects(loaded);
+        assert_eq!(session.projects[&root].project.settings.stage.as_deref(), Some("prod"));
     }
 }

@@ -70,20 +70,20 @@ impl SourceFile {
             return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None };
         }
         let parsed;
-        let tree = match tree {
-            Some(t) => t,
+        let trees = match tree {
+            Some(t) => std::slice::from_ref(t),
             None => {
-                parsed = crate::python::parse(&text, None);
-                &parsed
+                parsed = crate::python::parse_file(&text);
+                &parsed[..]
             }
         };
         let (ir, imported) = match as_app {
-            None => (analysis::lower(tree, &text), None),
-            // chalice's import walks the same tree a second way; on a large
+            None => (analysis::lower_trees(trees, &text), None),
+            // chalice's import walks the same trees a second way; on a large
             // app.py each walk takes a while, so they run side by side.
             Some(python_version) => std::thread::scope(|scope| {
-                let import = scope.spawn(|| chalice::import_app(&text, tree, python_version));
-                let ir = analysis::lower(tree, &text);
+                let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
+                let ir = analysis::lower_trees(trees, &text);
                 let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 (ir, Some(imported))
             }),
@@ -133,12 +133,15 @@ impl Sources {
             return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new(), python_version });
         }
         let app = path.join("app.py");
-        let has_config = path.join(".chalice").join("config.json").is_file();
-        if !app.is_file() && !has_config {
+        // Anything named app.py counts (and then must be readable): a FIFO
+        // or a dangling link is an error to report, not a missing file.
+        let has_app = std::fs::symlink_metadata(&app).is_ok();
+        let has_config = std::fs::symlink_metadata(path.join(".chalice").join("config.json")).is_ok();
+        if !has_app && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
         let mut files = BTreeMap::new();
-        if app.is_file() {
+        if has_app {
             files.insert("app.py".to_string(), read_source(&app, Some(python_version))?);
         }
         let mut unreadable = Vec::new();
@@ -202,7 +205,7 @@ impl Sources {
 }
 
 fn read_source(path: &Path, as_app: Option<(u8, u8)>) -> Result<SourceFile, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+    let bytes = crate::files::read(path).map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
     Ok(SourceFile::from_bytes(bytes, as_app))
 }
 
@@ -257,8 +260,9 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
     resolved_path(path).starts_with(resolved_path(root))
 }
 
-/// Every `.py` file under `root/dir`, as `/`-separated relative paths,
-/// sorted. Symlinked directories are not followed (a link loop in
+/// Every `.py` entry under `root/dir` that is not a directory, as
+/// `/`-separated relative paths, sorted. Symlinked directories are not
+/// followed (a link loop in
 /// chalicelib must not hang us); unreadable directories are skipped.
 pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -274,7 +278,9 @@ pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
                 if name != "__pycache__" && !name.starts_with('.') {
                     stack.push(rel);
                 }
-            } else if (ft.is_file() || ft.is_symlink()) && name.ends_with(".py") {
+            } else if name.ends_with(".py") {
+                // Files, links, and also FIFOs and devices: those cannot be
+                // read, which is reported rather than skipped in silence.
                 if let Some(s) = rel.to_str() {
                     out.push(s.replace('\\', "/"));
                 }

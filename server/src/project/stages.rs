@@ -48,6 +48,15 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     }
     let config_path = project.config_path();
     let config_text = config_path.as_ref().and_then(|p| project.read_json(p));
+    if let (Some(path), None) = (&config_path, &config_text) {
+        // There but unreadable (not UTF-8, a FIFO, no permission): chalice
+        // fails to load it, and nothing can be checked.
+        if std::fs::symlink_metadata(path).is_ok() {
+            let why = crate::files::read_to_string(path).err().map(|e| e.to_string()).unwrap_or_default();
+            problems.push(diag(path, TextRange::default(), codes::CONFIG_PROBLEM, format!("config.json cannot be read ({why}); chalice deploy will fail"), Vec::new()));
+            return (Vec::new(), problems);
+        }
+    }
     let config = match (&config_path, &config_text) {
         (Some(path), Some(text)) => match ChaliceConfig::from_text(&root, Some(path.clone()), text.clone()) {
             Ok(c) => c,
@@ -93,6 +102,11 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
             imported: app.imported.as_ref().filter(|i| i.python_version() == project.settings.python_version),
         };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
+        // Values chalice accepts but reads by Python truthiness
+        // (`"autogen_policy": "false"` is a non-empty string: true).
+        if let (Some(path), Some(settings)) = (&config_path, &handler_settings) {
+            problems.extend(truthiness_warnings(&config, path, settings));
+        }
         let (fix_policy_file, fix_policy_setting) = match handler_settings.as_ref().map(|s| (s.iam_policy_file.value.as_ref().and_then(|v| v.as_str().map(str::to_string)), s.policy_file(&root))) {
             Some((Some(setting), Ok(path))) => (path, setting),
             _ => (root.join(".chalice").join(format!("policy-{stage}.json")), format!("policy-{stage}.json")),
@@ -103,7 +117,18 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // The user is typing: chalice could not import app.py right
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
-                if let Some(repaired) = blank_broken_blocks(&app.text) {
+                let repaired = blank_broken_blocks(&app.text).or_else(|| {
+                    // Python rejects what tree-sitter reads (nesting beyond
+                    // its parser's limits, say): not a passing state but a
+                    // deploy that fails, so an error. The rest of the file
+                    // is judged without that block.
+                    let range = f.range.unwrap_or_default();
+                    let message = format!("{}; chalice deploy fails until it is fixed", f.message);
+                    let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
+                    problems.push(Diagnostic { severity: Severity::Error, ..d });
+                    blank_block_at(&app.text, range.start)
+                });
+                if let Some(repaired) = repaired {
                     result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), imported: None, ..inputs });
                 }
             }
@@ -149,6 +174,9 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         let mut functions = Vec::new();
         for spec in &emu.graph.functions {
             let Some(fr) = emu.role_of(&spec.name) else { continue };
+            if let Some(path) = &config_path {
+                problems.extend(truthiness_warnings(&config, path, &fr.settings));
+            }
             let key = match &fr.role {
                 RoleKind::Autogen => "autogen".to_string(),
                 RoleKind::FileBased { policy_file } => format!("file:{}", policy_file.display()),
@@ -230,6 +258,30 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let mut seen = BTreeSet::new();
     problems.retain(|d| seen.insert((d.path.clone(), d.range, d.code, d.message.clone())));
     (views, problems)
+}
+
+/// Settings of `settings` whose value is not `true`/`false` but that chalice
+/// tests for truth anyway, as warnings: the deploy works, but maybe not as
+/// meant.
+fn truthiness_warnings(config: &ChaliceConfig, path: &Path, settings: &chalice::ScopedSettings) -> Vec<Diagnostic> {
+    config
+        .warnings(settings)
+        .into_iter()
+        .map(|w| Diagnostic { severity: Severity::Warning, ..diag(path, w.span.unwrap_or_default(), codes::CONFIG_PROBLEM, w.message, Vec::new()) })
+        .collect()
+}
+
+/// `text` with the top-level block around `offset` replaced by spaces (line
+/// breaks kept, so offsets stay valid).
+fn blank_block_at(text: &str, offset: usize) -> Option<String> {
+    let (start, end) = crate::analysis::top_level_blocks(text, 0, text.len()).into_iter().find(|&(s, e)| s <= offset && offset < e)?;
+    let mut bytes = text.as_bytes().to_vec();
+    for b in &mut bytes[start..end] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// `text` with every top-level block that has a syntax error replaced by

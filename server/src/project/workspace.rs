@@ -120,9 +120,9 @@ impl Project {
         match &self.json_snapshot {
             Some(snapshot) => {
                 let mut texts = snapshot.lock().unwrap_or_else(PoisonError::into_inner);
-                texts.entry(path.to_path_buf()).or_insert_with(|| std::fs::read_to_string(path).ok()).clone()
+                texts.entry(path.to_path_buf()).or_insert_with(|| crate::files::read_to_string(path).ok()).clone()
             }
-            None => std::fs::read_to_string(path).ok(),
+            None => crate::files::read_to_string(path).ok(),
         }
     }
 
@@ -146,7 +146,7 @@ impl Project {
     pub fn reload(&mut self, path: &Path) {
         self.facts = OnceLock::new();
         if let Some(rel) = self.sources.rel_path(path) {
-            match std::fs::read(path) {
+            match crate::files::read(path) {
                 Ok(bytes) => {
                     let as_app = self.sources.as_app(&rel);
                     self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app));
@@ -207,8 +207,11 @@ impl Project {
         let (stages, problems) = self.stages();
         all.extend(problems);
         all.extend(check::check(&self.check_input(&stages)));
+        // Resolving a path touches the file system; a large app has tens of
+        // thousands of fixes editing the same two or three files.
+        let mut inside = HashMap::new();
         for mut d in all {
-            d.fixes.retain(|f| self.edits_only_inside(f));
+            d.fixes.retain(|f| self.edits_only_inside(f, &mut inside));
             match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
@@ -234,17 +237,18 @@ impl Project {
     /// One fix granting every missing action of every stage at once.
     pub fn fix_all(&self) -> Option<crate::diagnostics::Fix> {
         let (stages, _) = self.stages();
-        check::fix_all(&self.check_input(&stages)).filter(|f| self.edits_only_inside(f))
+        check::fix_all(&self.check_input(&stages)).filter(|f| self.edits_only_inside(f, &mut HashMap::new()))
     }
 
     /// Whether every file `fix` edits or creates is inside the project.
     /// Fixes are built that way; this is the last line of defence (a policy
     /// file named `../shared.json` or reached through a symbolic link is the
     /// user's to change, not ours).
-    fn edits_only_inside(&self, fix: &crate::diagnostics::Fix) -> bool {
+    /// `known` remembers the answer per path.
+    fn edits_only_inside(&self, fix: &crate::diagnostics::Fix, known: &mut HashMap<PathBuf, bool>) -> bool {
         fix.edits.iter().all(|e| match e {
             crate::diagnostics::FileEdit::Create { path, .. } | crate::diagnostics::FileEdit::Replace { path, .. } => {
-                super::is_inside(self.root(), path)
+                *known.entry(path.clone()).or_insert_with(|| super::is_inside(self.root(), path))
             }
         })
     }

@@ -156,6 +156,100 @@ pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
     with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
 }
 
+/// Splits `text[start..end]` at lines that begin a new top-level statement:
+/// not indented, not a comment or closing bracket, not a clause continuing
+/// the previous statement (`else:`, `except:`), and not a decorated
+/// definition's second decorator or `def` line.
+pub fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let region = &text[start..end];
+    let mut cuts = vec![start];
+    let mut offset = start;
+    let mut prev_decorator = false;
+    for line in region.split_inclusive('\n') {
+        let first = line.chars().next();
+        let word: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let starts_statement = first.is_some_and(|c| c.is_alphabetic() || c == '_' || c == '@')
+            && !matches!(word.as_str(), "else" | "elif" | "except" | "finally");
+        if starts_statement && offset != start && !prev_decorator {
+            cuts.push(offset);
+        }
+        if first.is_some_and(|c| !c.is_whitespace()) && first != Some('#') {
+            prev_decorator = first == Some('@');
+        }
+        offset += line.len();
+    }
+    cuts.push(end);
+    cuts.windows(2).filter(|w| w[0] < w[1]).map(|w| (w[0], w[1])).collect()
+}
+
+/// Files at least this large are parsed in chunks, side by side.
+pub const CHUNKED_PARSE_MIN: usize = 1 << 20;
+
+/// How much text one chunk holds, at least: small enough that the threads
+/// finish close together, large enough that a tree per chunk costs little.
+const CHUNK_BYTES: usize = 256 << 10;
+
+/// Parses a whole file: as one tree, or, when it is large, as consecutive
+/// runs of whole top-level statements parsed on every core. The chunks
+/// together are the file; see [`parse_in_chunks`] for when they are used.
+pub fn parse_file(text: &str) -> Vec<Tree> {
+    if text.len() >= CHUNKED_PARSE_MIN {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if let Some(trees) = parse_in_chunks(text, CHUNK_BYTES, threads) {
+            return trees;
+        }
+    }
+    vec![parse(text, None)]
+}
+
+/// Parses `text` as runs of top-level statements ([`top_level_blocks`]) of
+/// about `chunk_bytes`, on `threads` threads, each tree keeping the file's
+/// offsets and points. `None` when a chunk has a syntax error: a cut may then
+/// lie inside a statement (an unclosed bracket or string runs across it), and
+/// only a whole parse reads the file the way Python does. Without errors,
+/// every chunk is a run of complete statements that starts at the left margin
+/// with no bracket open, which is how a whole parse reads them too.
+pub fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option<Vec<Tree>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for (_, end) in top_level_blocks(text, 0, text.len()) {
+        if end - start >= chunk_bytes {
+            ranges.push((start, end));
+            start = end;
+        }
+    }
+    if start < text.len() {
+        ranges.push((start, text.len()));
+    }
+    if ranges.len() < 2 {
+        return None;
+    }
+    let lines = LineStarts::new(text);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut trees: Vec<Option<Tree>> = ranges.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.clamp(1, ranges.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut parsed = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(start, end)) = ranges.get(i) else { return parsed };
+                        parsed.push((i, parse_range(text, &lines, start, end)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, tree) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                trees[i] = Some(tree);
+            }
+        }
+    });
+    let trees: Vec<Tree> = trees.into_iter().collect::<Option<_>>()?;
+    trees.iter().all(|t| !t.root_node().has_error()).then_some(trees)
+}
+
 /// Byte offsets of line starts, for turning offsets into tree-sitter
 /// points without rescanning the text each time.
 pub struct LineStarts(Vec<usize>);
@@ -192,6 +286,43 @@ pub fn parse_range(text: &str, lines: &LineStarts, start: usize, end: usize) -> 
 
 #[cfg(test)]
 mod tests {
+    use crate::lsp::test_support::Rng;
+
+    /// Every Python file of the corpus, alone and several end to end, whole
+    /// and with random lines dropped, parsed in small chunks: whenever the
+    /// chunks parse, lowering them and importing them as app.py gives what
+    /// the whole parse gives.
+    #[test]
+    fn chunked_parses_read_files_like_whole_ones() {
+        let sources: Vec<String> = crate::lsp::edit_fuzz::corpus()
+            .into_iter()
+            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
+            .collect();
+        let mut rng = Rng::new(11);
+        let mut texts: Vec<String> = sources.clone();
+        for _ in 0..60 {
+            let joined: String = (0..2 + rng.below(4)).map(|_| rng.pick(&sources).clone() + "\n").collect();
+            let lines: Vec<&str> = joined.split_inclusive('\n').collect();
+            let dropped: String = lines.iter().filter(|_| !rng.chance(3)).copied().collect();
+            texts.push(joined.clone());
+            texts.push(dropped);
+        }
+        let (mut compared, mut refused) = (0, 0);
+        for text in &texts {
+            let Some(chunks) = super::parse_in_chunks(text, 1 + rng.below(200), 1 + rng.below(3)) else {
+                refused += 1;
+                continue;
+            };
+            compared += 1;
+            let whole = super::parse(text, None);
+            let lowered = |trees: &[tree_sitter::Tree]| format!("{:?}", crate::analysis::lower_trees(trees, text));
+            assert_eq!(lowered(std::slice::from_ref(&whole)), lowered(&chunks), "{text}");
+            let imported = |trees: &[tree_sitter::Tree]| format!("{:?}", crate::chalice::import_app(text, trees, (3, 12)));
+            assert_eq!(imported(std::slice::from_ref(&whole)), imported(&chunks), "{text}");
+        }
+        assert!(compared > 100 && refused > 10, "compared {compared}, refused {refused}");
+    }
+
     use super::NodeExt;
 
     #[test]

@@ -1,0 +1,249 @@
+//! The wire in front of tower-lsp: only frames whose body is a JSON-RPC
+//! message get through; the rest are dropped here and reported.
+//!
+//! tower-lsp answers a frame it cannot decode (a body that is not JSON, JSON
+//! that is not a JSON-RPC message, a broken header) with an error, and then
+//! its framed reader ends, as tokio's framed readers do after a decode
+//! error: the server stops reading, so one bad message from a client would
+//! end the session. Here every frame is checked against the same message
+//! types tower-lsp decodes into, a broken header is skipped up to the next
+//! `Content-Length`, and the server only ever sees well-formed frames.
+//! Requests for unknown `$/` methods are renamed so that they get the
+//! answer LSP requires (see [`answerable`]).
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tower_lsp_server::jsonrpc;
+
+/// A header line longer than this is junk, not a header: reading stops
+/// there rather than buffering a client's garbage without bound.
+const MAX_HEADER_LINE: u64 = 8 * 1024;
+
+/// Larger bodies are skipped unread: a bogus length must not make the
+/// server allocate gigabytes. A 10 MB file sent with `didOpen` fits easily.
+pub const MAX_BODY: usize = 256 << 20;
+
+/// One step of reading the client's stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Frame {
+    /// A JSON-RPC message's body.
+    Message(Vec<u8>),
+    /// Something that is not one, and why.
+    Skipped(String),
+    End,
+}
+
+/// Reads the next frame of `reader`.
+pub async fn next_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<Frame> {
+    let mut length: Option<Result<usize, String>> = None;
+    let mut junk = false;
+    let mut seen_header = false;
+    loop {
+        let mut line = Vec::new();
+        let read = (&mut *reader).take(MAX_HEADER_LINE).read_until(b'\n', &mut line).await?;
+        if read == 0 {
+            return Ok(Frame::End);
+        }
+        let complete = line.ends_with(b"\n");
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() && complete {
+            if !seen_header && !junk {
+                continue; // blank lines between frames
+            }
+            break;
+        }
+        if let Some(at) = text.find("Content-Length") {
+            // A header after junk on the same line still counts, as a
+            // client may resend after a partial write.
+            junk |= at > 0;
+            let value = text[at + "Content-Length".len()..].trim_start().strip_prefix(':').map(str::trim);
+            length = Some(match value.and_then(|v| v.parse::<usize>().ok()) {
+                Some(n) => Ok(n),
+                None => Err(format!("invalid header {text:?}")),
+            });
+            seen_header = true;
+        } else if complete && is_header(text) {
+            seen_header = true; // Content-Type and the like
+        } else {
+            junk = true;
+        }
+    }
+    match length {
+        None => Ok(Frame::Skipped("a header without Content-Length".into())),
+        Some(Err(why)) => Ok(Frame::Skipped(why)),
+        Some(Ok(n)) if n > MAX_BODY => {
+            let skipped = tokio::io::copy(&mut (&mut *reader).take(n as u64), &mut tokio::io::sink()).await?;
+            Ok(Frame::Skipped(format!("a {n}-byte message (more than {MAX_BODY}); {skipped} bytes skipped")))
+        }
+        Some(Ok(n)) => {
+            let mut body = vec![0; n];
+            if let Err(e) = reader.read_exact(&mut body).await {
+                return match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => Ok(Frame::End),
+                    _ => Err(e),
+                };
+            }
+            Ok(match why_not_a_message(&body) {
+                None => Frame::Message(answerable(body)),
+                Some(why) => Frame::Skipped(why),
+            })
+        }
+    }
+}
+
+/// `Name: value`, with a token for a name.
+fn is_header(line: &str) -> bool {
+    line.split_once(':')
+        .is_some_and(|(name, _)| !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+}
+
+/// Why tower-lsp could not decode `body`, if it could not: it decodes a
+/// frame into a response, else a request or notification.
+fn why_not_a_message(body: &[u8]) -> Option<String> {
+    if serde_json::from_slice::<jsonrpc::Response>(body).is_ok() {
+        return None;
+    }
+    match serde_json::from_slice::<jsonrpc::Request>(body) {
+        Ok(_) => None,
+        Err(e) => {
+            let start: String = String::from_utf8_lossy(&body[..body.len().min(80)]).into_owned();
+            Some(format!("not a JSON-RPC message ({e}): {start:?}"))
+        }
+    }
+}
+
+/// LSP: a request (not a notification) for a `$/` method the server does
+/// not know must be answered with MethodNotFound. tower-lsp drops that
+/// answer for every `$/` method, so the client would wait forever; under
+/// another name (the original in it) the request gets its answer.
+fn answerable(body: Vec<u8>) -> Vec<u8> {
+    let Ok(request) = serde_json::from_slice::<jsonrpc::Request>(&body) else { return body };
+    if request.id().is_none() || !request.method().starts_with("$/") {
+        return body;
+    }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&body) else { return body };
+    value["method"] = serde_json::Value::String(format!("unsupported request {}", request.method()));
+    serde_json::to_vec(&value).unwrap_or(body)
+}
+
+/// A stream carrying only the well-formed frames of `input`, for tower-lsp
+/// to read. `on_skipped` hears about the rest. Ends when `input` ends.
+pub fn well_formed_frames<R>(input: R, on_skipped: impl Fn(String) + Send + 'static) -> DuplexStream
+where
+    R: AsyncRead + Unpin + Send + 'static,
+{
+    let (mut to_server, server_reads) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(input);
+        loop {
+            match next_frame(&mut reader).await {
+                Ok(Frame::Message(body)) => {
+                    let header = format!("Content-Length: {}\r\n\r\n", body.len());
+                    let sent = async {
+                        to_server.write_all(header.as_bytes()).await?;
+                        to_server.write_all(&body).await?;
+                        to_server.flush().await
+                    };
+                    if sent.await.is_err() {
+                        return; // the server stopped reading (after `exit`)
+                    }
+                }
+                Ok(Frame::Skipped(why)) => on_skipped(format!("ignored a message from the client: {why}")),
+                Ok(Frame::End) => return,
+                Err(e) => {
+                    on_skipped(format!("cannot read from the client: {e}"));
+                    return;
+                }
+            }
+        }
+    });
+    server_reads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn frames(input: &[u8]) -> Vec<Frame> {
+        let mut reader = BufReader::new(input);
+        let mut out = Vec::new();
+        loop {
+            match next_frame(&mut reader).await.unwrap() {
+                Frame::End => return out,
+                f => out.push(f),
+            }
+        }
+    }
+
+    fn frame(body: &str) -> String {
+        format!("Content-Length: {}\r\n\r\n{body}", body.len())
+    }
+
+    #[tokio::test]
+    async fn good_frames_pass_and_bad_ones_are_skipped() {
+        let good = r#"{"jsonrpc":"2.0","id":1,"method":"shutdown"}"#;
+        let note = r#"{"jsonrpc":"2.0","method":"initialized","params":{}}"#;
+        let reply = r#"{"jsonrpc":"2.0","id":7,"result":null}"#;
+        let input = [
+            frame(good),
+            frame("{}"),
+            frame("[1, 2]"),
+            frame(r#"{"jsonrpc": "2.0", "method": "#),
+            frame(r#"{"jsonrpc":"1.0","method":"x"}"#),
+            "garbage without a newline then Content-Length: 2\r\n\r\n{}".into(),
+            "Content-Length: twelve\r\n\r\n".into(),
+            "\r\n".into(),
+            format!("Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n{}", frame(note)),
+            "junk line\r\nmore junk\r\n".into(),
+            frame(reply),
+            format!("Content-Length: {}\r\n\r\n", MAX_BODY + 1),
+        ]
+        .concat();
+        let got = frames(input.as_bytes()).await;
+        let kinds: Vec<String> = got
+            .iter()
+            .map(|f| match f {
+                Frame::Message(b) => String::from_utf8_lossy(b).into_owned(),
+                Frame::Skipped(why) => format!("skipped: {}", why.split(' ').take(3).collect::<Vec<_>>().join(" ")),
+                Frame::End => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                good.to_owned(),
+                "skipped: not a JSON-RPC".into(),
+                "skipped: not a JSON-RPC".into(),
+                "skipped: not a JSON-RPC".into(),
+                "skipped: not a JSON-RPC".into(),
+                "skipped: not a JSON-RPC".into(),
+                "skipped: invalid header \"Content-Length:".into(),
+                note.to_owned(),
+                reply.to_owned(),
+                format!("skipped: a {}-byte message", MAX_BODY + 1),
+            ],
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn dollar_requests_are_renamed_and_dollar_notifications_kept() {
+        let request = r#"{"jsonrpc":"2.0","id":4,"method":"$/custom","params":{}}"#;
+        let note = r#"{"jsonrpc":"2.0","method":"$/setTrace","params":{"value":"off"}}"#;
+        let got = frames(format!("{}{}", frame(request), frame(note)).as_bytes()).await;
+        let Frame::Message(renamed) = &got[0] else { panic!("{got:?}") };
+        let renamed: serde_json::Value = serde_json::from_slice(renamed).unwrap();
+        assert_eq!(renamed["method"], "unsupported request $/custom");
+        assert_eq!(renamed["id"], 4);
+        assert_eq!(got[1], Frame::Message(note.as_bytes().to_vec()));
+    }
+
+    #[tokio::test]
+    async fn bytes_that_are_not_utf8_and_a_truncated_body() {
+        let mut input = b"Content-Length: 3\r\n\r\n\xff\xfe\x00".to_vec();
+        input.extend_from_slice(b"Content-Length: 100\r\n\r\n{\"jsonrpc\"");
+        let got = frames(&input).await;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(matches!(&got[0], Frame::Skipped(why) if why.starts_with("not a JSON-RPC message")));
+    }
+}
