@@ -470,27 +470,27 @@ def xform_name_to_op(service, method):
 
 
 def all_fixtures():
+    """Every fixture, and per service every model entry with the fixture
+    proving it or the reason it has none."""
     session = botocore.session.get_session()
     fixtures = []
-    left_out = {}
+    model = {}
     services = sorted(boto3.session.Session().get_available_resources())
-    if os.environ.get('COVERAGE_ONLY'):
-        services = os.environ['COVERAGE_ONLY'].split(',')
-    elif set(services) != set(specs.SPECS):
+    if set(services) != set(specs.SPECS):
         raise GenError(f'boto3 resource services {services} differ from specs.py {sorted(specs.SPECS)}')
     for service in services:
         spec = specs.SPECS[service]
         ids = set()
+        model[service] = {}
         for e in model_entries(service):
             ids.add(e.id)
-            reason = page_size_unsupported(session, e)
+            reason = page_size_unsupported(session, e) or spec.left_out.get(e.id)
             if reason:
-                left_out[(service, e.id)] = reason
+                model[service][e.id] = {'kind': e.kind, 'fixture': None, 'left_out': reason}
                 continue
-            if e.id in spec.left_out:
-                left_out[(service, e.id)] = spec.left_out[e.id]
-                continue
-            fixtures.append(entry_fixture(spec, e))
+            f = entry_fixture(spec, e)
+            fixtures.append(f)
+            model[service][e.id] = {'kind': e.kind, 'fixture': f.rel, 'left_out': None}
         for k in spec.entries:
             if k not in ids and k not in spec.extra_ids():
                 raise GenError(f'{service}: specs.py describes {k}, which the boto3 model does not have')
@@ -506,7 +506,7 @@ def all_fixtures():
         if f.rel in seen:
             raise GenError(f'two fixtures at {f.rel}')
         seen.add(f.rel)
-    return fixtures, left_out
+    return fixtures, model
 
 
 # --------------------------------------------------------------------------
@@ -643,7 +643,7 @@ def read_irregular():
 
 
 def write_all(out_dir):
-    fixtures, left_out = all_fixtures()
+    fixtures, model = all_fixtures()
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     for f in fixtures:
@@ -652,10 +652,10 @@ def write_all(out_dir):
         with open(path, 'w', encoding='utf-8', newline='\n') as fh:
             fh.write(f.text())
     # What the report needs and cannot read from the fixtures themselves.
+    import moto
     meta = {
-        'boto3': boto3.__version__,
-        'botocore': botocore.__version__,
-        'left_out': {f'{s}/{i}': reason for (s, i), reason in sorted(left_out.items())},
+        'versions': {'boto3': boto3.__version__, 'botocore': botocore.__version__, 'moto': moto.__version__},
+        'model': model,
         'unreachable': {s: unreachable_batch_actions(s) for s in sorted(specs.SPECS)},
         'fixtures': {f.rel: {'group': f.group, 'kind': f.kind, 'short_circuit': f.reasons, 'stubbed': f.stubbed}
                      for f in fixtures},
