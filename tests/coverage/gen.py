@@ -86,6 +86,9 @@ class Entry:
         self.collection = collection  # collection attribute (collection and batch kinds)
         self.method = method          # all / filter / limit / page_size (collection kind)
         self.model_op = model_op
+        # The botocore exception the call raises before sending (then ops is
+        # empty).
+        self.raises = None
 
     @property
     def id(self):
@@ -191,14 +194,9 @@ def page_size_unsupported(session, e):
     botocore raises PaginationError before sending anything when the
     operation's paginator has no page-size parameter (limit_key)."""
     if e.kind != 'collection' or e.method != 'page_size':
-        return None
-    op = e.ops[0]
+        return False
     config = session.get_paginator_model(e.service)._paginator_config
-    for name, pag in config.items():
-        if name == op and 'limit_key' not in pag:
-            return (f'boto3 cannot run it: the {op} paginator has no page-size parameter, so '
-                    f'page_size() raises PaginationError before sending anything')
-    return None
+    return any(name == e.ops[0] and 'limit_key' not in pag for name, pag in config.items())
 
 
 def unreachable_batch_actions(service):
@@ -393,7 +391,6 @@ def entry_fixture(spec, e):
     x = spec.entry(e.id)
     res_var = spec.resource_var
     ctor = constructors(e.service)
-    app_head = f"import os\n\nimport boto3\n\n{res_var} = boto3.resource('{e.service}')\n"
     makers = list(x.needs)
     if e.owner == 'ServiceResource':
         recv = res_var
@@ -424,9 +421,17 @@ def entry_fixture(spec, e):
         call = f'{recv}.{e.collection}.{e.name}({x.args})'
     else:
         raise GenError(e.kind)
-    body.append((x.wrap or '{call}').format(call=call))
-    extra = x.app_extra.strip('\n') + '\n\n' if x.app_extra else ''
-    app = app_head + '\n' + extra + '\ndef handler():\n' + indent('\n'.join(body)) + '\n'
+    imports = ['import os']
+    if x.app_extra:
+        imports += x.app_extra.strip('\n').split('\n')
+    imports = sorted(imports) + ['', 'import boto3']
+    if e.raises:
+        body += ['try:', f'    {call}', f'except {e.raises}:', '    pass']
+        imports.append(f'from botocore.exceptions import {e.raises}')
+    else:
+        body.append((x.wrap or '{call}').format(call=call))
+    app = ('\n'.join(imports) + f"\n\n{res_var} = boto3.resource('{e.service}')\n\n\n"
+           'def handler():\n' + indent('\n'.join(body)) + '\n')
     makers = ordered_makers(spec, makers)
     setup = setup_text(spec, makers, x.pre)
     reasons = {}
@@ -440,7 +445,11 @@ def entry_fixture(spec, e):
     short = [(e.service, op) for op in reasons]
     kind = {'action': 'action', 'load': 'load', 'waiter': 'waiter',
             'collection': f'collection {e.method}()', 'batch': 'collection batch action'}[e.kind]
-    desc = f'{e.service} {e.id}: {kind}, sends {", ".join(dict.fromkeys(e.ops))}'
+    if e.raises:
+        desc = (f'{e.service} {e.id}: {kind}; the {e.model_op} paginator has no page-size parameter, so '
+                f'iterating raises {e.raises} before sending anything')
+    else:
+        desc = f'{e.service} {e.id}: {kind}, sends {", ".join(dict.fromkeys(e.ops))}'
     run = 'import app\napp.handler()'
     stubbed = {}
     if x.stub:
@@ -484,7 +493,12 @@ def all_fixtures():
         model[service] = {}
         for e in model_entries(service):
             ids.add(e.id)
-            reason = page_size_unsupported(session, e) or spec.left_out.get(e.id)
+            if page_size_unsupported(session, e):
+                # Iterating it raises before sending: the fixture proves that
+                # nothing is sent.
+                e.model_op, e.ops = e.ops[0], []
+                e.raises = 'PaginationError'
+            reason = spec.left_out.get(e.id)
             if reason:
                 model[service][e.id] = {'kind': e.kind, 'fixture': None, 'left_out': reason}
                 continue
