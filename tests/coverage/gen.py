@@ -43,6 +43,7 @@ listed there in LEFT_OUT with the reason, and reported.
 
 import argparse
 import filecmp
+import functools
 import json
 import keyword
 import os
@@ -99,6 +100,7 @@ class Entry:
         return f'{self.owner}.{self.name}'
 
 
+@functools.lru_cache(maxsize=None)
 def waiter_operation(session, service, waiter_name):
     return session.get_waiter_model(service).get_waiter(waiter_name).operation
 
@@ -149,6 +151,7 @@ def model_entries(service):
 MOTO_MODULES = {'lambda': 'awslambda', 'bedrock-runtime': 'bedrockruntime'}
 
 
+@functools.lru_cache(maxsize=None)
 def moto_lacks(service, op):
     """Why moto cannot answer `op`, or None. moto dispatches most requests
     to the method of the service's response class named after the operation
@@ -264,6 +267,7 @@ def live_injected():
 # Fixture text
 # --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def constructors(service):
     """{resource type: the service resource's constructor for it}, from the
     live classes: boto3 exposes every type under a `has` name of that type
@@ -470,8 +474,9 @@ def entry_fixture(spec, e):
     return f
 
 
+@functools.lru_cache(maxsize=None)
 def xform_name_to_op(service, method):
-    model = botocore.session.get_session().get_service_model(service)
+    model = _session().get_service_model(service)
     for op in model.operation_names:
         if xform_name(op) == method:
             return op
@@ -504,7 +509,8 @@ def all_fixtures():
                 continue
             f = entry_fixture(spec, e)
             fixtures.append(f)
-            model[service][e.id] = {'kind': e.kind, 'fixture': f.rel, 'left_out': None}
+            model[service][e.id] = {'kind': e.kind, 'fixture': f.rel, 'left_out': None, 'ops': e.ops,
+                                    'raises': e.raises}
         for k in spec.entries:
             if k not in ids and k not in spec.extra_ids():
                 raise GenError(f'{service}: specs.py describes {k}, which the boto3 model does not have')
@@ -555,8 +561,13 @@ def placeholder(shape):
     raise GenError(f'no placeholder for shape type {t}')
 
 
+@functools.lru_cache(maxsize=None)
+def _session():
+    return botocore.session.get_session()
+
+
 def placeholder_args(service, op, drop=()):
-    model = botocore.session.get_session().get_service_model(service).operation_model(op)
+    model = _session().get_service_model(service).operation_model(op)
     if model.input_shape is None:
         return ''
     args = placeholder(model.input_shape)
@@ -638,7 +649,7 @@ def irregular_fixtures(rows):
 
 
 def xform_name_to_method(service, op):
-    model = botocore.session.get_session().get_service_model(service)
+    model = _session().get_service_model(service)
     if op not in model.operation_names:
         raise GenError(f'irregular.txt: {service} has no operation {op}')
     return xform_name(op)
