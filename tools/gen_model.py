@@ -21,7 +21,7 @@ Output files (all text, deterministic, one record per line):
 
   services.txt   S <client> <iam-prefix|->
                  O <Operation> <method> <action,action|->
-                 P <paginator-method-name> <Operation>
+                 P <paginator-method-name> <Operation> <page-size-parameter|->
                  W <waiter-method-name> <Operation>
                  I <injected-client-method> <op,op|-> [<conditional-op,op>]
   actions.txt    <prefix> <Action> <Action> ...          (the IAM catalogue)
@@ -284,7 +284,11 @@ def gen_services(session, catalogue, catalogue_index, chalice_table):
         try:
             pag = session.get_paginator_model(client)
             for name in sorted(pag._paginator_config):
-                lines.append('P %s %s' % (xform_name(name), name))
+                # The limit key is the page-size parameter; without one,
+                # PaginationConfig PageSize (boto3's collection.page_size())
+                # raises PaginationError before anything is sent.
+                limit = pag._paginator_config[name].get('limit_key') or '-'
+                lines.append('P %s %s %s' % (xform_name(name), name, limit))
         except botocore.exceptions.UnknownServiceError:
             pass
         try:

@@ -43,6 +43,7 @@ listed there in LEFT_OUT with the reason, and reported.
 
 import argparse
 import filecmp
+import functools
 import json
 import keyword
 import os
@@ -86,6 +87,9 @@ class Entry:
         self.collection = collection  # collection attribute (collection and batch kinds)
         self.method = method          # all / filter / limit / page_size (collection kind)
         self.model_op = model_op
+        # The botocore exception the call raises before sending (then ops is
+        # empty).
+        self.raises = None
 
     @property
     def id(self):
@@ -96,6 +100,7 @@ class Entry:
         return f'{self.owner}.{self.name}'
 
 
+@functools.lru_cache(maxsize=None)
 def waiter_operation(session, service, waiter_name):
     return session.get_waiter_model(service).get_waiter(waiter_name).operation
 
@@ -146,6 +151,7 @@ def model_entries(service):
 MOTO_MODULES = {'lambda': 'awslambda', 'bedrock-runtime': 'bedrockruntime'}
 
 
+@functools.lru_cache(maxsize=None)
 def moto_lacks(service, op):
     """Why moto cannot answer `op`, or None. moto dispatches most requests
     to the method of the service's response class named after the operation
@@ -191,14 +197,9 @@ def page_size_unsupported(session, e):
     botocore raises PaginationError before sending anything when the
     operation's paginator has no page-size parameter (limit_key)."""
     if e.kind != 'collection' or e.method != 'page_size':
-        return None
-    op = e.ops[0]
+        return False
     config = session.get_paginator_model(e.service)._paginator_config
-    for name, pag in config.items():
-        if name == op and 'limit_key' not in pag:
-            return (f'boto3 cannot run it: the {op} paginator has no page-size parameter, so '
-                    f'page_size() raises PaginationError before sending anything')
-    return None
+    return any(name == e.ops[0] and 'limit_key' not in pag for name, pag in config.items())
 
 
 def unreachable_batch_actions(service):
@@ -266,6 +267,7 @@ def live_injected():
 # Fixture text
 # --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def constructors(service):
     """{resource type: the service resource's constructor for it}, from the
     live classes: boto3 exposes every type under a `has` name of that type
@@ -393,7 +395,6 @@ def entry_fixture(spec, e):
     x = spec.entry(e.id)
     res_var = spec.resource_var
     ctor = constructors(e.service)
-    app_head = f"import os\n\nimport boto3\n\n{res_var} = boto3.resource('{e.service}')\n"
     makers = list(x.needs)
     if e.owner == 'ServiceResource':
         recv = res_var
@@ -424,9 +425,17 @@ def entry_fixture(spec, e):
         call = f'{recv}.{e.collection}.{e.name}({x.args})'
     else:
         raise GenError(e.kind)
-    body.append((x.wrap or '{call}').format(call=call))
-    extra = x.app_extra.strip('\n') + '\n\n' if x.app_extra else ''
-    app = app_head + '\n' + extra + '\ndef handler():\n' + indent('\n'.join(body)) + '\n'
+    imports = ['import os']
+    if x.app_extra:
+        imports += x.app_extra.strip('\n').split('\n')
+    imports = sorted(imports) + ['', 'import boto3']
+    if e.raises:
+        body += ['try:', f'    {call}', f'except {e.raises}:', '    pass']
+        imports.append(f'from botocore.exceptions import {e.raises}')
+    else:
+        body.append((x.wrap or '{call}').format(call=call))
+    app = ('\n'.join(imports) + f"\n\n{res_var} = boto3.resource('{e.service}')\n\n\n"
+           'def handler():\n' + indent('\n'.join(body)) + '\n')
     makers = ordered_makers(spec, makers)
     setup = setup_text(spec, makers, x.pre)
     reasons = {}
@@ -440,7 +449,11 @@ def entry_fixture(spec, e):
     short = [(e.service, op) for op in reasons]
     kind = {'action': 'action', 'load': 'load', 'waiter': 'waiter',
             'collection': f'collection {e.method}()', 'batch': 'collection batch action'}[e.kind]
-    desc = f'{e.service} {e.id}: {kind}, sends {", ".join(dict.fromkeys(e.ops))}'
+    if e.raises:
+        desc = (f'{e.service} {e.id}: {kind}; the {e.model_op} paginator has no page-size parameter, so '
+                f'iterating raises {e.raises} before sending anything')
+    else:
+        desc = f'{e.service} {e.id}: {kind}, sends {", ".join(dict.fromkeys(e.ops))}'
     run = 'import app\napp.handler()'
     stubbed = {}
     if x.stub:
@@ -461,8 +474,9 @@ def entry_fixture(spec, e):
     return f
 
 
+@functools.lru_cache(maxsize=None)
 def xform_name_to_op(service, method):
-    model = botocore.session.get_session().get_service_model(service)
+    model = _session().get_service_model(service)
     for op in model.operation_names:
         if xform_name(op) == method:
             return op
@@ -470,27 +484,33 @@ def xform_name_to_op(service, method):
 
 
 def all_fixtures():
+    """Every fixture, and per service every model entry with the fixture
+    proving it or the reason it has none."""
     session = botocore.session.get_session()
     fixtures = []
-    left_out = {}
+    model = {}
     services = sorted(boto3.session.Session().get_available_resources())
-    if os.environ.get('COVERAGE_ONLY'):
-        services = os.environ['COVERAGE_ONLY'].split(',')
-    elif set(services) != set(specs.SPECS):
+    if set(services) != set(specs.SPECS):
         raise GenError(f'boto3 resource services {services} differ from specs.py {sorted(specs.SPECS)}')
     for service in services:
         spec = specs.SPECS[service]
         ids = set()
+        model[service] = {}
         for e in model_entries(service):
             ids.add(e.id)
-            reason = page_size_unsupported(session, e)
+            if page_size_unsupported(session, e):
+                # Iterating it raises before sending: the fixture proves that
+                # nothing is sent.
+                e.model_op, e.ops = e.ops[0], []
+                e.raises = 'PaginationError'
+            reason = spec.left_out.get(e.id)
             if reason:
-                left_out[(service, e.id)] = reason
+                model[service][e.id] = {'kind': e.kind, 'fixture': None, 'left_out': reason}
                 continue
-            if e.id in spec.left_out:
-                left_out[(service, e.id)] = spec.left_out[e.id]
-                continue
-            fixtures.append(entry_fixture(spec, e))
+            f = entry_fixture(spec, e)
+            fixtures.append(f)
+            model[service][e.id] = {'kind': e.kind, 'fixture': f.rel, 'left_out': None, 'ops': e.ops,
+                                    'raises': e.raises}
         for k in spec.entries:
             if k not in ids and k not in spec.extra_ids():
                 raise GenError(f'{service}: specs.py describes {k}, which the boto3 model does not have')
@@ -506,7 +526,7 @@ def all_fixtures():
         if f.rel in seen:
             raise GenError(f'two fixtures at {f.rel}')
         seen.add(f.rel)
-    return fixtures, left_out
+    return fixtures, model
 
 
 # --------------------------------------------------------------------------
@@ -541,8 +561,13 @@ def placeholder(shape):
     raise GenError(f'no placeholder for shape type {t}')
 
 
+@functools.lru_cache(maxsize=None)
+def _session():
+    return botocore.session.get_session()
+
+
 def placeholder_args(service, op, drop=()):
-    model = botocore.session.get_session().get_service_model(service).operation_model(op)
+    model = _session().get_service_model(service).operation_model(op)
     if model.input_shape is None:
         return ''
     args = placeholder(model.input_shape)
@@ -624,7 +649,7 @@ def irregular_fixtures(rows):
 
 
 def xform_name_to_method(service, op):
-    model = botocore.session.get_session().get_service_model(service)
+    model = _session().get_service_model(service)
     if op not in model.operation_names:
         raise GenError(f'irregular.txt: {service} has no operation {op}')
     return xform_name(op)
@@ -643,7 +668,7 @@ def read_irregular():
 
 
 def write_all(out_dir):
-    fixtures, left_out = all_fixtures()
+    fixtures, model = all_fixtures()
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
     for f in fixtures:
@@ -652,10 +677,10 @@ def write_all(out_dir):
         with open(path, 'w', encoding='utf-8', newline='\n') as fh:
             fh.write(f.text())
     # What the report needs and cannot read from the fixtures themselves.
+    import moto
     meta = {
-        'boto3': boto3.__version__,
-        'botocore': botocore.__version__,
-        'left_out': {f'{s}/{i}': reason for (s, i), reason in sorted(left_out.items())},
+        'versions': {'boto3': boto3.__version__, 'botocore': botocore.__version__, 'moto': moto.__version__},
+        'model': model,
         'unreachable': {s: unreachable_batch_actions(s) for s in sorted(specs.SPECS)},
         'fixtures': {f.rel: {'group': f.group, 'kind': f.kind, 'short_circuit': f.reasons, 'stubbed': f.stubbed}
                      for f in fixtures},

@@ -57,6 +57,10 @@ SELFTEST_DIR = os.path.join(HERE, 'selftest')
 DEFAULT_TIMEOUT = 60
 MOTO_CONFIG = {'lambda': {'use_docker': False}}
 _PARENT_MOCK = None
+_SHARED_LOADER = None
+# Services whose botocore (and boto3 resource) models preload() parses once.
+WARM_CLIENTS = ('dynamodb', 's3', 'sqs', 'sns', 'ec2', 'iam', 'cloudwatch', 'cloudformation', 'glacier',
+                'lambda', 'ssm', 'secretsmanager', 'stepfunctions', 'sts', 'logs', 'kms')
 
 
 class FixtureError(Exception):
@@ -200,6 +204,8 @@ def validate_expect_names(fx):
     """Every expect line must name a real botocore client and operation."""
     import botocore.session
     session = botocore.session.get_session()
+    if _SHARED_LOADER is not None:
+        session.register_component('data_loader', _SHARED_LOADER)
     available = set(session.get_available_services())
     models = {}
     for kind in fx['expect'].values():
@@ -239,6 +245,8 @@ class Recorder:
 
         def patched_init(session, *args, **kwargs):
             original_init(session, *args, **kwargs)
+            if _SHARED_LOADER is not None:
+                session.register_component('data_loader', _SHARED_LOADER)
             recorder.register(session)
 
         botocore.session.Session.__init__ = patched_init
@@ -525,6 +533,18 @@ def preload():
     session = boto3.session.Session(region_name='us-east-1')
     with moto.mock_aws():
         session.client('ec2').describe_vpcs()
+    # Every new botocore session parses the JSON models of the clients it
+    # creates (megabytes for EC2) and lists the data directories: most of a
+    # fixture's time. One loader, warmed here, is shared by every session the
+    # children create (as a session shares one among its own clients); each
+    # child has its own copy of it.
+    global _SHARED_LOADER
+    warm = boto3.session.Session(region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
+    for name in WARM_CLIENTS:
+        warm.client(name)
+    for name in warm.get_available_resources():
+        warm.resource(name)
+    _SHARED_LOADER = warm._loader
     # Starting a mock patches ~1300 URL handlers (a third of a second). Start
     # one here, with fresh empty backends, and leave it running: each forked
     # child inherits it, so run_fixture's mock_aws() only nests inside it,

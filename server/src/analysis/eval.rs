@@ -972,6 +972,11 @@ impl<'a> Evaluator<'a> {
             Value::Collection { service, owner, name: cname } => {
                 let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
                 match name {
+                    // boto3 pages a collection with PaginationConfig
+                    // PageSize; botocore raises PaginationError, before
+                    // sending, when the paginator has no page-size parameter
+                    // (sns topics): iterating it sends nothing.
+                    "page_size" if !model::service(service).is_some_and(|s| s.page_size_supported(&c.op)) => ValueSet::empty(),
                     "all" | "filter" | "limit" | "page_size" | "pages" | "iterator" => ValueSet::one(recv.clone()),
                     _ => {
                         if let Some(op) = c.batch.get(name) {

@@ -39,6 +39,8 @@ pub struct ServiceModel {
     by_method: HashMap<&'static str, usize>,
     by_name: HashMap<&'static str, usize>,
     paginators: HashMap<&'static str, &'static str>,
+    /// Operations whose paginator has no page-size parameter.
+    paginated_without_page_size: Vec<&'static str>,
     waiters: HashMap<&'static str, &'static str>,
     waiters_by_model_name: HashMap<String, &'static str>,
     injected: Vec<InjectedClientMethod>,
@@ -62,6 +64,14 @@ impl ServiceModel {
     /// `client.get_paginator(name)` → the operation it pages through.
     pub fn paginator_operation(&self, name: &str) -> Option<&'static str> {
         self.paginators.get(name).copied()
+    }
+
+    /// Whether paging through `operation` with a page size works: true
+    /// unless botocore pages it with a paginator that has no page-size
+    /// parameter (then `PaginationConfig={'PageSize': n}`, which boto3's
+    /// `collection.page_size(n)` passes, raises before sending anything).
+    pub fn page_size_supported(&self, operation: &str) -> bool {
+        !self.paginated_without_page_size.contains(&operation)
     }
 
     /// `client.get_waiter(name)` → the operation it polls.
@@ -145,6 +155,7 @@ fn parse(entry: &Entry) -> ServiceModel {
         by_method: HashMap::new(),
         by_name: HashMap::new(),
         paginators: HashMap::new(),
+        paginated_without_page_size: Vec::new(),
         waiters: HashMap::new(),
         waiters_by_model_name: HashMap::new(),
         injected: Vec::new(),
@@ -171,6 +182,9 @@ fn parse(entry: &Entry) -> ServiceModel {
             Some("P") => {
                 if let (Some(m), Some(op)) = (f.next(), f.next()) {
                     model.paginators.insert(m, op);
+                    if f.next() == Some("-") {
+                        model.paginated_without_page_size.push(op);
+                    }
                 }
             }
             Some("W") => {
@@ -248,6 +262,8 @@ mod tests {
         assert_eq!(ddb.waiter_operation_by_model_name("TableExists"), Some("DescribeTable"));
         let s3 = service("s3").unwrap();
         assert_eq!(s3.paginator_operation("list_objects_v2"), Some("ListObjectsV2"));
+        assert!(s3.page_size_supported("ListObjectsV2"));
+        assert!(!service("sns").unwrap().page_size_supported("ListTopics"));
         assert_eq!(s3.actions_of("HeadObject"), &["s3:GetObject"]);
         // PutObject below the multipart threshold, multipart above it: the
         // size decides, so every operation of an upload is conditional.
