@@ -4,7 +4,7 @@
 //! graph, and for each stage the roles chalice will create (what each
 //! grants, which handler uses which). The output is diagnostics with fixes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{CallFact, Construct, Origin, ProjectFacts, TextRange};
@@ -140,42 +140,46 @@ fn autogen_reason(fact: &CallFact, rel_path: &str, captured: &BTreeMap<String, B
 
 /// Functions (by index into `stage.functions`) whose handlers can reach
 /// `fact`. Module-level code, and code no handler reaches, count for all.
-fn reaching_functions(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, reach: &[BTreeSet<(usize, String)>]) -> Vec<usize> {
-    let key = (module, fact.function.clone().unwrap_or_default());
-    let all: Vec<usize> = (0..stage.functions.len()).collect();
-    if key.1.is_empty() || input.app_module.is_none() {
-        return all;
+fn reaching_functions(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, reach: &Reach) -> Vec<usize> {
+    let all = || (0..stage.functions.len()).collect();
+    let Some(function) = fact.function.as_deref().filter(|f| !f.is_empty()) else { return all() };
+    if input.app_module.is_none() {
+        return all();
     }
-    let some: Vec<usize> = all.iter().copied().filter(|&i| reach[i].contains(&key)).collect();
-    if some.is_empty() {
-        all
-    } else {
-        some
+    match reach.get(&(module, function.to_string())) {
+        Some(some) => some.clone(),
+        None => all(),
     }
 }
 
+/// For each function of the call graph, the functions of the stage (by
+/// index, ascending) whose handlers reach it. Looking a call up here is one
+/// map lookup, where asking every function's reachable set was a lookup per
+/// function per call (an app with hundreds of Lambda functions has them).
+type Reach = HashMap<(usize, String), Vec<usize>>;
+
 /// Everything reachable from each function's handlers in the call graph.
-fn reachability(input: &CheckInput, stage: &StageView) -> Vec<BTreeSet<(usize, String)>> {
-    let Some(app) = input.app_module else { return vec![BTreeSet::new(); stage.functions.len()] };
-    stage
-        .functions
-        .iter()
-        .map(|f| {
-            let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
-            let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
-            while let Some(k) = stack.pop() {
-                if !seen.insert(k.clone()) {
-                    continue;
-                }
-                // Nested functions and methods defined inside a reached
-                // function run as part of it when called; calls are edges.
-                if let Some(next) = input.facts.call_graph.get(&k) {
-                    stack.extend(next.iter().cloned());
-                }
+fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
+    let mut reached_by: Reach = HashMap::new();
+    let Some(app) = input.app_module else { return reached_by };
+    for (i, f) in stage.functions.iter().enumerate() {
+        let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+        let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k.clone()) {
+                continue;
             }
-            seen
-        })
-        .collect()
+            // Nested functions and methods defined inside a reached
+            // function run as part of it when called; calls are edges.
+            if let Some(next) = input.facts.call_graph.get(&k) {
+                stack.extend(next.iter().cloned());
+            }
+        }
+        for k in seen {
+            reached_by.entry(k).or_default().push(i);
+        }
+    }
+    reached_by
 }
 
 /// Missing actions of one call in one stage, with the reason.
@@ -263,7 +267,7 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
     out
 }
 
-fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, fact: &CallFact, reach: &[BTreeSet<(usize, String)>]) -> Vec<Finding> {
+fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, fact: &CallFact, reach: &Reach) -> Vec<Finding> {
     let mut by_role: BTreeMap<usize, ()> = BTreeMap::new();
     for f in reaching_functions(input, stage, module, fact, reach) {
         by_role.insert(stage.functions[f].role, ());

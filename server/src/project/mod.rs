@@ -9,6 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
 use crate::chalice;
 
@@ -140,16 +142,31 @@ impl Sources {
         if !has_app && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
-        let mut files = BTreeMap::new();
+        let mut rels = Vec::new();
         if has_app {
-            files.insert("app.py".to_string(), read_source(&app, Some(python_version))?);
+            rels.push("app.py".to_string());
         }
+        rels.extend(python_files_under(path, "chalicelib"));
+        // Reading, parsing and lowering are per file: spread them over
+        // every core. app.py comes first (usually the largest file, and the
+        // only one imported for the deploy emulation too).
+        let as_app = |rel: &str| (rel == "app.py").then_some(python_version);
+        let loaded: Vec<(String, Result<SourceFile, LoadError>)> = rels
+            .into_par_iter()
+            .map(|rel| {
+                let source = read_source(&path.join(&rel), as_app(&rel));
+                (rel, source)
+            })
+            .collect();
+        let mut files = BTreeMap::new();
         let mut unreadable = Vec::new();
-        for rel in python_files_under(path, "chalicelib") {
-            match read_source(&path.join(&rel), None) {
+        for (rel, source) in loaded {
+            match source {
                 Ok(source) => {
                     files.insert(rel, source);
                 }
+                // app.py must be readable: chalice cannot do without it.
+                Err(e) if rel == "app.py" => return Err(e),
                 Err(LoadError::Io(_, e)) => unreadable.push((rel, e.to_string())),
                 Err(e) => unreadable.push((rel, e.to_string())),
             }
