@@ -485,11 +485,19 @@ struct Converter<'a> {
 type R<T> = Result<T, SyntaxProblem>;
 
 fn named_children(n: TsNode) -> Vec<TsNode> {
+    // Most nodes converted are leaves (names, numbers, string parts): skip
+    // creating a tree cursor (an allocation) for them.
+    if n.named_child_count() == 0 {
+        return Vec::new();
+    }
     let mut cursor = n.walk();
     n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment" && c.kind_name() != "line_continuation").collect()
 }
 
 fn has_token(n: TsNode, token: &str) -> bool {
+    if n.child_count() == 0 {
+        return false;
+    }
     let mut cursor = n.walk();
     let found = n.children(&mut cursor).any(|c| !c.is_named() && c.kind_name() == token);
     found
