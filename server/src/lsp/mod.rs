@@ -25,6 +25,7 @@ mod hover;
 mod initialize;
 mod initialized;
 mod line_index;
+mod memory;
 mod outbox;
 #[cfg(test)]
 mod protocol_fuzz;

@@ -128,6 +128,7 @@ impl Handle {
                 if computed.await.is_err() {
                     return;
                 }
+                super::memory::release_freed_memory();
             }
         });
     }
