@@ -141,6 +141,145 @@ pub enum Arg {
 /// Lowers a parsed module. Never fails: unknown or broken syntax becomes
 /// `Other` and ERROR/MISSING nodes are recorded in `syntax_errors`.
 pub fn lower(root: Node, text: &str) -> ModuleIr {
+    let mut ir = lower_unshrunk(root, text);
+    ir.shrink();
+    ir
+}
+
+impl ModuleIr {
+    /// Gives back the spare capacity of every vector. Lowering pushes into
+    /// them one item at a time, and a vector that grows from empty reserves
+    /// room for four: most argument lists, assignment targets and blocks
+    /// hold one or two, so a module's IR kept about twice its size in slack
+    /// (the language server keeps every module's IR for as long as the
+    /// project is open).
+    fn shrink(&mut self) {
+        shrink_stmts(&mut self.body);
+        for f in &mut self.functions {
+            for p in &mut f.params {
+                if let Some(d) = &mut p.default {
+                    shrink_expr(d);
+                }
+            }
+            f.params.shrink_to_fit();
+            shrink_stmts(&mut f.body);
+            f.decorators.iter_mut().for_each(shrink_expr);
+            f.decorators.shrink_to_fit();
+        }
+        for c in &mut self.classes {
+            shrink_stmts(&mut c.body);
+            c.methods.shrink_to_fit();
+        }
+        self.functions.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.syntax_errors.shrink_to_fit();
+    }
+}
+
+fn shrink_stmts(stmts: &mut Vec<Stmt>) {
+    for s in stmts.iter_mut() {
+        match s {
+            Stmt::Assign { targets, value } => {
+                targets.iter_mut().for_each(shrink_target);
+                targets.shrink_to_fit();
+                shrink_expr(value);
+            }
+            Stmt::Expr(e) | Stmt::Return(Some(e)) => shrink_expr(e),
+            Stmt::Return(None) | Stmt::Import { .. } | Stmt::Def(_) | Stmt::Class(_) => {}
+            Stmt::If { test, body, orelse } => {
+                shrink_expr(test);
+                shrink_stmts(body);
+                shrink_stmts(orelse);
+            }
+            Stmt::Loop { target, iter, body, orelse } => {
+                if let Some(t) = target {
+                    shrink_target(t);
+                }
+                if let Some(e) = iter {
+                    shrink_expr(e);
+                }
+                shrink_stmts(body);
+                shrink_stmts(orelse);
+            }
+            Stmt::With { items, body } => {
+                for (e, t) in items.iter_mut() {
+                    shrink_expr(e);
+                    if let Some(t) = t {
+                        shrink_target(t);
+                    }
+                }
+                items.shrink_to_fit();
+                shrink_stmts(body);
+            }
+            Stmt::Blocks(blocks) => {
+                blocks.iter_mut().for_each(shrink_stmts);
+                blocks.shrink_to_fit();
+            }
+            Stmt::Global(names) => names.shrink_to_fit(),
+            Stmt::ImportFrom { names, .. } => names.shrink_to_fit(),
+        }
+    }
+    stmts.shrink_to_fit();
+}
+
+fn shrink_target(t: &mut Target) {
+    match t {
+        Target::Name(_) => {}
+        Target::Attr(e, _) | Target::Other(e) => shrink_expr(e),
+        Target::Tuple(items) => {
+            items.iter_mut().for_each(shrink_target);
+            items.shrink_to_fit();
+        }
+        Target::Star(inner) => shrink_target(inner),
+    }
+}
+
+fn shrink_expr(e: &mut Expr) {
+    match &mut e.kind {
+        ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::None => {}
+        ExprKind::Attr(obj, _) => shrink_expr(obj),
+        ExprKind::Call { func, args } => {
+            shrink_expr(func);
+            for a in args.iter_mut() {
+                match a {
+                    Arg::Positional(x) | Arg::Keyword(_, x) | Arg::Star(x) | Arg::StarStar(x) => shrink_expr(x),
+                }
+            }
+            args.shrink_to_fit();
+        }
+        ExprKind::Seq(items) | ExprKind::Alternatives(items) | ExprKind::Other(items) => {
+            items.iter_mut().for_each(shrink_expr);
+            items.shrink_to_fit();
+        }
+        ExprKind::Dict(pairs) => {
+            for (k, v) in pairs.iter_mut() {
+                if let Some(k) = k {
+                    shrink_expr(k);
+                }
+                shrink_expr(v);
+            }
+            pairs.shrink_to_fit();
+        }
+        ExprKind::Subscript(a, b) => {
+            shrink_expr(a);
+            shrink_expr(b);
+        }
+        ExprKind::Comprehension { generators, elts } => {
+            for (t, iter, conds) in generators.iter_mut() {
+                shrink_target(t);
+                shrink_expr(iter);
+                conds.iter_mut().for_each(shrink_expr);
+                conds.shrink_to_fit();
+            }
+            generators.shrink_to_fit();
+            elts.iter_mut().for_each(shrink_expr);
+            elts.shrink_to_fit();
+        }
+        ExprKind::Walrus(_, value) => shrink_expr(value),
+    }
+}
+
+fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
     let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
     if !root.has_error() {
