@@ -202,11 +202,12 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         // file: a large app with the same gap at many call sites would
         // otherwise redo it for each.
         let mut fixes_for: BTreeMap<(usize, Vec<String>), Vec<Fix>> = BTreeMap::new();
+        let switch = AutogenSwitch::new();
         for (m, file) in input.facts.files.iter().enumerate() {
             let (_, rel) = &input.files[m];
             for fact in &file.calls {
                 for f in finding_for(input, stage, m, rel, fact, &reach) {
-                    let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f)).clone();
+                    let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f, &switch)).clone();
                     let entry = grouped.entry((m, fact.range, f.code, f.missing.clone())).or_insert_with(|| (Vec::new(), f.reason.clone(), Vec::new()));
                     if !entry.0.contains(&stage.name) {
                         entry.0.push(stage.name.clone());
@@ -260,7 +261,7 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
                     stage.name,
                     display_policy_path(stage, path)
                 ),
-                fixes: fix_for(stage, &finding),
+                fixes: fix_for(stage, &finding, &AutogenSwitch::new()),
             });
         }
     }
@@ -326,7 +327,7 @@ pub fn display_policy_path(stage: &StageView, path: &std::path::Path) -> String 
     path.display().to_string()
 }
 
-fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
+fn fix_for(stage: &StageView, f: &Finding, switch: &AutogenSwitch) -> Vec<Fix> {
     match stage.roles.get(f.role) {
         Some(RoleGrant::File { path, .. }) if !crate::project::is_inside(&stage.root, path) => Vec::new(),
         Some(RoleGrant::File { path, policy: Some(policy) }) => {
@@ -346,7 +347,10 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
                 edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }],
             }]
         }
-        Some(RoleGrant::Autogen { document, .. }) => turn_off_autogen_fix(stage, document, &f.missing).into_iter().collect(),
+        Some(RoleGrant::Autogen { document, .. }) => match switch.get_or_init(|| autogen_switch_edit(stage)) {
+            Some(config_edit) => turn_off_autogen_fix_with(stage, config_edit, document, &f.missing).into_iter().collect(),
+            None => Vec::new(),
+        },
         _ => Vec::new(),
     }
 }
@@ -356,6 +360,18 @@ fn fix_for(stage: &StageView, f: &Finding) -> Vec<Fix> {
 /// config.json, and write the policy file with everything the autogen role
 /// grants today plus the missing actions.
 pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Value, missing: &[String]) -> Option<Fix> {
+    turn_off_autogen_fix_with(stage, &autogen_switch_edit(stage)?, autogen_document, missing)
+}
+
+/// A stage's [`autogen_switch_edit`], computed on first need: it does not
+/// depend on what is missing, and a large app needs a fix for many missing
+/// sets (each took two parses and edits of config.json, and resolving the
+/// paths touches the file system).
+type AutogenSwitch = std::cell::OnceCell<Option<json::MemberEdit>>;
+
+/// The config.json edit that turns autogen off for a stage (see
+/// [`turn_off_autogen_fix`]); `None` when no fix can be offered.
+fn autogen_switch_edit(stage: &StageView) -> Option<json::MemberEdit> {
     let (config_path, config_text) = stage.config.as_ref()?;
     let policy_path = &stage.fix_policy_file;
     if !crate::project::is_inside(&stage.root, config_path) || !crate::project::is_inside(&stage.root, policy_path) {
@@ -374,8 +390,12 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
         autogen_functions.push(crate::chalice::API_HANDLER);
     }
     let other_functions: Vec<&str> = stage.functions.iter().map(|f| f.name.as_str()).filter(|f| !autogen_functions.contains(f)).collect();
-    let config_edit =
-        config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting, &autogen_functions, &other_functions)?;
+    config_edit_for_file_policy(config_text, &stage.name, &stage.fix_policy_setting, &autogen_functions, &other_functions)
+}
+
+fn turn_off_autogen_fix_with(stage: &StageView, config_edit: &json::MemberEdit, autogen_document: &serde_json::Value, missing: &[String]) -> Option<Fix> {
+    let (config_path, _) = stage.config.as_ref()?;
+    let policy_path = &stage.fix_policy_file;
     let acts: Vec<&str> = missing.iter().map(String::as_str).collect();
     // An existing file (ignored while autogen is on) is kept and extended
     // with what autogen granted; otherwise it starts as the autogen document.
@@ -400,7 +420,7 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
             FileEdit::Create { path: policy_path.clone(), text: p.with_actions_added(&acts) }
         }
     };
-    let e = config_edit;
+    let e = config_edit.clone();
     Some(Fix {
         title: format!(
             "Grant {} by turning off autogen for stage {} and writing {}",
@@ -556,6 +576,7 @@ pub fn fix_all(input: &CheckInput) -> Option<Fix> {
     let mut granted: BTreeSet<String> = BTreeSet::new();
     for stage in input.stages {
         let reach = reachability(input, stage);
+        let switch = AutogenSwitch::new();
         let mut missing_by_role: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
         for (m, file) in input.facts.files.iter().enumerate() {
             let (_, rel) = &input.files[m];
@@ -567,7 +588,7 @@ pub fn fix_all(input: &CheckInput) -> Option<Fix> {
         }
         for (role, missing) in missing_by_role {
             let f = Finding { code: "", reason: String::new(), missing: missing.iter().cloned().collect(), role };
-            for fix in fix_for(stage, &f) {
+            for fix in fix_for(stage, &f, &switch) {
                 // Two stages sharing one policy file get one edit.
                 for e in fix.edits {
                     let path = match &e {
