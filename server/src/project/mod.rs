@@ -52,6 +52,10 @@ pub struct SourceFile {
     /// For app.py: the module as `chalice deploy` imports it, shared by the
     /// deploy emulation of every stage.
     pub imported: Option<chalice::ImportedApp>,
+    /// For app.py with syntax errors: its tree (a fresh parse), from which
+    /// the deploy emulation works out the importable rest of the file (see
+    /// `stages::repair_app`) without parsing it again.
+    pub broken_tree: Option<tree_sitter::Tree>,
 }
 
 impl SourceFile {
@@ -69,7 +73,7 @@ impl SourceFile {
     /// [`Self::from_bytes`] for `as_app`.
     pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>) -> SourceFile {
         if looks_binary(&text) {
-            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None };
+            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None };
         }
         let parsed;
         let trees = match tree {
@@ -90,7 +94,12 @@ impl SourceFile {
                 (ir, Some(imported))
             }),
         };
-        SourceFile { text, ir, lossy, binary: false, imported }
+        // Cloning a tree only takes a reference to it.
+        let broken_tree = match trees {
+            [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
+            _ => None,
+        };
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree }
     }
 }
 

@@ -2,6 +2,7 @@
 //! config resolution and deploy emulation, and reports problems in
 //! config.json and policy files on the way.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -91,6 +92,9 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let mut policy_files_seen: BTreeSet<PathBuf> = BTreeSet::new();
     let app_policy = chalice::AppPolicyCache::new();
     let repaired_policy = chalice::AppPolicyCache::new();
+    // While app.py has syntax errors: the importable rest of it (the broken
+    // top-level blocks blanked), imported, and the problem found on the way.
+    let repaired: OnceCell<Option<(String, chalice::ImportedApp, Option<Diagnostic>)>> = OnceCell::new();
     for stage in stages {
         let inputs = DeployInputs {
             config: &config,
@@ -117,19 +121,28 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // The user is typing: chalice could not import app.py right
                 // now, and CIAM016 says so. Judge the roles by the rest of
                 // the file, with the broken top-level blocks blanked out.
-                let repaired = blank_broken_blocks(&app.text).or_else(|| {
-                    // Python rejects what tree-sitter reads (nesting beyond
-                    // its parser's limits, say): not a passing state but a
-                    // deploy that fails, so an error. The rest of the file
-                    // is judged without that block.
-                    let range = f.range.unwrap_or_default();
-                    let message = format!("{}; chalice deploy fails until it is fixed", f.message);
-                    let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
-                    problems.push(Diagnostic { severity: Severity::Error, ..d });
-                    blank_block_at(&app.text, range.start)
+                // Worked out once for every stage: the failure is app.py's,
+                // whatever the stage.
+                let repaired = repaired.get_or_init(|| {
+                    let fallback = || {
+                        // Python rejects what tree-sitter reads (nesting
+                        // beyond its parser's limits, say): not a passing
+                        // state but a deploy that fails, so an error. The
+                        // rest of the file is judged without that block.
+                        let range = f.range.unwrap_or_default();
+                        let message = format!("{}; chalice deploy fails until it is fixed", f.message);
+                        let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
+                        blank_block_at(&app.text, range.start).map(|text| (text, Vec::new(), Some(Diagnostic { severity: Severity::Error, ..d })))
+                    };
+                    let (text, blanked, problem) = blank_broken_blocks(&app.text, app.broken_tree.as_ref())
+                        .map(|(text, blanked)| (text, blanked, None))
+                        .or_else(fallback)?;
+                    let imported = repair_import(&app.text, app.broken_tree.as_ref(), &text, &blanked, project.settings.python_version);
+                    Some((text, imported, problem))
                 });
-                if let Some(repaired) = repaired {
-                    result = chalice::emulate_deploy(&DeployInputs { app_source: &repaired, app_policy_cache: Some(&repaired_policy), imported: None, ..inputs });
+                if let Some((text, imported, problem)) = repaired {
+                    problems.extend(problem.clone());
+                    result = chalice::emulate_deploy(&DeployInputs { app_source: text, app_policy_cache: Some(&repaired_policy), imported: Some(imported), ..inputs });
                 }
             }
         }
@@ -285,13 +298,22 @@ fn blank_block_at(text: &str, offset: usize) -> Option<String> {
 }
 
 /// `text` with every top-level block that has a syntax error replaced by
-/// spaces (line breaks kept, so offsets stay valid); `None` if nothing is
-/// broken.
-fn blank_broken_blocks(text: &str) -> Option<String> {
-    let tree = crate::python::parse(text, None);
+/// spaces (line breaks kept, so offsets stay valid), and the blanked ranges;
+/// `None` if nothing is broken. `tree` is a fresh parse of `text` when the
+/// caller has one.
+fn blank_broken_blocks(text: &str, tree: Option<&tree_sitter::Tree>) -> Option<(String, Vec<(usize, usize)>)> {
+    let parsed;
+    let tree = match tree {
+        Some(t) => t,
+        None => {
+            parsed = crate::python::parse(text, None);
+            &parsed
+        }
+    };
     if !tree.root_node().has_error() {
         return None;
     }
+    let mut blanked = Vec::new();
     let mut bytes = text.as_bytes().to_vec();
     let lines = crate::python::LineStarts::new(text);
     let mut cursor = tree.root_node().walk();
@@ -302,6 +324,7 @@ fn blank_broken_blocks(text: &str) -> Option<String> {
         for (start, end) in crate::analysis::top_level_blocks(text, child.start_byte(), child.end_byte()) {
             let sub = crate::python::parse_range(text, &lines, start, end);
             if sub.root_node().has_error() {
+                blanked.push((start, end));
                 for b in &mut bytes[start..end] {
                     if *b != b'\n' && *b != b'\r' {
                         *b = b' ';
@@ -312,7 +335,39 @@ fn blank_broken_blocks(text: &str) -> Option<String> {
     }
     // Blanking whole UTF-8 sequences byte by byte keeps the text valid:
     // every byte of a blanked character becomes an ASCII space.
-    String::from_utf8(bytes).ok()
+    Some((String::from_utf8(bytes).ok()?, blanked))
+}
+
+/// Imports `repaired`, which is `text` with the `blanked` ranges replaced by
+/// spaces. When the caller has `tree`, a fresh parse of `text`, the blanked
+/// text is parsed incrementally from it (only the blanked blocks changed,
+/// so tree-sitter reuses the rest instead of parsing the whole file again).
+/// An incremental parse equals a fresh one when it has no syntax error; one
+/// that has is done again from scratch, since error recovery can depend on
+/// the subtrees reused.
+fn repair_import(text: &str, tree: Option<&tree_sitter::Tree>, repaired: &str, blanked: &[(usize, usize)], python_version: (u8, u8)) -> chalice::ImportedApp {
+    let incremental = tree.filter(|_| !blanked.is_empty()).map(|tree| {
+        let lines = crate::python::LineStarts::new(text);
+        let mut edited = tree.clone();
+        for &(start, end) in blanked {
+            // Same length, same line breaks: every point stays where it was.
+            let (start_position, end_position) = (lines.point(start), lines.point(end));
+            edited.edit(&tree_sitter::InputEdit {
+                start_byte: start,
+                old_end_byte: end,
+                new_end_byte: end,
+                start_position,
+                old_end_position: end_position,
+                new_end_position: end_position,
+            });
+        }
+        crate::python::parse(repaired, Some(&edited))
+    });
+    let tree = match incremental {
+        Some(t) if !t.root_node().has_error() => t,
+        _ => crate::python::parse(repaired, None),
+    };
+    chalice::import_app(repaired, std::slice::from_ref(&tree), python_version)
 }
 
 fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
@@ -411,4 +466,38 @@ fn suggest_action(text: &str) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The blanked text is parsed incrementally from the broken tree; that
+    /// must import exactly like parsing the blanked text from scratch.
+    #[test]
+    fn repaired_app_imports_like_a_fresh_parse() {
+        let app = "import json\nimport boto3\nfrom chalice import Chalice\n\napp = Chalice(app_name='x')\nddb = boto3.client('dynamodb')\n\n\n@app.route('/a')\ndef a():\n    return ddb.get_item(TableName='t', Key={})\n\n\n# a comment, caf\u{e9}\ndef helper(x):\n    s3 = boto3.client('s3')\n    return s3.put_object(Bucket=x, Key='k', Body=b'')\n\n\n@app.route('/b')\ndef b():\n    helper('b')\n    return ddb.scan(TableName='t')\n\n\nclass C:\n    def m(self):\n        return boto3.client('sqs').send_message(QueueUrl='u', MessageBody='m')\n\n\n@app.on_sqs_message(queue='q')\ndef q(event):\n    for r in event:\n        json.loads(r.body)\n";
+        let breaks: [(&str, &str); 7] = [
+            ("def a():", "def a()"),
+            ("helper('b')", "helper('b'"),
+            ("return ddb.scan(TableName='t')", "return ddb.scan(TableName='t') + ("),
+            ("class C:", "class C"),
+            ("for r in event:", "for r in event"),
+            ("app = Chalice(app_name='x')", "app = Chalice(app_name='x'"),
+            ("import json\n", "import json\n)))\n"),
+        ];
+        for (from, to) in breaks {
+            let text = app.replacen(from, to, 1);
+            let tree = crate::python::parse(&text, None);
+            assert!(tree.root_node().has_error(), "{to} should break the file");
+            let (repaired, blanked) = blank_broken_blocks(&text, Some(&tree)).expect("something is broken");
+            assert!(!blanked.is_empty());
+            let incremental = repair_import(&text, Some(&tree), &repaired, &blanked, (3, 12));
+            let fresh_tree = crate::python::parse(&repaired, None);
+            let fresh = chalice::import_app(&repaired, std::slice::from_ref(&fresh_tree), (3, 12));
+            assert_eq!(format!("{incremental:?}"), format!("{fresh:?}"), "after {to}");
+            let (without_tree, _) = blank_broken_blocks(&text, None).unwrap();
+            assert_eq!(without_tree, repaired);
+        }
+    }
 }
