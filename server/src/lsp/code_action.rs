@@ -1,11 +1,12 @@
 //! `textDocument/codeAction`: a quick fix for each fix carried by the
 //! diagnostics the client sends back, and `source.fixAll.chalice-iam`.
 //!
-//! Quick fixes are built from `Diagnostic.data` (see `convert::FixData`),
-//! never from the range the client sends: Neovim 0.7 reports byte columns
-//! there whatever encoding was negotiated. Clients that drop `data` (LSP
-//! allows it without `publishDiagnostics.dataSupport`) get the data of the
-//! matching diagnostic as it was published.
+//! Quick fixes are found by `Diagnostic.data`, which names the diagnostic's
+//! fixes among those the server keeps for the last diagnostics it computed
+//! (see `convert::fix_key`), never by the range the client sends: Neovim 0.7
+//! reports byte columns there whatever encoding was negotiated. Clients that
+//! drop `data` (LSP allows it without `publishDiagnostics.dataSupport`) get
+//! the data of the matching diagnostic as it was published.
 
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse,
@@ -33,8 +34,10 @@ pub(super) fn handle(session: &mut Session, params: CodeActionParams) -> Option<
             let Some(data) = data.and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok()) else {
                 continue;
             };
-            let single = data.fixes.len() == 1;
-            for fix in &data.fixes {
+            // Fixes of diagnostics since replaced by newer ones are gone.
+            let Some(fixes) = session.fixes_named(uri, &data.fix) else { continue };
+            let single = fixes.len() == 1;
+            for fix in &fixes {
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: fix.title.clone(),
                     kind: Some(CodeActionKind::QUICKFIX),

@@ -79,9 +79,42 @@ pub enum EditData {
     },
 }
 
+/// `Diagnostic.data`: which of the fixes the server keeps for the project
+/// the diagnostic's are (see [`fix_key`]). The fixes themselves are not
+/// carried: a large app has thousands of diagnostics sharing a handful of
+/// fixes, each with a whole policy document, and every keystroke would send
+/// and compare them all again.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiagnosticData {
-    pub fixes: Vec<FixData>,
+    pub fix: String,
+}
+
+/// A name for a diagnostic's fixes as they would be converted against
+/// `views`: a hash of their titles and edits (paths relative to `root`, so
+/// that the name does not depend on where the project lies) and of the
+/// version of every document they edit. Equal fixes get equal names in any
+/// session; a fix of another version of a document gets another one.
+pub fn fix_key(fixes: &[Fix], root: &Path, views: &HashMap<PathBuf, FileView>) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    fixes.len().hash(&mut hasher);
+    for fix in fixes {
+        fix.title.hash(&mut hasher);
+        fix.edits.len().hash(&mut hasher);
+        for edit in &fix.edits {
+            match edit {
+                FileEdit::Create { path, text } => {
+                    (0u8, relative(path), text).hash(&mut hasher);
+                }
+                FileEdit::Replace { path, range, new_text } => {
+                    let version = views.get(path).map(|v| v.version);
+                    (1u8, relative(path), version, range, new_text).hash(&mut hasher);
+                }
+            }
+        }
+    }
+    format!("{:016x}", hasher.finish())
 }
 
 pub fn severity(severity: Severity) -> DiagnosticSeverity {
@@ -93,16 +126,15 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// The LSP diagnostic for `diagnostic`, which lies in `file`. `fixes` are its
-/// fixes already converted by [`fix_data`].
+/// The LSP diagnostic for `diagnostic`, which lies in `file`. `fix` is the
+/// name of its fixes (see [`fix_key`]), when it has any that can be offered.
 pub fn diagnostic(
     diagnostic: &Diagnostic,
     file: &FileView,
     encoding: PositionEncoding,
-    fixes: Vec<FixData>,
+    fix: Option<String>,
 ) -> lsp::Diagnostic {
-    let data = (!fixes.is_empty())
-        .then(|| serde_json::to_value(DiagnosticData { fixes }).expect("fix data is plain strings and numbers"));
+    let data = fix.map(|fix| serde_json::json!({ "fix": fix }));
     lsp::Diagnostic {
         range: file.range(diagnostic.range, encoding),
         severity: Some(severity(diagnostic.severity)),
@@ -273,12 +305,14 @@ mod tests {
             message: "needs dynamodb:Scan".into(),
             fixes: vec![],
         };
-        let fixes = vec![fix_data(&config_fix(), &views(), PositionEncoding::Utf16).unwrap()];
-        let converted = diagnostic(&d, &file, PositionEncoding::Utf16, fixes);
+        let key = fix_key(&[config_fix()], Path::new("/p"), &views());
+        let converted = diagnostic(&d, &file, PositionEncoding::Utf16, Some(key.clone()));
         assert_eq!(converted.range, Range::new(Position::new(1, 0), Position::new(1, 8)));
         let data: DiagnosticData = serde_json::from_value(converted.data.clone().unwrap()).unwrap();
-        assert_eq!(data.fixes[0].title, "Grant dynamodb:Scan in custom-policy.json");
-        insta::assert_json_snapshot!(converted, @r#"
+        assert_eq!(data.fix, key);
+        let mut shown = serde_json::to_value(&converted).unwrap();
+        shown["data"]["fix"] = "[key]".into();
+        insta::assert_json_snapshot!(shown, @r#"
         {
           "range": {
             "start": {
@@ -295,37 +329,39 @@ mod tests {
           "source": "chalice-iam",
           "message": "needs dynamodb:Scan",
           "data": {
-            "fixes": [
-              {
-                "title": "Grant dynamodb:Scan in custom-policy.json",
-                "edits": [
-                  {
-                    "kind": "replace",
-                    "uri": "file:///p/.chalice/config.json",
-                    "version": 3,
-                    "range": {
-                      "start": {
-                        "line": 1,
-                        "character": 2
-                      },
-                      "end": {
-                        "line": 1,
-                        "character": 2
-                      }
-                    },
-                    "new_text": "\"autogen_policy\": false"
-                  },
-                  {
-                    "kind": "create",
-                    "uri": "file:///p/.chalice/custom-policy.json",
-                    "text": "{}\n"
-                  }
-                ]
-              }
-            ]
+            "fix": "[key]"
           }
         }
         "#);
+    }
+
+    /// A fix's name depends on what it does and on the versions of the
+    /// documents it edits, not on where the project lies.
+    #[test]
+    fn fix_keys_name_the_fixes_and_the_versions_they_edit() {
+        let key = fix_key(&[config_fix()], Path::new("/p"), &views());
+        assert_eq!(fix_key(&[config_fix()], Path::new("/p"), &views()), key);
+        let moved = |path: &Path| PathBuf::from("/elsewhere/q").join(path.strip_prefix("/p").unwrap());
+        let mut elsewhere = config_fix();
+        for edit in &mut elsewhere.edits {
+            match edit {
+                FileEdit::Create { path, .. } | FileEdit::Replace { path, .. } => *path = moved(path),
+            }
+        }
+        let views_elsewhere = HashMap::from([(
+            PathBuf::from("/elsewhere/q/.chalice/config.json"),
+            view("file:///elsewhere/q/.chalice/config.json", Some(3), "{\n  \n}"),
+        )]);
+        assert_eq!(fix_key(&[elsewhere], Path::new("/elsewhere/q"), &views_elsewhere), key);
+        let newer = HashMap::from([(
+            PathBuf::from("/p/.chalice/config.json"),
+            view("file:///p/.chalice/config.json", Some(4), "{\n  \n}"),
+        )]);
+        assert_ne!(fix_key(&[config_fix()], Path::new("/p"), &newer), key);
+        let mut retitled = config_fix();
+        retitled.title.push('!');
+        assert_ne!(fix_key(&[retitled], Path::new("/p"), &views()), key);
+        assert_ne!(fix_key(&[config_fix(), config_fix()], Path::new("/p"), &views()), key);
     }
 
     #[test]

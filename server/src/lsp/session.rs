@@ -62,6 +62,9 @@ struct LoadedProject {
     /// Per file: the version and diagnostics last published. Only files
     /// whose diagnostics (or open version) changed are published again.
     published: HashMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
+    /// The fixes of the diagnostics last computed, by the name their `data`
+    /// carries (see [`convert::fix_key`]), converted once per distinct set.
+    fixes: HashMap<String, Vec<FixData>>,
 }
 
 pub struct Session {
@@ -292,7 +295,7 @@ impl Session {
                 self.reload_project(&root);
                 continue;
             }
-            self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
+            self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new(), fixes: HashMap::new() });
             self.overlay_all_open_documents(&root);
             self.mark_stale(&root);
         }
@@ -329,8 +332,8 @@ impl Session {
     fn reload_project(&mut self, root: &Path) {
         match Project::load(root, self.engine_settings()) {
             Ok(project) => {
-                let published = self.projects.remove(root).map(|l| l.published).unwrap_or_default();
-                self.projects.insert(root.to_path_buf(), LoadedProject { project, published });
+                let (published, fixes) = self.projects.remove(root).map(|l| (l.published, l.fixes)).unwrap_or_default();
+                self.projects.insert(root.to_path_buf(), LoadedProject { project, published, fixes });
                 self.overlay_all_open_documents(root);
                 self.mark_stale(root);
             }
@@ -360,7 +363,7 @@ impl Session {
         match Project::load(&root, self.engine_settings()) {
             Ok(project) => {
                 self.outbox.info(format!("loaded Chalice project {}", root.display()));
-                self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new() });
+                self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new(), fixes: HashMap::new() });
                 self.overlay_all_open_documents(&root);
                 self.project_using(path)
             }
@@ -428,14 +431,23 @@ impl Session {
         // Read each file the fixes edit once, however many fixes edit it.
         let fixes = by_file.values().flatten().flat_map(|d| &d.fixes);
         let edited = self.views(&loaded.project, convert::edited_files(fixes));
+        let project_root = loaded.project.root();
+        let mut fix_sets: HashMap<String, Vec<FixData>> = HashMap::new();
         let mut changed = Vec::new();
         for (path, diagnostics) in &by_file {
             let Some(view) = self.view(&loaded.project, path) else { continue };
             let converted: Vec<lsp::Diagnostic> = diagnostics
                 .iter()
                 .map(|d| {
-                    let fixes = d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding));
-                    convert::diagnostic(d, &view, self.encoding, fixes.collect())
+                    // Many diagnostics share their fixes: each distinct set
+                    // is converted once, and named in `data`.
+                    let fix = (!d.fixes.is_empty()).then(|| convert::fix_key(&d.fixes, project_root, &edited)).filter(|key| {
+                        let converted = fix_sets.entry(key.clone()).or_insert_with(|| {
+                            d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding)).collect()
+                        });
+                        !converted.is_empty()
+                    });
+                    convert::diagnostic(d, &view, self.encoding, fix)
                 })
                 .collect();
             let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == view.version && *d == converted);
@@ -454,6 +466,7 @@ impl Session {
             }
         }
         let loaded = self.projects.get_mut(root).expect("looked up above");
+        loaded.fixes = fix_sets;
         for (path, uri, version, diagnostics) in changed {
             self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version });
             loaded.published.insert(path, (version, diagnostics));
@@ -513,6 +526,17 @@ impl Session {
             .min_by_key(|d| (d.range != sent.range, d.range.start.line.abs_diff(sent.range.start.line)))?
             .data
             .clone()
+    }
+
+    /// The fixes named `key` (see [`convert::fix_key`]) among those of the
+    /// diagnostics last published for the project of `uri`.
+    pub fn fixes_named(&self, uri: &Uri, key: &str) -> Option<Vec<FixData>> {
+        let path = match self.documents.get(uri).and_then(|d| d.path()) {
+            Some(path) => path.to_path_buf(),
+            None => super::document::file_path(uri)?,
+        };
+        let root = self.project_using(&path)?;
+        self.projects.get(&root)?.fixes.get(key).cloned()
     }
 
     /// The IAM policy document the project's code needs, pretty-printed.
