@@ -329,7 +329,7 @@ pub fn display_policy_path(stage: &StageView, path: &std::path::Path) -> String 
 
 fn fix_for(stage: &StageView, f: &Finding, switch: &AutogenSwitch) -> Vec<Fix> {
     match stage.roles.get(f.role) {
-        Some(RoleGrant::File { path, .. }) if !crate::project::is_inside(&stage.root, path) => Vec::new(),
+        Some(RoleGrant::File { path, .. }) if !switch.is_inside(&stage.root, path) => Vec::new(),
         Some(RoleGrant::File { path, policy: Some(policy) }) => {
             // An explicit Deny wins over anything added: granting what it
             // denies is the user's decision, not a quick fix.
@@ -366,8 +366,27 @@ pub fn turn_off_autogen_fix(stage: &StageView, autogen_document: &serde_json::Va
 /// A stage's [`autogen_switch_edit`], computed on first need: it does not
 /// depend on what is missing, and a large app needs a fix for many missing
 /// sets (each took two parses and edits of config.json, and resolving the
-/// paths touches the file system).
-type AutogenSwitch = std::cell::OnceCell<Option<json::MemberEdit>>;
+/// paths touches the file system). Likewise whether each policy file a fix
+/// edits lies inside the project, asked once per file.
+#[derive(Default)]
+struct AutogenSwitch {
+    edit: std::cell::OnceCell<Option<json::MemberEdit>>,
+    inside: std::cell::RefCell<HashMap<PathBuf, bool>>,
+}
+
+impl AutogenSwitch {
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn get_or_init(&self, edit: impl FnOnce() -> Option<json::MemberEdit>) -> &Option<json::MemberEdit> {
+        self.edit.get_or_init(edit)
+    }
+
+    fn is_inside(&self, root: &Path, path: &Path) -> bool {
+        *self.inside.borrow_mut().entry(path.to_path_buf()).or_insert_with(|| crate::project::is_inside(root, path))
+    }
+}
 
 /// The config.json edit that turns autogen off for a stage (see
 /// [`turn_off_autogen_fix`]); `None` when no fix can be offered.

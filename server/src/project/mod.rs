@@ -210,7 +210,43 @@ impl Sources {
 
     /// Replaces (or adds) one file's text, lowering only that file.
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
+        let old = self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
+        drop_elsewhere(old);
+    }
+
+    /// [`Self::set_text`] followed by [`Self::analyze`], for an editor's
+    /// text. For app.py the analysis runs while chalice's import of the new
+    /// text is still under way (the import does not take part in it), so
+    /// the two longest steps of a keystroke overlap.
+    pub fn set_text_and_analyze(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) -> ProjectFacts {
+        let Some(python_version) = self.as_app(rel).filter(|_| !looks_binary(&text)) else {
+            self.set_text(rel, text, tree);
+            return self.analyze();
+        };
+        let parsed;
+        let trees = match tree {
+            Some(t) => std::slice::from_ref(t),
+            None => {
+                parsed = crate::python::parse_file(&text);
+                &parsed[..]
+            }
+        };
+        std::thread::scope(|scope| {
+            let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
+            let ir = analysis::lower_trees(trees, &text);
+            let broken_tree = match trees {
+                [tree] if tree.root_node().has_error() => Some(tree.clone()),
+                _ => None,
+            };
+            let file = SourceFile { text: text.clone(), ir, lossy: false, binary: false, imported: None, broken_tree };
+            drop_elsewhere(self.files.insert(rel.to_string(), file));
+            let facts = self.analyze();
+            let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            if let Some(file) = self.files.get_mut(rel) {
+                file.imported = Some(imported);
+            }
+            facts
+        })
     }
 
     pub fn remove(&mut self, rel: &str) {
@@ -227,6 +263,16 @@ impl Sources {
     /// Facts per relative path, in path order.
     pub fn facts_by_path<'a>(&'a self, facts: &'a ProjectFacts) -> impl Iterator<Item = (&'a str, &'a SourceFile, &'a FileFacts)> {
         self.files.iter().zip(&facts.files).map(|((p, f), ff)| (p.as_str(), f, ff))
+    }
+}
+
+/// Frees a replaced file's IR, trees and import on another thread: on a
+/// large app that takes a while, and nothing waits for it.
+fn drop_elsewhere(file: Option<SourceFile>) {
+    if let Some(file) = file {
+        if std::thread::Builder::new().name("drop".into()).spawn(move || drop(file)).is_err() {
+            // No thread to be had: it is dropped here (the closure was).
+        }
     }
 }
 
