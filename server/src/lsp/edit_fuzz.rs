@@ -14,7 +14,7 @@
 //!   the engine is not given such a tree), and its line index equals a
 //!   fresh one;
 //! - what the client was sent, file by file, equals what a new session that
-//!   opens the final texts sends;
+//!   opens the final texts sends, and so do the fixes its diagnostics name;
 //! - nothing panicked and nothing was logged as an error.
 //!
 //! `CHALICE_IAM_FUZZ_EDITS` sets the number of edits (default 3,000, a few
@@ -445,6 +445,19 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
             .collect();
         let texts: Vec<String> = models.iter().map(|m| format!("{}: {:?}", m.uri.as_str(), m.text)).collect();
         return Err(failure(format!("diagnostics differ from a fresh open\n{}\nfinal texts:\n{}", differing.join("\n"), texts.join("\n"))));
+    }
+    // The fixes each diagnostic's data names are kept, and are those a
+    // fresh open offers.
+    for (uri, (_, diagnostics)) in &client {
+        let Ok(uri) = uri.parse::<Uri>() else { continue };
+        for diagnostic in diagnostics {
+            let Some(data) = &diagnostic.data else { continue };
+            let key = data["fix"].as_str().unwrap_or_default();
+            let (after, fresh) = (session.fixes_named(&uri, key), fresh_session.fixes_named(&uri, key));
+            if after.is_none() || after != fresh {
+                return Err(failure(format!("{}: the fixes named {key} differ from a fresh open's\n  after the edits {after:?}\n  fresh open      {fresh:?}", uri.as_str())));
+            }
+        }
     }
     Ok(Outcome { edits, diagnostics_runs: runs + 1 })
 }
