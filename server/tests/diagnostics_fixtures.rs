@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chalice_iam::diagnostics::{codes, Diagnostic, FileEdit};
+use chalice_iam::diagnostics::{codes, Diagnostic, FileEdit, Severity};
 use chalice_iam::project::{Project, Settings};
 
 struct Fixture {
@@ -42,6 +42,19 @@ fn parse(text: &str) -> Fixture {
                         Some(("python", v)) => {
                             let (a, b) = v.trim().split_once('.').unwrap();
                             fx.settings.python_version = (a.parse().unwrap(), b.parse().unwrap());
+                        }
+                        // `severity=CIAM020:information`, as the editor setting.
+                        Some(("severity", v)) => {
+                            let (code, level) = v.trim().split_once(':').unwrap();
+                            let level = match level {
+                                "error" => Some(Severity::Error),
+                                "warning" => Some(Severity::Warning),
+                                "information" => Some(Severity::Info),
+                                "hint" => Some(Severity::Hint),
+                                "off" => None,
+                                other => panic!("unknown level {other}"),
+                            };
+                            fx.settings.severities.insert(code.to_string(), level);
                         }
                         _ => {}
                     }
@@ -157,7 +170,8 @@ fn diagnostics_doc_is_up_to_date() {
          `chalice-iam check` exits 1 when a warning or an error remains.\n\n| code | name | default | summary |\n|---|---|---|---|\n",
     );
     for c in codes::ALL {
-        doc.push_str(&format!("| [{}](#{}) | `{}` | {:?} | {} |\n", c.code, c.code.to_lowercase(), c.name, c.default_severity, c.summary));
+        let default = if c.on_by_default() { format!("{:?}", c.default_severity) } else { "off (hover)".to_string() };
+        doc.push_str(&format!("| [{}](#{}) | `{}` | {default} | {} |\n", c.code, c.code.to_lowercase(), c.name, c.summary));
     }
     let fixtures: Vec<(PathBuf, Fixture)> = fixture_paths().into_iter().map(|p| { let t = std::fs::read_to_string(&p).unwrap(); (p, parse(&t)) }).collect();
     for c in codes::ALL {
