@@ -73,9 +73,10 @@ pub struct CallFact {
     /// resource is set up (`kms:Decrypt` for an SSE-KMS object) or because
     /// it passes a role (`iam:PassRole`): hints with their reason, never
     /// among `actions` nor in any policy or fix. Rows whose condition is a
-    /// parameter are kept only when the call passes it (or may, through
-    /// `**kwargs` or where the arguments are not at the call site, as for
-    /// paginators).
+    /// parameter are kept only when the call (or `paginate(...)`) passes it
+    /// with a value other than a literal `None` or `False`, or may, through
+    /// `**kwargs`, or where the parameters are not the call's arguments
+    /// (collections, waiters, `upload_file`).
     pub dependent_actions: Vec<&'static crate::model::DependentAction>,
     /// The innermost enclosing module-level function or method, dotted
     /// (`get_threads`, `Repo.save`); `None` at module level.
