@@ -5,6 +5,7 @@ and compare what is covered with tests/coverage/baseline.json.
     report.py --results RUN.json                 # write docs/coverage.md
     report.py --results RUN.json --check         # also fail if coverage dropped
     report.py --results RUN.json --update-baseline
+    report.py --results RUN.json --self-test     # the check fails on any drop
 
 RUN.json is what `tests/oracle/run --results` wrote for
 tests/fixtures/coverage. A model entry is covered when its fixture passed in
@@ -251,14 +252,57 @@ def below_baseline(summary, baseline):
     return problems
 
 
+def self_test(meta, results, baseline):
+    """The baseline check must fail when coverage drops: for each group,
+    one covered entry's fixture is marked failed in a copy of the run, and
+    below_baseline must name that group and no other; a group missing from
+    the run must be named too. Returns the problems with the check itself."""
+    problems = []
+    if below_baseline(summarise(meta, results), baseline):
+        return ['the run itself is below the baseline']
+    fixtures_of = {}
+    for service, entries in meta['model'].items():
+        fixtures_of[service] = [e['fixture'] for e in entries.values() if e['fixture']]
+    for group, kinds in (('injected methods', ('injected', 'transfer')),
+                         ('client paginators and waiters', ('paginator', 'waiter')),
+                         ('irregular mappings', ('irregular',))):
+        fixtures_of[group] = [rel for rel, info in meta['fixtures'].items() if info['kind'] in kinds]
+    for group in sorted(baseline):
+        # A fixture proving an entry of this group only (a fixture may
+        # prove entries of several groups).
+        others = {rel for g, rels in fixtures_of.items() if g != group for rel in rels}
+        candidates = [rel for rel in fixtures_of.get(group, []) if rel not in others and results.get(rel, {}).get('ok')]
+        if not candidates:
+            problems.append(f'{group}: no covered entry to take away')
+            continue
+        dropped = dict(results)
+        dropped[candidates[0]] = dict(results[candidates[0]], ok=False, messages=['self-test'])
+        named = [p.split(':', 1)[0] for p in below_baseline(summarise(meta, dropped), baseline)]
+        if named != [group]:
+            problems.append(f'{group}: failing {candidates[0]} made the check report {named}')
+    missing = below_baseline({}, baseline)
+    if len(missing) != len(baseline):
+        problems.append('groups missing from a run are not all reported')
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--results', required=True, help='the JSON written by tests/oracle/run --results')
     ap.add_argument('--out', default=DOC)
     ap.add_argument('--check', action='store_true', help='fail if any group is below tests/coverage/baseline.json')
     ap.add_argument('--update-baseline', action='store_true')
+    ap.add_argument('--self-test', action='store_true',
+                    help='check that the baseline check fails when any group loses a covered entry')
     args = ap.parse_args()
     meta, results = load(args.results)
+    if args.self_test:
+        with open(BASELINE, encoding='utf-8') as f:
+            problems = self_test(meta, results, json.load(f))
+        for p in problems:
+            print(f'baseline self-test: {p}')
+        print('baseline self-test: ' + ('failed' if problems else 'a drop in any group fails the check'))
+        return 1 if problems else 0
     text, summary = render(meta, results)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, 'w', encoding='utf-8', newline='\n') as f:
