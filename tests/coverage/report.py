@@ -110,6 +110,66 @@ def pct(row):
     return f"{100 * row['covered'] / row['entries']:.1f}%" if row['entries'] else '-'
 
 
+def dependent_section():
+    """The dependent-action table (kms:Decrypt, iam:PassRole; CIAM019 and
+    CIAM020) with each row's source and the analysis fixture whose `+` line
+    proves it (the oracle runs that fixture: the operation is really sent)."""
+    rows = []
+    with open(os.path.join(REPO, 'server', 'src', 'model', 'data', 'dependent.txt'), encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            head, reason, source = line.rstrip('\n').split('\t')
+            client, op, action, when = head.split(' ')
+            rows.append((client, op, action, when, reason, source))
+    proven = {}
+    analysis = os.path.join(REPO, 'tests', 'fixtures', 'analysis')
+    for name in sorted(os.listdir(analysis)):
+        if not name.endswith('.fixture'):
+            continue
+        with open(os.path.join(analysis, name), encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('+ ') and line[2:].strip() != 'none':
+                    proven.setdefault(tuple(line[2:].split()), name)
+    lines = [
+        '## Dependent actions',
+        '',
+        'Some calls succeed only with a second permission, depending on how the resource is set up or on a '
+        'parameter. The analysis attaches them to each call as hints, never to its actions, a policy or a fix: '
+        '`CIAM019` (a role passed: `iam:PassRole`, information) and `CIAM020` (a KMS key the resource may use: '
+        'off by default, in the hover) in `docs/diagnostics.md`. Each row below is `DEPENDENT` in '
+        '`tools/gen_model.py` with its source; the fixture\'s `+` line is checked by '
+        '`server/tests/analysis_fixtures.rs` (`every_dependent_action_row_has_a_fixture` requires one per row, and '
+        'for a row that depends on a parameter, one call that does not pass it and gets no hint).',
+        '',
+        '| call | also | when | source | fixture |',
+        '|---|---|---|---|---|',
+    ]
+    for client, op, action, when, reason, source in rows:
+        cond = reason if when == 'always' else f'{reason}; only when `{when[3:]}` is passed'
+        fixture = proven.get((client, op, action))
+        lines.append(f"| {client} `{op}` | `{action}` | {cond} | {source} | "
+                     f"{'`' + fixture + '`' if fixture else '**none**'} |")
+    return lines + ['']
+
+
+def timing_section():
+    with open(os.path.join(HERE, 'timing.json'), encoding='utf-8') as f:
+        t = json.load(f)
+    mins = lambda s: f'{s // 60} min {s % 60:02d} s'
+    return [
+        '## Running time',
+        '',
+        f"`tests/coverage/run` from a cold venv (`rm -rf tests/.venv-oracle; time tests/coverage/run`), measured "
+        f"{t['date']} on {t['machine']}: **{mins(t['wall_seconds'])}** wall, of which {mins(t['venv_seconds'])} "
+        f"creating the venv from the registry and {mins(t['oracle_seconds'])} for the oracle over {t['fixtures']} "
+        f"fixtures ({t['jobs']} at a time); {mins(t['cpu_seconds'])} of CPU (user + system) in all. The suite's "
+        'budget is 10 minutes on 2 cores; `tests/run` (`.ci/run`) shares the venv with `tests/oracle/run`, so '
+        'the venv is made once per CI run. `tests/coverage/timing.json` holds the figures.',
+        '',
+    ]
+
+
 def render(meta, results):
     summary = summarise(meta, results)
     v = meta['versions']
@@ -219,6 +279,10 @@ def render(meta, results):
         'short-circuit. `dynamodb.TransactWriteItems` sends one transaction of each item kind (Put, Update, '
         'ConditionCheck, Delete), each sent as TransactWriteItems.',
         '',
+    ]
+    lines += dependent_section()
+    lines += timing_section()
+    lines += [
         '## Every entry',
         '',
     ]
