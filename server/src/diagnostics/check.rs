@@ -79,6 +79,9 @@ pub struct CheckInput<'a> {
     /// Module index of app.py in `facts`, if the project has one.
     pub app_module: Option<usize>,
     pub stages: &'a [StageView],
+    /// Whether CIAM020 (off by default) is wanted: it is not worked out
+    /// otherwise, since a large app has it on most calls.
+    pub may_also_need: bool,
 }
 
 /// Why autogen will not grant an action to a call: the diagnostic code and
@@ -200,11 +203,19 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     let mut dependent_missing: BTreeMap<(usize, usize), BTreeSet<&'static str>> = BTreeMap::new();
     for stage in input.stages {
         let reach = reachability(input, stage);
+        // Which roles run a call matters only for an action some role of
+        // the stage grants (rarely: autogen never grants kms:*).
+        let mut granted_by_some_role: HashMap<&str, bool> = HashMap::new();
         for (m, file) in input.facts.files.iter().enumerate() {
             for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
-                let roles = roles_running(input, stage, m, fact, &reach);
+                if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
+                    continue;
+                }
+                let mut roles = None;
                 for d in &fact.dependent_actions {
-                    if !roles.iter().all(|&r| role_grants(stage, r, d.action)) {
+                    let some = *granted_by_some_role.entry(d.action).or_insert_with(|| (0..stage.roles.len()).any(|r| role_grants(stage, r, d.action)));
+                    let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, &reach)).iter().all(|&r| role_grants(stage, r, d.action));
+                    if !granted {
                         dependent_missing.entry((m, i)).or_default().insert(d.action);
                     }
                 }
@@ -233,6 +244,9 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     out.extend(event_source_findings(input));
     for (m, file) in input.facts.files.iter().enumerate() {
         for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
+            if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
+                continue;
+            }
             // Without stages nothing grants them; with stages, a hint is
             // dropped once every role that runs the call grants it.
             let shown: Vec<&model::DependentAction> = match dependent_missing.get(&(m, i)) {
@@ -244,6 +258,9 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             // separate codes, so that each can be configured: at most one
             // diagnostic of each per call.
             for (code, certain) in [(codes::ALSO_NEEDS, true), (codes::MAY_ALSO_NEED, false)] {
+                if !certain && !input.may_also_need {
+                    continue;
+                }
                 let part: Vec<&model::DependentAction> = shown.iter().copied().filter(|d| d.is_certain() == certain).collect();
                 if let Some(message) = dependent_message(fact, &part) {
                     out.push(Diagnostic {

@@ -5,6 +5,7 @@
 //! `tools/gen_model.py`, where each row names its source. They are hints:
 //! the analysis reports them beside a call's actions, never among them.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -53,9 +54,19 @@ pub fn all_dependent_actions() -> &'static [DependentAction] {
     })
 }
 
-/// The dependent actions of one operation.
+/// The dependent actions of one operation (a map lookup: the analysis asks
+/// for every operation of every call).
 pub fn dependent_actions<'a>(client: &'a str, operation: &'a str) -> impl Iterator<Item = &'static DependentAction> + 'a {
-    all_dependent_actions().iter().filter(move |d| d.client == client && d.operation == operation)
+    type Index = HashMap<&'static str, HashMap<&'static str, Vec<&'static DependentAction>>>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index: Index = HashMap::new();
+        for d in all_dependent_actions() {
+            index.entry(d.client).or_default().entry(d.operation).or_default().push(d);
+        }
+        index
+    });
+    index.get(client).and_then(|ops| ops.get(operation)).into_iter().flatten().copied()
 }
 
 #[cfg(test)]

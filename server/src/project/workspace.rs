@@ -215,7 +215,7 @@ impl Project {
             match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
-                None if codes::code_doc(d.code).is_some_and(|c| !c.on_by_default()) => continue,
+                None if codes::OFF_BY_DEFAULT.contains(&d.code) => continue,
                 None => {}
             }
             out.entry(d.path.clone()).or_default().push(d);
@@ -232,6 +232,12 @@ impl Project {
             files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel), rel.as_str())).collect(),
             app_module: self.app_module(),
             stages,
+            may_also_need: !matches!(
+                self.settings.severities.get(codes::MAY_ALSO_NEED).or_else(|| {
+                    codes::code_doc(codes::MAY_ALSO_NEED).and_then(|c| self.settings.severities.get(c.name))
+                }),
+                None | Some(None)
+            ),
         }
     }
 
