@@ -155,19 +155,22 @@ def dependent_section():
 
 def timing_section():
     with open(os.path.join(HERE, 'timing.json'), encoding='utf-8') as f:
-        t = json.load(f)
+        runs = json.load(f)['runs']
     mins = lambda s: f'{s // 60} min {s % 60:02d} s'
-    return [
+    lines = [
         '## Running time',
         '',
-        f"`tests/coverage/run` from a cold venv (`rm -rf tests/.venv-oracle; time tests/coverage/run`), measured "
-        f"{t['date']} on {t['machine']}: **{mins(t['wall_seconds'])}** wall, of which {mins(t['venv_seconds'])} "
-        f"creating the venv from the registry and {mins(t['oracle_seconds'])} for the oracle over {t['fixtures']} "
-        f"fixtures ({t['jobs']} at a time); {mins(t['cpu_seconds'])} of CPU (user + system) in all. The suite's "
-        'budget is 10 minutes on 2 cores; `tests/run` (`.ci/run`) shares the venv with `tests/oracle/run`, so '
-        'the venv is made once per CI run. `tests/coverage/timing.json` holds the figures.',
+        '`tests/coverage/run` from a cold venv (`rm -rf tests/.venv-oracle; time tests/coverage/run`); the budget '
+        'is 10 minutes on 2 cores. `tests/run` (`.ci/run`) shares the venv with `tests/oracle/run`, so it is made '
+        'once per CI run. The figures are in `tests/coverage/timing.json`.',
         '',
+        '| measured | machine | wall | venv | oracle (fixtures, at a time) | CPU (user + system) |',
+        '|---|---|---:|---:|---:|---:|',
     ]
+    for t in runs:
+        lines.append(f"| {t['date']} | {t['machine']} | **{mins(t['wall_seconds'])}** | {mins(t['venv_seconds'])} | "
+                     f"{mins(t['oracle_seconds'])} ({t['fixtures']}, {t['jobs']}) | {mins(t['cpu_seconds'])} |")
+    return lines + ['']
 
 
 def render(meta, results):
