@@ -16,6 +16,8 @@ struct Fixture {
     title: String,
     files: Vec<(String, String)>,
     settings: Settings,
+    /// The `#- settings` section as written, for the docs.
+    settings_text: String,
     expect: String,
 }
 
@@ -31,11 +33,12 @@ fn parse(text: &str) -> Fixture {
             title = t.trim().to_string();
         }
     }
-    let mut fx = Fixture { title, files: Vec::new(), settings: Settings::default(), expect: String::new() };
+    let mut fx = Fixture { title, files: Vec::new(), settings: Settings::default(), settings_text: String::new(), expect: String::new() };
     for (name, body) in sections {
         match name.as_str() {
             "expect" => fx.expect = body,
             "settings" => {
+                fx.settings_text = body.clone();
                 for line in body.lines() {
                     match line.split_once('=') {
                         Some(("stage", v)) => fx.settings.stage = Some(v.trim().to_string()),
@@ -178,6 +181,11 @@ fn diagnostics_doc_is_up_to_date() {
         doc.push_str(&format!("\n## {}\n\n`{}` — {}\n", c.code, c.name, c.summary));
         let Some((path, fx)) = fixtures.iter().find(|(_, fx)| fx.title.starts_with(c.code)) else { continue };
         doc.push_str(&format!("\nExample (`tests/fixtures/diagnostics/{}`):\n", path.file_name().unwrap().to_string_lossy()));
+        for line in fx.settings_text.lines() {
+            if let Some((code, level)) = line.strip_prefix("severity=").and_then(|v| v.split_once(':')) {
+                doc.push_str(&format!("\nWith the setting `\"severity\": {{ \"{code}\": \"{level}\" }}` (`check --severity {code}={level}`).\n"));
+            }
+        }
         for (name, body) in &fx.files {
             let lang = if name.ends_with(".py") { "python" } else { "json" };
             doc.push_str(&format!("\n`{name}`\n\n```{lang}\n{}```\n", body));
