@@ -852,7 +852,7 @@ async fn dependent_actions_in_the_hover_and_may_also_need_on_request() {
     let hint = hint.unwrap_or_else(|| panic!("no CIAM019 in {published}"));
     assert_eq!(hint["severity"], 3);
     assert_eq!(hint["message"], "lambda:UpdateFunctionConfiguration also needs iam:PassRole on the execution role it passes to Lambda (Role)");
-    assert!(hint.get("data").is_none_or(|d| d["fixes"] == json!([])), "{hint}");
+    assert!(hint.get("data").is_none(), "{hint}");
 
     let settings = json!({ "settings": { "chalice-iam": { "severity": { "may-also-need": "information" } } } });
     client.notify("workspace/didChangeConfiguration", settings).await;
