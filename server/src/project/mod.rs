@@ -210,8 +210,7 @@ impl Sources {
 
     /// Replaces (or adds) one file's text, lowering only that file.
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        let old = self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
-        drop_elsewhere(old);
+        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
     }
 
     /// [`Self::set_text`] followed by [`Self::analyze`], for an editor's
@@ -239,7 +238,7 @@ impl Sources {
                 _ => None,
             };
             let file = SourceFile { text: text.clone(), ir, lossy: false, binary: false, imported: None, broken_tree };
-            drop_elsewhere(self.files.insert(rel.to_string(), file));
+            self.files.insert(rel.to_string(), file);
             let facts = self.analyze();
             let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             if let Some(file) = self.files.get_mut(rel) {
@@ -263,16 +262,6 @@ impl Sources {
     /// Facts per relative path, in path order.
     pub fn facts_by_path<'a>(&'a self, facts: &'a ProjectFacts) -> impl Iterator<Item = (&'a str, &'a SourceFile, &'a FileFacts)> {
         self.files.iter().zip(&facts.files).map(|((p, f), ff)| (p.as_str(), f, ff))
-    }
-}
-
-/// Frees a replaced file's IR, trees and import on another thread: on a
-/// large app that takes a while, and nothing waits for it.
-fn drop_elsewhere(file: Option<SourceFile>) {
-    if let Some(file) = file {
-        if std::thread::Builder::new().name("drop".into()).spawn(move || drop(file)).is_err() {
-            // No thread to be had: it is dropped here (the closure was).
-        }
     }
 }
 
