@@ -50,8 +50,8 @@ pub struct SourceFile {
     /// megabytes of noise takes seconds and finds nothing.
     pub binary: bool,
     /// For app.py: the module as `chalice deploy` imports it, shared by the
-    /// deploy emulation of every stage.
-    pub imported: Option<chalice::ImportedApp>,
+    /// deploy emulation of every stage (see [`SourceFile::imported`]).
+    imported: Option<chalice::PendingImport>,
 }
 
 impl SourceFile {
@@ -79,18 +79,18 @@ impl SourceFile {
                 &parsed[..]
             }
         };
-        let (ir, imported) = match as_app {
-            None => (analysis::lower_trees(trees, &text), None),
-            // chalice's import walks the same trees a second way; on a large
-            // app.py each walk takes a while, so they run side by side.
-            Some(python_version) => std::thread::scope(|scope| {
-                let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
-                let ir = analysis::lower_trees(trees, &text);
-                let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (ir, Some(imported))
-            }),
-        };
+        // chalice's import walks the same trees a second way, on its own
+        // thread: it runs while this one lowers the file and, often, while
+        // the project's inference runs (only the deploy emulation waits).
+        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version));
+        let ir = analysis::lower_trees(trees, &text);
         SourceFile { text, ir, lossy, binary: false, imported }
+    }
+
+    /// For app.py, the module as `chalice deploy` imports it; waits for the
+    /// import if it is still running.
+    pub fn imported(&self) -> Option<&chalice::ImportedApp> {
+        self.imported.as_ref().map(chalice::PendingImport::get)
     }
 }
 
