@@ -27,6 +27,8 @@ Output files (all text, deterministic, one record per line):
   actions.txt    <prefix> <Action> <Action> ...          (the IAM catalogue)
   resources.txt  <service>\t<normalised resource model as compact JSON>
   chalice.txt    S <client>  /  O <Operation> <action>  /  X <method> <action,...>
+  irregular.txt  <client> <Operation> <action,...>\t<source>
+  dependent.txt  <client> <Operation> <action> <always|if:Param>\t<reason>\t<source>
 """
 
 import argparse
@@ -150,6 +152,113 @@ IRREGULAR = {
     ('cloudwatch', 'GetMetricData'): (['cloudwatch:GetMetricData'], 'CloudWatch API reference'),
     ('sts', 'GetCallerIdentity'): (['sts:GetCallerIdentity'], 'STS API reference (no permission is required, but the action exists)'),
 }
+
+# Dependent actions: a second permission some calls need beyond their own
+# action, depending on how the resource they touch is set up (an SSE-KMS
+# object, an encrypted queue) or on a parameter (a role passed to a
+# service). They are hints, never added to a policy silently.
+# (client, Operation, action, when, reason, source); `when` is 'always'
+# (the reason says on what it depends) or 'if:<Param>' (only for calls that
+# pass that keyword argument, with a value other than a literal None or
+# False). A reason starting with "if " makes the message "may also need"
+# (it depends on how the resource is set up, which code does not show); one
+# starting with "on " makes it "also needs" (the call passes a role).
+_KMS_S3 = 'S3 user guide "Using server-side encryption with AWS KMS keys (SSE-KMS)", permissions'
+_KMS_SQS = 'SQS developer guide "Amazon SQS Key management", permissions for producers and consumers'
+_KMS_SNS = 'SNS developer guide "Managing Amazon SNS encryption keys", permissions for publishers'
+_KMS_DDB = ('DynamoDB developer guide "Authorizing use of your customer managed key": the principal needs the key '
+            'permissions through DynamoDB (kms:ViaService)')
+_PASS_ROLE = 'IAM user guide "Granting a user permissions to pass a role to an AWS service"'
+DEPENDENT = [
+    ('s3', 'GetObject', 'kms:Decrypt', 'always', 'if the object is encrypted with an AWS KMS key (SSE-KMS)', _KMS_S3),
+    ('s3', 'SelectObjectContent', 'kms:Decrypt', 'always', 'if the object is encrypted with an AWS KMS key (SSE-KMS)', _KMS_S3),
+    ('s3', 'PutObject', 'kms:GenerateDataKey', 'always',
+     "if this request or the bucket's default encryption uses an AWS KMS key (SSE-KMS)", _KMS_S3),
+    ('s3', 'CreateMultipartUpload', 'kms:GenerateDataKey', 'always',
+     "if this request or the bucket's default encryption uses an AWS KMS key (SSE-KMS)", _KMS_S3),
+    ('s3', 'CreateMultipartUpload', 'kms:Decrypt', 'always',
+     'if the upload is encrypted with an AWS KMS key (SSE-KMS): S3 decrypts the parts to complete it', _KMS_S3),
+    ('s3', 'CopyObject', 'kms:Decrypt', 'always', 'if the source object is encrypted with an AWS KMS key (SSE-KMS)', _KMS_S3),
+    ('s3', 'CopyObject', 'kms:GenerateDataKey', 'always', 'if the copy is encrypted with an AWS KMS key (SSE-KMS)', _KMS_S3),
+    ('s3', 'UploadPartCopy', 'kms:Decrypt', 'always', 'if the source object is encrypted with an AWS KMS key (SSE-KMS)', _KMS_S3),
+    ('sqs', 'SendMessage', 'kms:GenerateDataKey', 'always', 'if the queue is encrypted with a customer managed KMS key', _KMS_SQS),
+    ('sqs', 'SendMessage', 'kms:Decrypt', 'always', 'if the queue is encrypted with a customer managed KMS key', _KMS_SQS),
+    ('sqs', 'SendMessageBatch', 'kms:GenerateDataKey', 'always', 'if the queue is encrypted with a customer managed KMS key', _KMS_SQS),
+    ('sqs', 'SendMessageBatch', 'kms:Decrypt', 'always', 'if the queue is encrypted with a customer managed KMS key', _KMS_SQS),
+    ('sqs', 'ReceiveMessage', 'kms:Decrypt', 'always', 'if the queue is encrypted with a customer managed KMS key', _KMS_SQS),
+    ('sns', 'Publish', 'kms:GenerateDataKey', 'always', 'if the topic is encrypted with a customer managed KMS key', _KMS_SNS),
+    ('sns', 'Publish', 'kms:Decrypt', 'always', 'if the topic is encrypted with a customer managed KMS key', _KMS_SNS),
+    ('sns', 'PublishBatch', 'kms:GenerateDataKey', 'always', 'if the topic is encrypted with a customer managed KMS key', _KMS_SNS),
+    ('sns', 'PublishBatch', 'kms:Decrypt', 'always', 'if the topic is encrypted with a customer managed KMS key', _KMS_SNS),
+] + [
+    ('dynamodb', op, 'kms:Decrypt', 'always', 'if the table is encrypted with a customer managed KMS key', _KMS_DDB)
+    for op in ('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem',
+               'TransactGetItems', 'TransactWriteItems')
+] + [
+    ('ssm', op, 'kms:Decrypt', 'if:WithDecryption', 'if the parameter is a SecureString encrypted with a customer '
+     'managed KMS key', 'Systems Manager user guide "Restricting access to Parameter Store parameters", SecureString')
+    for op in ('GetParameter', 'GetParameters', 'GetParametersByPath')
+] + [
+    ('secretsmanager', 'GetSecretValue', 'kms:Decrypt', 'always', 'if the secret is encrypted with a customer managed '
+     'KMS key', 'Secrets Manager user guide "Secret encryption and decryption", permissions for the KMS key'),
+    # A call that hands a role to a service needs iam:PassRole on it.
+    # StartExecution runs a state machine with the role it was created with:
+    # nothing is passed, so it needs no iam:PassRole.
+    ('lambda', 'CreateFunction', 'iam:PassRole', 'always', 'on the execution role it passes to Lambda (Role)', _PASS_ROLE),
+    ('lambda', 'UpdateFunctionConfiguration', 'iam:PassRole', 'if:Role', 'on the execution role it passes to Lambda '
+     '(Role)', _PASS_ROLE),
+    ('scheduler', 'CreateSchedule', 'iam:PassRole', 'always', 'on the role it passes to EventBridge Scheduler '
+     '(Target.RoleArn)', _PASS_ROLE),
+    ('scheduler', 'UpdateSchedule', 'iam:PassRole', 'always', 'on the role it passes to EventBridge Scheduler '
+     '(Target.RoleArn)', _PASS_ROLE),
+    ('stepfunctions', 'CreateStateMachine', 'iam:PassRole', 'always', 'on the role it passes to Step Functions '
+     '(roleArn)', _PASS_ROLE),
+    ('stepfunctions', 'UpdateStateMachine', 'iam:PassRole', 'if:roleArn', 'on the role it passes to Step Functions '
+     '(roleArn)', _PASS_ROLE),
+    ('ec2', 'RunInstances', 'iam:PassRole', 'if:IamInstanceProfile', "on the instance profile's role it passes to EC2 "
+     '(IamInstanceProfile)', _PASS_ROLE),
+    ('cloudformation', 'CreateStack', 'iam:PassRole', 'if:RoleARN', 'on the role it passes to CloudFormation (RoleARN)',
+     _PASS_ROLE),
+    ('cloudformation', 'UpdateStack', 'iam:PassRole', 'if:RoleARN', 'on the role it passes to CloudFormation (RoleARN)',
+     _PASS_ROLE),
+    ('events', 'PutTargets', 'iam:PassRole', 'always', 'if a target passes a role to EventBridge (Targets[].RoleArn)',
+     _PASS_ROLE),
+]
+
+
+def check_dependent(session, catalogue_index):
+    """Every row names a real operation and IAM action, a reason in one of
+    the two phrasings, and a condition on a real top-level parameter that no
+    boto3 resource action fills in itself (the analysis sees only the
+    keyword arguments the code passes)."""
+    filled = set()
+    res_session = boto3.session.Session()
+    for service in res_session.get_available_resources():
+        model = res_session._loader.load_service_model(service, 'resources-1')
+        for owner in [model['service']] + list(model.get('resources', {}).values()):
+            actions = list(owner.get('actions', {}).values()) + list(owner.get('batchActions', {}).values())
+            actions += [owner['load']] if 'load' in owner else []
+            for a in actions:
+                req = a.get('request', {})
+                for p in req.get('params', []):
+                    filled.add((service, req['operation'], p['target'].split('.')[0].split('[')[0]))
+    models = {}
+    for client, op, action, when, reason, _src in DEPENDENT:
+        p, _, n = action.partition(':')
+        if (p, n.lower()) not in catalogue_index:
+            raise SystemExit('dependent action %s of %s %s is not in the IAM catalogue' % (action, client, op))
+        model = models.setdefault(client, session.get_service_model(client))
+        if op not in model.operation_names:
+            raise SystemExit('dependent action table names unknown operation %s %s' % (client, op))
+        if not reason.startswith(('if ', 'on ')):
+            raise SystemExit('dependent action %s %s %s: the reason must start with "if " or "on "' % (client, op, action))
+        if when != 'always':
+            param = when.partition(':')[2]
+            if not when.startswith('if:') or param not in model.operation_model(op).input_shape.members:
+                raise SystemExit('dependent action %s %s: bad condition %s' % (client, op, when))
+            if (client, op, param) in filled:
+                raise SystemExit('dependent action %s %s: a boto3 resource action fills %s itself' % (client, op, param))
+
 
 # Methods that boto3 injects on clients at class creation (boto3/session.py
 # _register_default_handlers -> boto3/s3/inject.py). Each maps to the
@@ -468,6 +577,9 @@ def generate(out_dir):
     write(out_dir, 'actions.txt', header, ['%s %s' % (p, ' '.join(a)) for p, a in sorted(catalogue.items())])
     write(out_dir, 'resources.txt', header, gen_resources(session))
     write(out_dir, 'chalice.txt', header, gen_chalice(chalice_table, chalice_extra))
+    check_dependent(session, catalogue_index)
+    write(out_dir, 'dependent.txt', header,
+          ['%s %s %s %s\t%s\t%s' % row for row in DEPENDENT])
     write(out_dir, 'irregular.txt', header,
           ['%s %s %s\t%s' % (c, o, ','.join(a), src) for (c, o), (a, src) in sorted(IRREGULAR.items())])
 

@@ -5,7 +5,10 @@
 //! Fixture sections: `#- setup` and `#- run` are executed by the oracle and
 //! not analysed; `#- <path>.py` sections are the project's files; `#- expect`
 //! lists `<client> <Operation>` lines (`? ` = may be sent depending on size
-//! or failure, `~ ` = needed but never sent, e.g. presigned URLs).
+//! or failure, `~ ` = needed but never sent, e.g. presigned URLs), and
+//! `+ <client> <Operation> <action>` lines, the dependent actions the
+//! analysis must attach to the calls sending that operation (`+ none`: no
+//! call gets any); a fixture without `+` lines does not check them.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,6 +20,8 @@ struct Fixture {
     sent: BTreeSet<String>,
     maybe: BTreeSet<String>,
     presigned: BTreeSet<String>,
+    /// `Some` when the fixture has `+` lines.
+    dependent: Option<BTreeSet<String>>,
 }
 
 fn parse_fixture(text: &str) -> Fixture {
@@ -28,11 +33,16 @@ fn parse_fixture(text: &str) -> Fixture {
             last.1.push_str(line);
         }
     }
-    let mut fx = Fixture { files: Vec::new(), sent: BTreeSet::new(), maybe: BTreeSet::new(), presigned: BTreeSet::new() };
+    let mut fx = Fixture { files: Vec::new(), sent: BTreeSet::new(), maybe: BTreeSet::new(), presigned: BTreeSet::new(), dependent: None };
     for (name, body) in sections {
         if name == "expect" {
             for line in body.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-                if let Some(rest) = line.strip_prefix("? ") {
+                if let Some(rest) = line.strip_prefix("+ ") {
+                    let set = fx.dependent.get_or_insert_with(BTreeSet::new);
+                    if rest.trim() != "none" {
+                        set.insert(rest.trim().to_string());
+                    }
+                } else if let Some(rest) = line.strip_prefix("? ") {
                     fx.maybe.insert(rest.trim().to_string());
                 } else if let Some(rest) = line.strip_prefix("~ ") {
                     fx.presigned.insert(rest.trim().to_string());
@@ -78,6 +88,7 @@ fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
         let inputs: Vec<_> = fx.files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
         let result = analysis::analyze(&inputs);
         let (mut sent, mut maybe, mut presigned) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+        let mut dependent = BTreeSet::new();
         let mut unresolved = Vec::new();
         for (file, facts) in fx.files.iter().zip(&result.files) {
             for c in &facts.calls {
@@ -87,6 +98,9 @@ fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
                 }
                 for op in &c.conditional_operations {
                     maybe.insert(format!("{} {op}", c.service));
+                }
+                for d in &c.dependent_actions {
+                    dependent.insert(format!("{} {} {}", c.service, d.operation, d.action));
                 }
             }
             for u in &facts.unresolved {
@@ -101,6 +115,9 @@ fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
                 "{name}:\n  sent      expected {:?}\n            got      {:?}\n  maybe     expected {:?}\n            got      {:?}\n  presigned expected {:?}\n            got      {:?}\n  unresolved {:?}",
                 fx.sent, sent, fx.maybe, maybe, fx.presigned, presigned, unresolved
             ));
+        }
+        if fx.dependent.as_ref().is_some_and(|want| *want != dependent) {
+            failures.push(format!("{name}:\n  dependent expected {:?}\n            got      {:?}", fx.dependent.as_ref().unwrap(), dependent));
         }
     }
     (paths.len(), failures)
@@ -192,4 +209,32 @@ fn transact_write_items_fixture_sends_every_item_kind() {
         svc.actions_of("TransactWriteItems"),
         ["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     );
+}
+
+/// Every row of the dependent-action table (`tools/gen_model.py` DEPENDENT,
+/// generated into `dependent.txt`) is exercised by an analysis fixture: a
+/// `+ <client> <Operation> <action>` line in a fixture the oracle runs (so
+/// the operation is really sent by that code) and the analysis predicts
+/// (`static_analysis_predicts_every_fixture` compares the `+` lines). A
+/// row conditioned on a parameter also needs a fixture where the call does
+/// not pass it and gets no hint (`+ none` or a `+` set without the row).
+#[test]
+fn every_dependent_action_row_has_a_fixture() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/analysis");
+    let fixtures: Vec<Fixture> = fixture_paths(&dir).iter().map(|p| parse_fixture(&std::fs::read_to_string(p).unwrap())).collect();
+    let mut missing = Vec::new();
+    for d in chalice_iam::model::all_dependent_actions() {
+        let key = format!("{} {} {}", d.client, d.operation, d.action);
+        if !fixtures.iter().any(|f| f.dependent.as_ref().is_some_and(|s| s.contains(&key))) {
+            missing.push(format!("{key}: no fixture with `+ {key}`"));
+        }
+        if d.when_param.is_some() {
+            let op = format!("{} {}", d.client, d.operation);
+            let without = fixtures.iter().any(|f| f.sent.contains(&op) && f.dependent.as_ref().is_some_and(|s| !s.contains(&key)));
+            if !without {
+                missing.push(format!("{key}: no fixture sending {op} without the hint (a call not passing {})", d.when_param.unwrap()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }

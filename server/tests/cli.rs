@@ -67,6 +67,28 @@ fn resource_app_has_two_warnings_and_client_app_none() {
     assert_eq!(codes_and_lines(&out), []);
 }
 
+/// CIAM020 (a KMS key the table may use) is off by default and turned on
+/// with --severity, like the editor setting; it never fails the check nor
+/// enters the policy. Bad --severity values are usage errors.
+#[test]
+fn severity_option_turns_on_may_also_need() {
+    let app = examples().join("thread-client");
+    let out = run(&["check", "--format", "json", "--severity", "CIAM020=information"], &app);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(codes_and_lines(&out), [("CIAM020".to_string(), 13), ("CIAM020".to_string(), 23)]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["severity"], "info");
+    assert_eq!(v[0]["message"], "dynamodb:Scan may also need kms:Decrypt if the table is encrypted with a customer managed KMS key");
+    let out = run(&["check", "--format", "json", "--severity", "may-also-need=warning"], &app);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(&["policy"], &app);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("kms:"));
+    for bad in ["CIAM999=info", "CIAM020", "CIAM020=loud"] {
+        let out = run(&["check", "--severity", bad], &app);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}
+
 #[test]
 fn custom_policy_file_silences_and_a_removed_action_warns_once() {
     let out = run(&["check", "--format", "json"], &examples().join("thread-resource-fixed"));

@@ -9,13 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
-use chalice_iam::diagnostics::{codes, Diagnostic, FileEdit};
+use chalice_iam::diagnostics::{codes, Diagnostic, FileEdit, Severity};
 use chalice_iam::project::{Project, Settings};
 
 struct Fixture {
     title: String,
     files: Vec<(String, String)>,
     settings: Settings,
+    /// The `#- settings` section as written, for the docs.
+    settings_text: String,
     expect: String,
 }
 
@@ -31,17 +33,31 @@ fn parse(text: &str) -> Fixture {
             title = t.trim().to_string();
         }
     }
-    let mut fx = Fixture { title, files: Vec::new(), settings: Settings::default(), expect: String::new() };
+    let mut fx = Fixture { title, files: Vec::new(), settings: Settings::default(), settings_text: String::new(), expect: String::new() };
     for (name, body) in sections {
         match name.as_str() {
             "expect" => fx.expect = body,
             "settings" => {
+                fx.settings_text = body.clone();
                 for line in body.lines() {
                     match line.split_once('=') {
                         Some(("stage", v)) => fx.settings.stage = Some(v.trim().to_string()),
                         Some(("python", v)) => {
                             let (a, b) = v.trim().split_once('.').unwrap();
                             fx.settings.python_version = (a.parse().unwrap(), b.parse().unwrap());
+                        }
+                        // `severity=CIAM020:information`, as the editor setting.
+                        Some(("severity", v)) => {
+                            let (code, level) = v.trim().split_once(':').unwrap();
+                            let level = match level {
+                                "error" => Some(Severity::Error),
+                                "warning" => Some(Severity::Warning),
+                                "information" => Some(Severity::Info),
+                                "hint" => Some(Severity::Hint),
+                                "off" => None,
+                                other => panic!("unknown level {other}"),
+                            };
+                            fx.settings.severities.insert(code.to_string(), level);
                         }
                         _ => {}
                     }
@@ -157,13 +173,19 @@ fn diagnostics_doc_is_up_to_date() {
          `chalice-iam check` exits 1 when a warning or an error remains.\n\n| code | name | default | summary |\n|---|---|---|---|\n",
     );
     for c in codes::ALL {
-        doc.push_str(&format!("| [{}](#{}) | `{}` | {:?} | {} |\n", c.code, c.code.to_lowercase(), c.name, c.default_severity, c.summary));
+        let default = if c.on_by_default() { format!("{:?}", c.default_severity) } else { "off (hover)".to_string() };
+        doc.push_str(&format!("| [{}](#{}) | `{}` | {default} | {} |\n", c.code, c.code.to_lowercase(), c.name, c.summary));
     }
     let fixtures: Vec<(PathBuf, Fixture)> = fixture_paths().into_iter().map(|p| { let t = std::fs::read_to_string(&p).unwrap(); (p, parse(&t)) }).collect();
     for c in codes::ALL {
         doc.push_str(&format!("\n## {}\n\n`{}` — {}\n", c.code, c.name, c.summary));
         let Some((path, fx)) = fixtures.iter().find(|(_, fx)| fx.title.starts_with(c.code)) else { continue };
         doc.push_str(&format!("\nExample (`tests/fixtures/diagnostics/{}`):\n", path.file_name().unwrap().to_string_lossy()));
+        for line in fx.settings_text.lines() {
+            if let Some((code, level)) = line.strip_prefix("severity=").and_then(|v| v.split_once(':')) {
+                doc.push_str(&format!("\nWith the setting `\"severity\": {{ \"{code}\": \"{level}\" }}` (`check --severity {code}={level}`).\n"));
+            }
+        }
         for (name, body) in &fx.files {
             let lang = if name.ends_with(".py") { "python" } else { "json" };
             doc.push_str(&format!("\n`{name}`\n\n```{lang}\n{}```\n", body));

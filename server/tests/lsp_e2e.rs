@@ -820,6 +820,43 @@ async fn settings_pushed_by_a_client_that_cannot_be_asked() {
     assert!(client.shutdown_and_exit().await);
 }
 
+/// Dependent actions: the hover lists them for every call; CIAM020 (a KMS
+/// key the table may use) is published only once a severity is set for
+/// it, while CIAM019 (a role the call passes) is on by default.
+#[tokio::test]
+async fn dependent_actions_in_the_hover_and_may_also_need_on_request() {
+    const PASS_ROLE_PY: &str = "import boto3\nlam = boto3.client('lambda')\n\ndef deploy():\n    lam.update_function_configuration(FunctionName='w', Role='arn:aws:iam::1:role/w')\n";
+    let workspace = Workspace::new(&[("app.py", APP_PY), ("chalicelib/deploy.py", PASS_ROLE_PY), (".chalice/config.json", CONFIG_JSON)]);
+    let (mut client, _) = TestClient::initialized(&workspace, json!({}), Value::Null).await;
+    let app_uri = workspace.uri("app.py");
+    client.open(&app_uri, "python", 1, APP_PY).await;
+    let published = client.diagnostics(&app_uri, |p| p["version"] == 1).await;
+    let codes: Vec<&Value> = published["diagnostics"].as_array().unwrap().iter().map(|d| &d["code"]).collect();
+    assert_eq!(codes, [&json!("CIAM001")], "{published}");
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": app_uri }, "position": { "line": 10, "character": 37 } }))
+        .await;
+    let text = hover["contents"]["value"].as_str().unwrap();
+    assert!(text.contains("| `kms:Decrypt` | `Scan` if the table is encrypted with a customer managed KMS key | not granted |"), "{text}");
+
+    let deploy_uri = workspace.uri("chalicelib/deploy.py");
+    client.open(&deploy_uri, "python", 1, PASS_ROLE_PY).await;
+    let published = client.diagnostics(&deploy_uri, |p| p["version"] == 1).await;
+    let hint = published["diagnostics"].as_array().unwrap().iter().find(|d| d["code"] == "CIAM019").cloned();
+    let hint = hint.unwrap_or_else(|| panic!("no CIAM019 in {published}"));
+    assert_eq!(hint["severity"], 3);
+    assert_eq!(hint["message"], "lambda:UpdateFunctionConfiguration also needs iam:PassRole on the execution role it passes to Lambda (Role)");
+    assert!(hint.get("data").is_none_or(|d| d["fixes"] == json!([])), "{hint}");
+
+    let settings = json!({ "settings": { "chalice-iam": { "severity": { "may-also-need": "information" } } } });
+    client.notify("workspace/didChangeConfiguration", settings).await;
+    let published = client.diagnostics(&app_uri, |p| p["diagnostics"].as_array().is_some_and(|d| d.len() == 2)).await;
+    let kms = &published["diagnostics"][1];
+    assert_eq!((&kms["code"], &kms["severity"]), (&json!("CIAM020"), &json!(3)), "{published}");
+    assert_eq!(kms["message"], "dynamodb:Scan may also need kms:Decrypt if the table is encrypted with a customer managed KMS key");
+    assert!(client.shutdown_and_exit().await);
+}
+
 #[tokio::test]
 async fn workspace_folders_added_and_removed() {
     let first = thread_project();

@@ -5,6 +5,7 @@ and compare what is covered with tests/coverage/baseline.json.
     report.py --results RUN.json                 # write docs/coverage.md
     report.py --results RUN.json --check         # also fail if coverage dropped
     report.py --results RUN.json --update-baseline
+    report.py --results RUN.json --self-test     # the check fails on any drop
 
 RUN.json is what `tests/oracle/run --results` wrote for
 tests/fixtures/coverage. A model entry is covered when its fixture passed in
@@ -107,6 +108,69 @@ def summarise(meta, results):
 
 def pct(row):
     return f"{100 * row['covered'] / row['entries']:.1f}%" if row['entries'] else '-'
+
+
+def dependent_section():
+    """The dependent-action table (kms:Decrypt, iam:PassRole; CIAM019 and
+    CIAM020) with each row's source and the analysis fixture whose `+` line
+    proves it (the oracle runs that fixture: the operation is really sent)."""
+    rows = []
+    with open(os.path.join(REPO, 'server', 'src', 'model', 'data', 'dependent.txt'), encoding='utf-8') as f:
+        for line in f:
+            if line.startswith('#') or not line.strip():
+                continue
+            head, reason, source = line.rstrip('\n').split('\t')
+            client, op, action, when = head.split(' ')
+            rows.append((client, op, action, when, reason, source))
+    proven = {}
+    analysis = os.path.join(REPO, 'tests', 'fixtures', 'analysis')
+    for name in sorted(os.listdir(analysis)):
+        if not name.endswith('.fixture'):
+            continue
+        with open(os.path.join(analysis, name), encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('+ ') and line[2:].strip() != 'none':
+                    proven.setdefault(tuple(line[2:].split()), name)
+    lines = [
+        '## Dependent actions',
+        '',
+        'Some calls succeed only with a second permission, depending on how the resource is set up or on a '
+        'parameter. The analysis attaches them to each call as hints, never to its actions, a policy or a fix: '
+        '`CIAM019` (a role passed: `iam:PassRole`, information) and `CIAM020` (a KMS key the resource may use: '
+        'off by default, in the hover) in `docs/diagnostics.md`. Each row below is `DEPENDENT` in '
+        '`tools/gen_model.py` with its source; the fixture\'s `+` line is checked by '
+        '`server/tests/analysis_fixtures.rs` (`every_dependent_action_row_has_a_fixture` requires one per row, and '
+        'for a row that depends on a parameter, one call that does not pass it and gets no hint).',
+        '',
+        '| call | also | when | source | fixture |',
+        '|---|---|---|---|---|',
+    ]
+    for client, op, action, when, reason, source in rows:
+        cond = reason if when == 'always' else f'{reason}; only when `{when[3:]}` is passed'
+        fixture = proven.get((client, op, action))
+        lines.append(f"| {client} `{op}` | `{action}` | {cond} | {source} | "
+                     f"{'`' + fixture + '`' if fixture else '**none**'} |")
+    return lines + ['']
+
+
+def timing_section():
+    with open(os.path.join(HERE, 'timing.json'), encoding='utf-8') as f:
+        runs = json.load(f)['runs']
+    mins = lambda s: f'{s // 60} min {s % 60:02d} s'
+    lines = [
+        '## Running time',
+        '',
+        '`tests/coverage/run` from a cold venv (`rm -rf tests/.venv-oracle; time tests/coverage/run`); the budget '
+        'is 10 minutes on 2 cores. `tests/run` (`.ci/run`) shares the venv with `tests/oracle/run`, so it is made '
+        'once per CI run. The figures are in `tests/coverage/timing.json`.',
+        '',
+        '| measured | machine | wall | venv | oracle (fixtures, at a time) | CPU (user + system) |',
+        '|---|---|---:|---:|---:|---:|',
+    ]
+    for t in runs:
+        lines.append(f"| {t['date']} | {t['machine']} | **{mins(t['wall_seconds'])}** | {mins(t['venv_seconds'])} | "
+                     f"{mins(t['oracle_seconds'])} ({t['fixtures']}, {t['jobs']}) | {mins(t['cpu_seconds'])} |")
+    return lines + ['']
 
 
 def render(meta, results):
@@ -218,6 +282,10 @@ def render(meta, results):
         'short-circuit. `dynamodb.TransactWriteItems` sends one transaction of each item kind (Put, Update, '
         'ConditionCheck, Delete), each sent as TransactWriteItems.',
         '',
+    ]
+    lines += dependent_section()
+    lines += timing_section()
+    lines += [
         '## Every entry',
         '',
     ]
@@ -251,14 +319,57 @@ def below_baseline(summary, baseline):
     return problems
 
 
+def self_test(meta, results, baseline):
+    """The baseline check must fail when coverage drops: for each group,
+    one covered entry's fixture is marked failed in a copy of the run, and
+    below_baseline must name that group and no other; a group missing from
+    the run must be named too. Returns the problems with the check itself."""
+    problems = []
+    if below_baseline(summarise(meta, results), baseline):
+        return ['the run itself is below the baseline']
+    fixtures_of = {}
+    for service, entries in meta['model'].items():
+        fixtures_of[service] = [e['fixture'] for e in entries.values() if e['fixture']]
+    for group, kinds in (('injected methods', ('injected', 'transfer')),
+                         ('client paginators and waiters', ('paginator', 'waiter')),
+                         ('irregular mappings', ('irregular',))):
+        fixtures_of[group] = [rel for rel, info in meta['fixtures'].items() if info['kind'] in kinds]
+    for group in sorted(baseline):
+        # A fixture proving an entry of this group only (a fixture may
+        # prove entries of several groups).
+        others = {rel for g, rels in fixtures_of.items() if g != group for rel in rels}
+        candidates = [rel for rel in fixtures_of.get(group, []) if rel not in others and results.get(rel, {}).get('ok')]
+        if not candidates:
+            problems.append(f'{group}: no covered entry to take away')
+            continue
+        dropped = dict(results)
+        dropped[candidates[0]] = dict(results[candidates[0]], ok=False, messages=['self-test'])
+        named = [p.split(':', 1)[0] for p in below_baseline(summarise(meta, dropped), baseline)]
+        if named != [group]:
+            problems.append(f'{group}: failing {candidates[0]} made the check report {named}')
+    missing = below_baseline({}, baseline)
+    if len(missing) != len(baseline):
+        problems.append('groups missing from a run are not all reported')
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--results', required=True, help='the JSON written by tests/oracle/run --results')
     ap.add_argument('--out', default=DOC)
     ap.add_argument('--check', action='store_true', help='fail if any group is below tests/coverage/baseline.json')
     ap.add_argument('--update-baseline', action='store_true')
+    ap.add_argument('--self-test', action='store_true',
+                    help='check that the baseline check fails when any group loses a covered entry')
     args = ap.parse_args()
     meta, results = load(args.results)
+    if args.self_test:
+        with open(BASELINE, encoding='utf-8') as f:
+            problems = self_test(meta, results, json.load(f))
+        for p in problems:
+            print(f'baseline self-test: {p}')
+        print('baseline self-test: ' + ('failed' if problems else 'a drop in any group fails the check'))
+        return 1 if problems else 0
     text, summary = render(meta, results)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, 'w', encoding='utf-8', newline='\n') as f:

@@ -152,6 +152,11 @@ def parse_fixture(path):
     if fx['expect_text'] is None:
         raise FixtureError('no expect section')
     fx['expect'] = parse_expect(fx['expect_text'])
+    fx['dependent'] = parse_dependent(fx['expect_text'])
+    listed = fx['expect']['must'] | fx['expect']['may'] | fx['expect']['never_sent']
+    for client, op, action in sorted(fx['dependent'] or ()):
+        if (client, op) not in listed:
+            raise FixtureError(f'dependent action {action} names {client} {op}, which the expect section does not list')
     # must-send / must-not-send narrow what the expect section allows; they
     # make no sense for an operation it does not allow at all.
     allowed = fx['expect']['must'] | fx['expect']['may']
@@ -181,6 +186,8 @@ def parse_expect(text):
         line = raw.strip()
         if not line or line.startswith('#'):
             continue
+        if line.startswith('+ '):
+            continue  # a dependent action (parse_dependent)
         kind = 'must'
         if line.startswith('? '):
             kind, line = 'may', line[2:].strip()
@@ -197,6 +204,29 @@ def parse_expect(text):
         if clash:
             raise FixtureError(f'duplicate expect line: {raw!r}')
         out[kind].add(key)
+    return out
+
+
+def parse_dependent(text):
+    """`+ <client> <Operation> <prefix:Action>` lines: the dependent actions
+    (kms:Decrypt, iam:PassRole) static analysis must attach to the calls
+    sending that operation; `+ none` says it must attach none. Returns a set
+    of (client, Operation, action), or None when the fixture has no `+`
+    line (its dependent actions are then not checked). Nothing runs them:
+    moto does not enforce IAM; the oracle checks that the operation is one
+    the fixture lists, so the call behind each hint is proven to be sent."""
+    out = None
+    for raw in text.split('\n'):
+        line = raw.strip()
+        if not line.startswith('+ '):
+            continue
+        out = set() if out is None else out
+        parts = line[2:].split()
+        if parts == ['none']:
+            continue
+        if len(parts) != 3 or ':' not in parts[2]:
+            raise FixtureError(f'bad dependent-action line: {raw!r}')
+        out.add(tuple(parts))
     return out
 
 

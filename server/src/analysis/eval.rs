@@ -535,7 +535,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Call { func, args } => self.call(fr, func, args, e.range),
             ExprKind::Str(Some(s)) => ValueSet::one(Value::Str(rc(s))),
-            ExprKind::Str(None) | ExprKind::None => ValueSet::empty(),
+            ExprKind::Str(None) | ExprKind::None | ExprKind::False => ValueSet::empty(),
             ExprKind::Seq(items) => {
                 let parts: Vec<ValueSet> = items.iter().map(|i| self.expr(fr, i)).collect();
                 if parts.iter().any(|p| !p.is_empty()) {
@@ -631,11 +631,12 @@ impl<'a> Evaluator<'a> {
                             Origin::Resource,
                             vec![c.op.clone()],
                             Vec::new(),
+                            None,
                         );
                         out.insert(Value::Resource { service: service.clone(), rtype: rc(&c.item_type), loaded: c.items_loaded });
                     }
                 }
-                Value::PageIterator { service, name } => self.page_fact(fr, service, name, range),
+                Value::PageIterator { service, name, passed } => self.page_fact(fr, service, name, passed, range),
                 Value::Tuple(parts) => {
                     for p in parts.iter() {
                         out.union(p);
@@ -688,6 +689,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let callees = self.expr(fr, func);
+        let passed = Passed::of(args);
         let argv: Vec<(Option<&str>, ValueSet, bool)> = args
             .iter()
             .map(|a| match a {
@@ -698,7 +700,7 @@ impl<'a> Evaluator<'a> {
             .collect();
         let mut out = ValueSet::empty();
         for c in callees.iter() {
-            let r = self.call_value(fr, c, &argv, range);
+            let r = self.call_value(fr, c, &argv, &passed, range);
             out.union(&r);
         }
         out
@@ -847,7 +849,7 @@ impl<'a> Evaluator<'a> {
 
     // ----- calls -----------------------------------------------------------
 
-    fn call_value(&mut self, fr: &mut Frame, callee: &Value, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+    fn call_value(&mut self, fr: &mut Frame, callee: &Value, args: &[(Option<&str>, ValueSet, bool)], passed: &Passed, range: TextRange) -> ValueSet {
         match callee {
             Value::Function(f) => self.call_function(fr, *f, None, args),
             Value::BoundMethod { func, instance } => {
@@ -864,7 +866,7 @@ impl<'a> Evaluator<'a> {
             Value::ClientFactory(origin) => self.create_client(fr, *origin, args, range),
             Value::ResourceFactory(origin) => self.create_resource(fr, *origin, args, range),
             Value::SessionClass => ValueSet::one(Value::Session),
-            Value::Method { recv, name } => self.call_method(fr, recv, name, args, range),
+            Value::Method { recv, name } => self.call_method(fr, recv, name, args, passed, range),
             Value::Opaque(what) => {
                 self.unresolved(fr, range, format!("calls a boto3 value held in {what}, which is not tracked"));
                 ValueSet::empty()
@@ -969,26 +971,36 @@ impl<'a> Evaluator<'a> {
         out
     }
 
-    fn call_method(&mut self, fr: &mut Frame, recv: &Value, name: &str, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
+    #[allow(clippy::too_many_arguments)]
+    fn call_method(
+        &mut self,
+        fr: &mut Frame,
+        recv: &Value,
+        name: &str,
+        args: &[(Option<&str>, ValueSet, bool)],
+        passed: &Passed,
+        range: TextRange,
+    ) -> ValueSet {
         match recv {
-            Value::Client { service, origin } => self.client_method(fr, service, *origin, name, args, range),
+            Value::Client { service, origin } => self.client_method(fr, service, *origin, name, args, passed, range),
             Value::Paginator { service, name: pname } if name == "paginate" => {
-                ValueSet::one(Value::PageIterator { service: service.clone(), name: pname.clone() })
+                let passed = (!passed.splat).then(|| passed.names.iter().map(|n| rc(n)).collect());
+                ValueSet::one(Value::PageIterator { service: service.clone(), name: pname.clone(), passed })
             }
-            Value::PageIterator { service, name: pname } => {
+            Value::PageIterator { service, name: pname, passed } => {
                 if matches!(name, "build_full_result" | "search" | "result_key_iters") {
-                    self.page_fact(fr, service, pname, range);
+                    self.page_fact(fr, service, pname, passed, range);
                 }
                 ValueSet::empty()
             }
             Value::Waiter { service, name: wname } if name == "wait" => {
                 if let Some(op) = model::service(service).and_then(|s| s.waiter_operation(wname)) {
-                    self.fact(fr, range, service, Construct::Waiter { name: wname.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+                    self.fact(fr, range, service, Construct::Waiter { name: wname.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new(), None);
                 }
                 ValueSet::empty()
             }
-            Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, range),
-            Value::Resource { service, rtype, loaded } => self.resource_method(fr, service, rtype, *loaded, name, range),
+            Value::ServiceResource { service, origin } => self.service_resource_method(fr, service, *origin, name, passed, range),
+            Value::Resource { service, rtype, loaded } => self.resource_method(fr, service, rtype, *loaded, name, passed, range),
             Value::Collection { service, owner, name: cname } => {
                 let Some(c) = collection_model(service, owner, cname) else { return ValueSet::empty() };
                 match name {
@@ -1010,6 +1022,7 @@ impl<'a> Evaluator<'a> {
                                 Origin::Resource,
                                 vec![c.op.clone(), op.clone()],
                                 Vec::new(),
+                                Some(passed),
                             );
                         } else {
                             self.unresolved(fr, range, format!("the {service} collection '{cname}' has no method '{name}'"));
@@ -1032,6 +1045,7 @@ impl<'a> Evaluator<'a> {
         origin: Origin,
         name: &str,
         args: &[(Option<&str>, ValueSet, bool)],
+        passed: &Passed,
         range: TextRange,
     ) -> ValueSet {
         let Some(svc) = model::service(service) else { return ValueSet::empty() };
@@ -1065,7 +1079,7 @@ impl<'a> Evaluator<'a> {
                 let methods = first_str("ClientMethod");
                 for m in methods {
                     if let Some(op) = svc.operation_for_method(&m) {
-                        self.fact(fr, range, service, Construct::Presigned { method: m.to_string() }, origin, vec![op.name.to_string()], Vec::new());
+                        self.fact(fr, range, service, Construct::Presigned { method: m.to_string() }, origin, vec![op.name.to_string()], Vec::new(), None);
                     } else {
                         self.unresolved(fr, range, format!("presigns '{m}', which is not a {service} method"));
                     }
@@ -1073,7 +1087,7 @@ impl<'a> Evaluator<'a> {
                 ValueSet::empty()
             }
             "generate_presigned_post" if &**service == "s3" => {
-                self.fact(fr, range, service, Construct::Presigned { method: name.to_string() }, origin, vec!["PutObject".to_string()], Vec::new());
+                self.fact(fr, range, service, Construct::Presigned { method: name.to_string() }, origin, vec!["PutObject".to_string()], Vec::new(), None);
                 ValueSet::empty()
             }
             "can_paginate" | "close" => ValueSet::empty(),
@@ -1081,10 +1095,12 @@ impl<'a> Evaluator<'a> {
                 if let Some(inj) = svc.injected_method(name) {
                     let ops = inj.operations.iter().map(|s| s.to_string()).collect();
                     let cond = inj.conditional.iter().map(|s| s.to_string()).collect();
-                    self.fact(fr, range, service, Construct::ClientInjected { method: name.to_string() }, origin, ops, cond);
+                    // An injected method's arguments are not the operations'
+                    // parameters (upload_file's ExtraArgs).
+                    self.fact(fr, range, service, Construct::ClientInjected { method: name.to_string() }, origin, ops, cond, None);
                 } else if let Some(op) = svc.operation_for_method(name) {
                     let op = op.name.to_string();
-                    self.fact(fr, range, service, Construct::ClientMethod { method: name.to_string() }, origin, vec![op], Vec::new());
+                    self.fact(fr, range, service, Construct::ClientMethod { method: name.to_string() }, origin, vec![op], Vec::new(), Some(passed));
                 } else {
                     self.unresolved(fr, range, format!("the {service} client has no method '{name}'"));
                 }
@@ -1093,7 +1109,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn service_resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, origin: Origin, name: &str, range: TextRange) -> ValueSet {
+    fn service_resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, origin: Origin, name: &str, passed: &Passed, range: TextRange) -> ValueSet {
         let Some(model) = model::resource_model(service) else { return ValueSet::empty() };
         let sr = &model.service;
         if let Some(t) = sr.has.get(name) {
@@ -1108,6 +1124,7 @@ impl<'a> Evaluator<'a> {
                 origin,
                 vec![a.op.clone()],
                 Vec::new(),
+                Some(passed),
             );
             return action_result(service, a);
         }
@@ -1120,6 +1137,7 @@ impl<'a> Evaluator<'a> {
                 origin,
                 inj.ops.clone(),
                 inj.conditional.clone(),
+                None,
             );
             return ValueSet::empty();
         }
@@ -1130,7 +1148,17 @@ impl<'a> Evaluator<'a> {
         ValueSet::empty()
     }
 
-    fn resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, loaded: bool, name: &str, range: TextRange) -> ValueSet {
+    #[allow(clippy::too_many_arguments)]
+    fn resource_method(
+        &mut self,
+        fr: &mut Frame,
+        service: &Rc<str>,
+        rtype: &Rc<str>,
+        loaded: bool,
+        name: &str,
+        passed: &Passed,
+        range: TextRange,
+    ) -> ValueSet {
         let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else {
             return ValueSet::empty();
         };
@@ -1146,6 +1174,7 @@ impl<'a> Evaluator<'a> {
                 Origin::Resource,
                 inj.ops.clone(),
                 inj.conditional.clone(),
+                None,
             );
             return if name == "batch_writer" { ValueSet::one(Value::BatchWriter { service: service.clone() }) } else { ValueSet::empty() };
         }
@@ -1164,12 +1193,13 @@ impl<'a> Evaluator<'a> {
                 Origin::Resource,
                 ops,
                 Vec::new(),
+                Some(passed),
             );
             return action_result(service, a);
         }
         if let Some(waiter) = res.waiters.get(name) {
             if let Some(op) = model::service(service).and_then(|s| s.waiter_operation_by_model_name(waiter)) {
-                self.fact(fr, range, service, Construct::Waiter { name: name.to_string() }, Origin::Resource, vec![op.to_string()], Vec::new());
+                self.fact(fr, range, service, Construct::Waiter { name: name.to_string() }, Origin::Resource, vec![op.to_string()], Vec::new(), None);
             }
             return ValueSet::empty();
         }
@@ -1188,9 +1218,10 @@ impl<'a> Evaluator<'a> {
         ValueSet::empty()
     }
 
-    fn page_fact(&mut self, fr: &mut Frame, service: &Rc<str>, name: &Rc<str>, range: TextRange) {
+    fn page_fact(&mut self, fr: &mut Frame, service: &Rc<str>, name: &Rc<str>, passed: &Option<Rc<[Rc<str>]>>, range: TextRange) {
         if let Some(op) = model::service(service).and_then(|s| s.paginator_operation(name)) {
-            self.fact(fr, range, service, Construct::Paginator { name: name.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new());
+            let passed = passed.as_ref().map(|names| Passed { names: names.iter().map(|n| &**n).collect(), splat: false });
+            self.fact(fr, range, service, Construct::Paginator { name: name.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new(), passed.as_ref());
         }
     }
 
@@ -1210,6 +1241,7 @@ impl<'a> Evaluator<'a> {
             Origin::Resource,
             ops,
             cond,
+            None,
         );
     }
 
@@ -1225,6 +1257,7 @@ impl<'a> Evaluator<'a> {
         origin: Origin,
         operations: Vec<String>,
         conditional_operations: Vec<String>,
+        passed: Option<&Passed>,
     ) {
         let svc = model::service(service);
         let mut actions = BTreeSet::new();
@@ -1236,6 +1269,18 @@ impl<'a> Evaluator<'a> {
             }
             actions.extend(acts.iter().map(|a| a.to_string()));
         }
+        let mut dependent_actions: Vec<&'static model::DependentAction> = Vec::new();
+        for op in operations.iter().chain(&conditional_operations) {
+            for d in model::dependent_actions(service, op) {
+                let applies = match (d.when_param, passed) {
+                    (Some(param), Some(p)) => p.may_pass(param),
+                    _ => true,
+                };
+                if applies && !dependent_actions.contains(&d) {
+                    dependent_actions.push(d);
+                }
+            }
+        }
         let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
         self.facts[fr.module].push(CallFact {
             range,
@@ -1246,6 +1291,7 @@ impl<'a> Evaluator<'a> {
             conditional_operations,
             actions: actions.into_iter().collect(),
             unmapped_operations: unmapped,
+            dependent_actions,
             function,
         });
     }
@@ -1284,5 +1330,32 @@ fn collection_model(service: &str, owner: &str, name: &str) -> Option<&'static m
 fn join_into(into: &mut HashMap<String, ValueSet>, other: HashMap<String, ValueSet>) {
     for (k, v) in other {
         into.entry(k).or_default().union(&v);
+    }
+}
+
+/// The keyword arguments a call passes, for dependent actions that apply
+/// only when a parameter is passed (`WithDecryption=True`, `Role=...`).
+pub(super) struct Passed<'a> {
+    /// Keywords passed with a value other than a literal `None` or `False`.
+    names: Vec<&'a str>,
+    /// A `**kwargs` argument may pass anything.
+    splat: bool,
+}
+
+impl<'a> Passed<'a> {
+    fn of(args: &'a [Arg]) -> Self {
+        let mut p = Passed { names: Vec::new(), splat: false };
+        for a in args {
+            match a {
+                Arg::Keyword(k, e) if !matches!(e.kind, ExprKind::None | ExprKind::False) => p.names.push(k),
+                Arg::StarStar(_) => p.splat = true,
+                _ => {}
+            }
+        }
+        p
+    }
+
+    fn may_pass(&self, param: &str) -> bool {
+        self.splat || self.names.contains(&param)
     }
 }

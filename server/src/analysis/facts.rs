@@ -69,6 +69,15 @@ pub struct CallFact {
     pub actions: Vec<String>,
     /// Operations for which the catalogue has no IAM action.
     pub unmapped_operations: Vec<String>,
+    /// Actions the call may need beyond `actions`, depending on how the
+    /// resource is set up (`kms:Decrypt` for an SSE-KMS object) or because
+    /// it passes a role (`iam:PassRole`): hints with their reason, never
+    /// among `actions` nor in any policy or fix. Rows whose condition is a
+    /// parameter are kept only when the call (or `paginate(...)`) passes it
+    /// with a value other than a literal `None` or `False`, or may, through
+    /// `**kwargs`, or where the parameters are not the call's arguments
+    /// (collections, waiters, `upload_file`).
+    pub dependent_actions: Vec<&'static crate::model::DependentAction>,
     /// The innermost enclosing module-level function or method, dotted
     /// (`get_threads`, `Repo.save`); `None` at module level.
     pub function: Option<String>,

@@ -130,6 +130,9 @@ pub enum ExprKind {
     /// `x := value`.
     Walrus(String, Box<Expr>),
     None,
+    /// The literal `False` (a keyword argument passed as `False` does not
+    /// count as passing it, e.g. `WithDecryption=False`).
+    False,
     /// Anything else: sub-expressions are evaluated for their calls.
     Other(Vec<Expr>),
 }
@@ -240,7 +243,7 @@ fn shrink_target(t: &mut Target) {
 
 fn shrink_expr(e: &mut Expr) {
     match &mut e.kind {
-        ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::None => {}
+        ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::None | ExprKind::False => {}
         ExprKind::Attr(obj, _) => shrink_expr(obj),
         ExprKind::Call { func, args } => {
             shrink_expr(func);
@@ -882,6 +885,7 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Walrus(name, Box::new(value))
             }
             "none" => ExprKind::None,
+            "false" => ExprKind::False,
             _ => {
                 let mut cursor = n.walk();
                 let kids: Vec<Node> = n.named_children(&mut cursor).filter(|c| is_expression(*c)).collect();

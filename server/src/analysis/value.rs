@@ -41,7 +41,9 @@ pub enum Value {
     Paginator { service: Rc<str>, name: Rc<str> },
     /// What `paginator.paginate(...)` returns: requests are sent when it is
     /// iterated (or `build_full_result()` / `search()` is called).
-    PageIterator { service: Rc<str>, name: Rc<str> },
+    /// `passed`: the keyword arguments of `paginate(...)` (`None` with a
+    /// `**kwargs`), which go to every page's request.
+    PageIterator { service: Rc<str>, name: Rc<str>, passed: Option<Rc<[Rc<str>]>> },
     Waiter { service: Rc<str>, name: Rc<str> },
     /// What `table.batch_writer()` returns.
     BatchWriter { service: Rc<str> },

@@ -34,10 +34,36 @@ pub struct CheckArgs {
     pub python_version: (u8, u8),
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Change a code's severity, as the editor setting does: CODE=LEVEL,
+    /// with a code or its name and error, warning, information, hint or
+    /// off (e.g. `--severity CIAM020=information`). Repeatable.
+    #[arg(long = "severity", value_name = "CODE=LEVEL", value_parser = parse_severity)]
+    pub severities: Vec<(String, Option<Severity>)>,
+}
+
+/// `CIAM020=information` → the code (or name) and its level (`None`: off).
+fn parse_severity(s: &str) -> Result<(String, Option<Severity>), String> {
+    let (code, level) = s.split_once('=').ok_or_else(|| format!("expected CODE=LEVEL, e.g. CIAM020=information, not {s:?}"))?;
+    if crate::diagnostics::code_doc(code).is_none() {
+        return Err(format!("{code:?} is not a diagnostic code or name (see docs/diagnostics.md)"));
+    }
+    let level = match level {
+        "error" => Some(Severity::Error),
+        "warning" => Some(Severity::Warning),
+        "information" | "info" => Some(Severity::Info),
+        "hint" => Some(Severity::Hint),
+        "off" => None,
+        _ => return Err(format!("{level:?} is not one of error, warning, information, hint, off")),
+    };
+    Ok((code.to_string(), level))
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    let settings = Settings { stage: args.stage.clone(), python_version: args.python_version, ..Settings::default() };
+    let settings = Settings {
+        stage: args.stage.clone(),
+        python_version: args.python_version,
+        severities: args.severities.iter().cloned().collect(),
+    };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     // The sources' own texts, shared rather than copied: a large project
     // has findings in most of its files.

@@ -79,6 +79,9 @@ pub struct CheckInput<'a> {
     /// Module index of app.py in `facts`, if the project has one.
     pub app_module: Option<usize>,
     pub stages: &'a [StageView],
+    /// Whether CIAM020 (off by default) is wanted: it is not worked out
+    /// otherwise, since a large app has it on most calls.
+    pub may_also_need: bool,
 }
 
 /// Why autogen will not grant an action to a call: the diagnostic code and
@@ -195,8 +198,29 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     // (file, range, code, missing) → (stages, reason, fixes)
     let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<String>, String, Vec<Fix>)> = BTreeMap::new();
+    // (file, call index) → the dependent actions some stage's role running
+    // the call does not grant.
+    let mut dependent_missing: BTreeMap<(usize, usize), BTreeSet<&'static str>> = BTreeMap::new();
     for stage in input.stages {
         let reach = reachability(input, stage);
+        // Which roles run a call matters only for an action some role of
+        // the stage grants (rarely: autogen never grants kms:*).
+        let mut granted_by_some_role: HashMap<&str, bool> = HashMap::new();
+        for (m, file) in input.facts.files.iter().enumerate() {
+            for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
+                if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
+                    continue;
+                }
+                let mut roles = None;
+                for d in &fact.dependent_actions {
+                    let some = *granted_by_some_role.entry(d.action).or_insert_with(|| (0..stage.roles.len()).any(|r| role_grants(stage, r, d.action)));
+                    let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, &reach)).iter().all(|&r| role_grants(stage, r, d.action));
+                    if !granted {
+                        dependent_missing.entry((m, i)).or_default().insert(d.action);
+                    }
+                }
+            }
+        }
         // A fix depends only on the stage, the role and what is missing, and
         // computing one re-reads and re-edits config.json and the policy
         // file: a large app with the same gap at many call sites would
@@ -218,6 +242,39 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         }
     }
     out.extend(event_source_findings(input));
+    for (m, file) in input.facts.files.iter().enumerate() {
+        for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
+            if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
+                continue;
+            }
+            // Without stages nothing grants them; with stages, a hint is
+            // dropped once every role that runs the call grants it.
+            let shown: Vec<&model::DependentAction> = match dependent_missing.get(&(m, i)) {
+                _ if input.stages.is_empty() => fact.dependent_actions.iter().copied().collect(),
+                Some(missing) => fact.dependent_actions.iter().copied().filter(|d| missing.contains(d.action)).collect(),
+                None => Vec::new(),
+            };
+            // Certain (a role passed) and possible (a KMS key) hints are
+            // separate codes, so that each can be configured: at most one
+            // diagnostic of each per call.
+            for (code, certain) in [(codes::ALSO_NEEDS, true), (codes::MAY_ALSO_NEED, false)] {
+                if !certain && !input.may_also_need {
+                    continue;
+                }
+                let part: Vec<&model::DependentAction> = shown.iter().copied().filter(|d| d.is_certain() == certain).collect();
+                if let Some(message) = dependent_message(fact, &part) {
+                    out.push(Diagnostic {
+                        path: input.files[m].0.clone(),
+                        range: fact.range,
+                        severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
+                        code,
+                        message,
+                        fixes: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
     for ((m, range, code, missing), (stages, reason, fixes)) in grouped {
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
@@ -313,6 +370,61 @@ fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, 
         }
     }
     out
+}
+
+/// The roles (indices into `stage.roles`) that run `fact` in `stage`.
+fn roles_running(input: &CheckInput, stage: &StageView, module: usize, fact: &CallFact, reach: &Reach) -> BTreeSet<usize> {
+    let mut roles: BTreeSet<usize> = reaching_functions(input, stage, module, fact, reach).into_iter().map(|f| stage.functions[f].role).collect();
+    if stage.functions.is_empty() && !stage.roles.is_empty() {
+        roles.insert(0);
+    }
+    roles
+}
+
+/// Whether role `r` of `stage` is known to grant `action` (a role that
+/// cannot be checked does not count).
+fn role_grants(stage: &StageView, r: usize, action: &str) -> bool {
+    match stage.roles.get(r) {
+        Some(RoleGrant::Autogen { actions, .. }) => actions.contains(action),
+        Some(RoleGrant::File { policy: Some(p), .. }) => matches!(p.grants(action), Ok(Some(_))),
+        _ => false,
+    }
+}
+
+/// The CIAM019/CIAM020 message for the dependent actions `shown` of one call, one
+/// clause per action and reason: "s3:GetObject may also need kms:Decrypt if
+/// the object is encrypted with an AWS KMS key (SSE-KMS)". `None` when
+/// there is nothing to show.
+pub fn dependent_message(fact: &CallFact, shown: &[&model::DependentAction]) -> Option<String> {
+    let svc = model::service(&fact.service);
+    // (action, reason) → the call's own actions that come with it.
+    let mut clauses: Vec<(&model::DependentAction, BTreeSet<&str>)> = Vec::new();
+    for d in shown {
+        let own = svc.map(|s| s.actions_of(d.operation)).unwrap_or(&[]);
+        match clauses.iter_mut().find(|(c, _)| c.action == d.action && c.reason == d.reason) {
+            Some((_, subjects)) => subjects.extend(own.iter().copied()),
+            None => clauses.push((d, own.iter().copied().collect())),
+        }
+    }
+    // Actions with the same reason for the same subjects share a clause:
+    // "sqs:SendMessage may also need kms:GenerateDataKey and kms:Decrypt if
+    // the queue is encrypted with a customer managed KMS key".
+    let mut merged: Vec<(Vec<&str>, &model::DependentAction, BTreeSet<&str>)> = Vec::new();
+    for (d, subjects) in clauses {
+        match merged.iter_mut().find(|(_, m, s)| m.reason == d.reason && *s == subjects) {
+            Some((actions, _, _)) => actions.push(d.action),
+            None => merged.push((vec![d.action], d, subjects)),
+        }
+    }
+    let parts: Vec<String> = merged
+        .into_iter()
+        .map(|(actions, d, subjects)| {
+            let subject = if subjects.is_empty() { d.operation.to_string() } else { subjects.into_iter().collect::<Vec<_>>().join(", ") };
+            let verb = if d.is_certain() { "also needs" } else { "may also need" };
+            format!("{subject} {verb} {} {}", actions.join(" and "), d.reason)
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// `.chalice/policy-dev.json` style path for messages.

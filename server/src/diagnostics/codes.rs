@@ -58,6 +58,23 @@ codes! {
         "A file of the project could not be read.";
     PRECREATED_ROLE = "CIAM018", "precreated-role", Info,
         "`manage_iam_role` is false: the role is managed outside chalice and cannot be checked.";
+    ALSO_NEEDS = "CIAM019", "also-needs", Info,
+        "The call passes a role to an AWS service (`Role=`, `RoleARN=`, ...), so it also needs `iam:PassRole` on that role. A hint: never added to a policy or fix.";
+    MAY_ALSO_NEED = "CIAM020", "may-also-need", Info,
+        "The call may need a second permission, depending on how the resource is set up (`kms:Decrypt` for an object or table encrypted with a KMS key, `iam:PassRole` for an EventBridge target that carries a role). Off by default: shown in the hover; set its severity to show it as a diagnostic. Never added to a policy or fix.";
+}
+
+/// Codes not published unless the `severity` setting (or `check
+/// --severity`) gives them a level: what they report is usually not a
+/// problem (most tables and buckets are not encrypted with a customer
+/// managed key), so the hover shows it instead.
+pub const OFF_BY_DEFAULT: &[&str] = &[MAY_ALSO_NEED];
+
+impl CodeDoc {
+    /// Whether the code is published when no setting names it.
+    pub fn on_by_default(&self) -> bool {
+        !OFF_BY_DEFAULT.contains(&self.code)
+    }
 }
 
 /// The documentation entry of a code.

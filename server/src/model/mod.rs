@@ -10,10 +10,12 @@
 
 mod catalogue;
 mod chalice_tables;
+mod dependent;
 mod resources;
 mod services;
 
 pub use catalogue::{is_known_action, ActionCatalogue};
+pub use dependent::{all_dependent_actions, dependent_actions, DependentAction};
 pub use chalice_tables::{chalice_policy_table, chalice_supported_services, ChaliceServiceTable};
 pub use resources::{
     resource_model, CollectionModel, InjectedMethod, ResourceAction, ResourceModel,

@@ -374,6 +374,11 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
     for f in functions {
         used.extend(f.event_source_actions.iter().map(|a| a.to_ascii_lowercase()));
     }
+    // An action granted because a call may need it beyond its own
+    // (`kms:Decrypt` for an SSE-KMS object, CIAM020) is not unused either.
+    for c in project.facts().files.iter().flat_map(|f| &f.calls) {
+        used.extend(c.dependent_actions.iter().map(|d| d.action.to_ascii_lowercase()));
+    }
     let cat = model::ActionCatalogue::get();
     for s in &policy.statements {
         if s.effect != Some(crate::policy::file::Effect::Allow) || s.negated {

@@ -215,6 +215,7 @@ impl Project {
             match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
+                None if codes::OFF_BY_DEFAULT.contains(&d.code) => continue,
                 None => {}
             }
             out.entry(d.path.clone()).or_default().push(d);
@@ -231,6 +232,12 @@ impl Project {
             files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel), rel.as_str())).collect(),
             app_module: self.app_module(),
             stages,
+            may_also_need: !matches!(
+                self.settings.severities.get(codes::MAY_ALSO_NEED).or_else(|| {
+                    codes::code_doc(codes::MAY_ALSO_NEED).and_then(|c| self.settings.severities.get(c.name))
+                }),
+                None | Some(None)
+            ),
         }
     }
 
@@ -297,6 +304,30 @@ impl Project {
         }
         if !fact.unmapped_operations.is_empty() {
             md.push_str(&format!("\nNo IAM action is known for {}.\n", fact.unmapped_operations.join(", ")));
+        }
+        if !fact.dependent_actions.is_empty() {
+            // CIAM019 and CIAM020: shown here whatever their severity setting, and never
+            // part of a policy or fix.
+            md.push_str("\nMay also need (never added to a policy):\n\n| IAM action | why |");
+            for s in &stages {
+                md.push_str(&format!(" {} |", s.name));
+            }
+            md.push_str("\n|---|---|");
+            for _ in &stages {
+                md.push_str("---|");
+            }
+            md.push('\n');
+            for d in &fact.dependent_actions {
+                md.push_str(&format!("| `{}` | `{}` {} |", d.action, d.operation, d.reason));
+                for s in &stages {
+                    md.push_str(match check::granted_to_call(&input, s, m, fact, d.action) {
+                        Some(true) => " granted |",
+                        Some(false) => " not granted |",
+                        None => " unknown |",
+                    });
+                }
+                md.push('\n');
+            }
         }
         Some(md)
     }
