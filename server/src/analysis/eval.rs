@@ -88,6 +88,9 @@ struct Evaluator<'a> {
     facts: Vec<Vec<CallFact>>,
     unresolved: Vec<Vec<UnresolvedCall>>,
     call_graph: BTreeMap<FnKey, BTreeSet<FnKey>>,
+    /// Per module and function: whether another function (or lambda) is
+    /// nested directly in it.
+    encloses: Vec<Vec<bool>>,
 }
 
 fn rc(s: &str) -> Rc<str> {
@@ -112,6 +115,18 @@ impl<'a> Evaluator<'a> {
             facts: vec![Vec::new(); modules.len()],
             unresolved: vec![Vec::new(); modules.len()],
             call_graph: BTreeMap::new(),
+            encloses: modules
+                .iter()
+                .map(|m| {
+                    let mut encloses = vec![false; m.ir.functions.len()];
+                    for f in &m.ir.functions {
+                        if let Some(p) = f.parent {
+                            encloses[p] = true;
+                        }
+                    }
+                    encloses
+                })
+                .collect(),
         }
     }
 
@@ -236,9 +251,14 @@ impl<'a> Evaluator<'a> {
             frame.env.insert(p.name.clone(), vals);
         }
         self.block(&mut frame, &func.body);
-        for (name, vals) in &frame.env {
-            if self.sums.locals[f.module][f.index].entry(name.clone()).or_default().union(vals) {
-                self.changed = true;
+        // Only closures read a function's bindings (see `lookup`): for a
+        // function with none nested in it, keeping them would only cost
+        // memory and, when they grow, another round over every module.
+        if self.encloses[f.module][f.index] {
+            for (name, vals) in &frame.env {
+                if self.sums.locals[f.module][f.index].entry(name.clone()).or_default().union(vals) {
+                    self.changed = true;
+                }
             }
         }
         let ret = std::mem::take(&mut frame.returns);
@@ -549,7 +569,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Comprehension { generators, elts } => {
                 let saved = fr.env.clone();
-                for (target, iter, conds) in generators {
+                for (target, iter, conds) in generators.iter() {
                     let items = self.iterate(fr, iter);
                     self.bind(fr, target, &items);
                     for c in conds {
@@ -557,7 +577,7 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let mut boto = false;
-                for el in elts {
+                for el in elts.iter() {
                     boto |= self.expr(fr, el).has_boto3();
                 }
                 // Comprehension variables do not leak (Python 3).

@@ -70,15 +70,19 @@ pub struct Param {
     pub kind: ParamKind,
 }
 
+/// Statements and expressions are the bulk of a large project's memory
+/// (a million lines lower to millions of them, all kept for inference):
+/// the rare large variants keep their parts behind a pointer so that every
+/// statement and expression is not as large as the largest kind.
 #[derive(Debug)]
 pub enum Stmt {
     /// `a = b = value`, `a: T = value`, `a += value` (targets empty).
     Assign { targets: Vec<Target>, value: Expr },
     Expr(Expr),
     Return(Option<Expr>),
-    If { test: Expr, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    If { test: Box<Expr>, body: Vec<Stmt>, orelse: Vec<Stmt> },
     /// `for target in iter` (iter `Some`) or `while test` (iter `None`).
-    Loop { target: Option<Target>, iter: Option<Expr>, body: Vec<Stmt>, orelse: Vec<Stmt> },
+    Loop { target: Option<Box<Target>>, iter: Option<Box<Expr>>, body: Vec<Stmt>, orelse: Vec<Stmt> },
     With { items: Vec<(Expr, Option<Target>)>, body: Vec<Stmt> },
     /// try / except / else / finally, and match cases: every block may run.
     Blocks(Vec<Vec<Stmt>>),
@@ -119,7 +123,7 @@ pub enum ExprKind {
     Dict(Vec<(Option<Expr>, Expr)>),
     Subscript(Box<Expr>, Box<Expr>),
     /// Comprehensions and generator expressions.
-    Comprehension { generators: Vec<(Target, Expr, Vec<Expr>)>, elts: Vec<Expr> },
+    Comprehension { generators: Box<[(Target, Expr, Vec<Expr>)]>, elts: Box<[Expr]> },
     Lambda(FuncId),
     /// `a if c else b`, `a or b`: the value is one of the alternatives.
     Alternatives(Vec<Expr>),
@@ -274,9 +278,7 @@ fn shrink_expr(e: &mut Expr) {
                 conds.iter_mut().for_each(shrink_expr);
                 conds.shrink_to_fit();
             }
-            generators.shrink_to_fit();
             elts.iter_mut().for_each(shrink_expr);
-            elts.shrink_to_fit();
         }
         ExprKind::Walrus(_, value) => shrink_expr(value),
     }
@@ -426,7 +428,7 @@ impl<'a> Lowerer<'a> {
                 let iter = n.field(&field::RIGHT).map(|e| self.expr(e));
                 let body = self.field_block(n, &field::BODY);
                 let orelse = n.field(&field::ALTERNATIVE).map(|e| self.block(e)).unwrap_or_default();
-                out.push(Stmt::Loop { target, iter, body, orelse });
+                out.push(Stmt::Loop { target: target.map(Box::new), iter: iter.map(Box::new), body, orelse });
             }
             "while_statement" => {
                 if let Some(test) = n.field(&field::CONDITION) {
@@ -660,13 +662,13 @@ impl<'a> Lowerer<'a> {
         if let Some(t) = tail {
             orelse = t;
         }
-        Stmt::If { test, body, orelse }
+        Stmt::If { test: Box::new(test), body, orelse }
     }
 
     fn if_chain_clause(&mut self, n: Node) -> Stmt {
         let test = n.field(&field::CONDITION).map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
         let body = self.field_block(n, &field::CONSEQUENCE);
-        Stmt::If { test, body, orelse: Vec::new() }
+        Stmt::If { test: Box::new(test), body, orelse: Vec::new() }
     }
 
     fn assignment(&mut self, n: Node, out: &mut Vec<Stmt>) {
@@ -846,7 +848,7 @@ impl<'a> Lowerer<'a> {
                         _ => {}
                     }
                 }
-                ExprKind::Comprehension { generators, elts }
+                ExprKind::Comprehension { generators: generators.into_boxed_slice(), elts: elts.into_boxed_slice() }
             }
             "lambda" => {
                 let id = self.lambda(n);

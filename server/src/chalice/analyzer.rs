@@ -699,7 +699,7 @@ impl<'a> Emulator<'a> {
     fn enclosing(&self, node: NodeId, pred: impl Fn(&Kind) -> bool) -> Option<NodeId> {
         let r = self.ast.node(node).range;
         let mut best: Option<(usize, NodeId)> = None;
-        for (i, n) in self.ast.nodes.iter().enumerate() {
+        for (i, n) in self.ast.nodes() {
             if i != node && pred(&n.kind) && n.range.start <= r.start && r.end <= n.range.end {
                 let len = n.range.end - n.range.start;
                 if best.is_none_or(|(l, _)| len < l) {
@@ -719,7 +719,7 @@ impl<'a> Emulator<'a> {
                 self.snippet(comp)
             );
         }
-        let in_annotation = self.ast.nodes.iter().any(|n| match &n.kind {
+        let in_annotation = self.ast.nodes().any(|(_, n)| match &n.kind {
             Kind::AnnAssign { annotation, .. } => {
                 let a = self.ast.node(*annotation).range;
                 let r = self.ast.node(node).range;

@@ -29,6 +29,10 @@ pub use roles::{resolve_roles, role_for_function, FunctionRole, RoleKind};
 
 use crate::analysis::TextRange;
 
+/// The stack of the threads that run chalice's emulation (reserved, not
+/// committed: only the pages a deep recursion touches cost memory).
+const LARGE_STACK: usize = 256 << 20;
+
 /// Conversion, symbol tables and the analyzer recurse once per nesting
 /// level of app.py, as chalice's own visitors do. Running them on a private
 /// thread with a large stack keeps adversarial nesting (thousands of
@@ -40,7 +44,7 @@ pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let spawned = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("chalice-emulation".into())
-            .stack_size(256 << 20)
+            .stack_size(LARGE_STACK)
             .spawn_scoped(scope, run)
             .map(|handle| handle.join())
     });
@@ -189,18 +193,62 @@ enum PolicySource<'a> {
 /// Imports app.py from its parsed trees (see [`crate::python::parse_file`]),
 /// on a large stack (see [`on_large_stack`]).
 pub fn import_app(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
-    on_large_stack(|| {
-        let converted = pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }).map_err(import_failure);
-        let outcome = converted.and_then(|ast| {
-            let graph = appgraph::build_app_graph(&ast, source);
-            if let Some(e) = graph.errors.first() {
-                return Err(graph_failure(e));
+    on_large_stack(|| import_app_inline(source, trees, python_version))
+}
+
+fn import_app_inline(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
+    let converted = pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }).map_err(import_failure);
+    let outcome = converted.and_then(|ast| {
+        let graph = appgraph::build_app_graph(&ast, source);
+        if let Some(e) = graph.errors.first() {
+            return Err(graph_failure(e));
+        }
+        let policy = policy_from_ast(source, &ast, python_version);
+        Ok((graph, policy))
+    });
+    ImportedApp { python_version, outcome }
+}
+
+/// [`import_app`] started on its own thread (with the large stack) and
+/// waited for when first needed. The import takes as long as lowering the
+/// file and inferring the whole project together, and nothing but the
+/// deploy emulation needs it: the caller gets on with those meanwhile.
+pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sitter::Tree>, python_version: (u8, u8)) -> PendingImport {
+    // Copies of a tree share its nodes (a reference count): cheap, and kept
+    // in case no thread can be started.
+    let (text, copies) = (source.clone(), trees.clone());
+    let job = move || import_app_inline(&text, &copies, python_version);
+    let done = std::sync::OnceLock::new();
+    let running = match std::thread::Builder::new().name("chalice-import".into()).stack_size(LARGE_STACK).spawn(job) {
+        Ok(handle) => Some(handle),
+        Err(_) => {
+            let _ = done.set(import_app(&source, &trees, python_version));
+            None
+        }
+    };
+    PendingImport { done, running: std::sync::Mutex::new(running) }
+}
+
+/// An import started by [`import_app_in_background`].
+pub struct PendingImport {
+    done: std::sync::OnceLock<ImportedApp>,
+    running: std::sync::Mutex<Option<std::thread::JoinHandle<ImportedApp>>>,
+}
+
+impl PendingImport {
+    /// The imported app, waiting for the import to finish if it has not.
+    /// A panic during the import resumes here, as if it had happened on the
+    /// caller's thread.
+    pub fn get(&self) -> &ImportedApp {
+        self.done.get_or_init(|| {
+            let handle = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            match handle.map(|h| h.join()) {
+                Some(Ok(imported)) => imported,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => unreachable!("a pending import has either a result or a thread"),
             }
-            let policy = policy_from_ast(source, &ast, python_version);
-            Ok((graph, policy))
-        });
-        ImportedApp { python_version, outcome }
-    })
+        })
+    }
 }
 
 impl ImportedApp {

@@ -189,9 +189,16 @@ pub(crate) struct Node {
     pub line: usize,
 }
 
+/// A [`NodeId`] is a segment number (these high bits) and an index into
+/// that segment: a module parsed in chunks is converted a run of chunks per
+/// thread, each into its own segment, with no renumbering afterwards. Ids
+/// still order nodes as one conversion from start to end would have made
+/// them.
+const SEGMENT_SHIFT: u32 = 32;
+
 #[derive(Debug)]
 pub(crate) struct PyAst {
-    pub nodes: Vec<Node>,
+    segments: Vec<Vec<Node>>,
     pub module: NodeId,
     /// `from __future__ import annotations` is in effect: CPython then puts
     /// annotations into their own symbol tables.
@@ -209,11 +216,16 @@ pub(crate) struct SyntaxProblem {
 
 impl PyAst {
     pub(crate) fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id]
+        &self.segments[id >> SEGMENT_SHIFT][id & ((1 << SEGMENT_SHIFT) - 1)]
     }
 
     pub(crate) fn kind(&self, id: NodeId) -> &Kind {
-        &self.nodes[id].kind
+        &self.node(id).kind
+    }
+
+    /// Every node with its id, in id order.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.segments.iter().enumerate().flat_map(|(s, nodes)| nodes.iter().enumerate().map(move |(i, n)| ((s << SEGMENT_SHIFT) | i, n)))
     }
 
     /// Children in the order `ast.NodeVisitor.generic_visit` visits them
@@ -429,9 +441,9 @@ pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) 
             too_deep: false,
         });
     }
-    let mut c = Converter { src: text, nodes: Vec::new(), depth: 0, opts, future_annotations: false };
+    let mut c = Converter::new(text, opts, 0);
     let module = c.module(root)?;
-    Ok(PyAst { nodes: c.nodes, module, future_annotations: c.future_annotations })
+    Ok(PyAst { segments: vec![c.nodes], module, future_annotations: c.future_annotations })
 }
 
 /// [`convert`] for a module parsed in chunks of whole top-level statements
@@ -445,14 +457,57 @@ pub(crate) fn convert_trees(text: &str, trees: &[tree_sitter::Tree], opts: Parse
     if let Some(bad) = trees.iter().find(|t| t.root_node().has_error()) {
         return convert(text, bad, opts);
     }
-    let mut c = Converter { src: text, nodes: Vec::new(), depth: 0, opts, future_annotations: false };
+    // Runs of consecutive chunks, one per thread, each converted into its
+    // own segment. Conversion is a tree walk with no state carried from one
+    // top-level statement to the next but the `__future__` flag, so the
+    // runs convert independently. These threads need the large stack too.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, trees.len());
+    let per_run = trees.len().div_ceil(threads);
+    let runs: Vec<&[tree_sitter::Tree]> = trees.chunks(per_run).collect();
+    let convert_run = |segment: usize, run: &[tree_sitter::Tree]| -> R<(Vec<NodeId>, Converter<'_>)> {
+        let mut c = Converter::new(text, opts, segment);
+        let mut body = Vec::new();
+        for tree in run {
+            body.extend(c.block_statements(tree.root_node())?);
+        }
+        Ok((body, c))
+    };
+    let converted: Vec<R<(Vec<NodeId>, Converter<'_>)>> = std::thread::scope(|scope| {
+        let others: Vec<_> = runs[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, run)| {
+                let convert_run = &convert_run;
+                std::thread::Builder::new().stack_size(super::LARGE_STACK).spawn_scoped(scope, move || convert_run(i + 1, run))
+            })
+            .collect();
+        let mut out = vec![convert_run(0, runs[0])];
+        for (i, other) in others.into_iter().enumerate() {
+            out.push(match other {
+                Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread: convert that run here.
+                Err(_) => convert_run(i + 1, runs[i + 1]),
+            });
+        }
+        out
+    });
     let mut body = Vec::new();
-    for tree in trees {
-        body.extend(c.block_statements(tree.root_node())?);
+    let mut segments = Vec::new();
+    let mut future_annotations = false;
+    // The first problem in source order is the one a single conversion
+    // would have stopped at.
+    for run in converted {
+        let (run_body, c) = run?;
+        body.extend(run_body);
+        future_annotations |= c.future_annotations;
+        segments.push(c.nodes);
     }
-    // The module spans the chunks, as a whole parse's root spans the file.
+    // The module spans the chunks, as a whole parse's root spans the file;
+    // it is made last, in a segment of its own.
+    let mut c = Converter::new(text, opts, segments.len());
     let module = c.add_span(first, last, Kind::Module { body });
-    Ok(PyAst { nodes: c.nodes, module, future_annotations: c.future_annotations })
+    segments.push(c.nodes);
+    Ok(PyAst { segments, module, future_annotations })
 }
 
 /// The first ERROR or MISSING node, found by descending into the first
@@ -477,6 +532,8 @@ fn first_error(node: TsNode) -> Option<TsNode> {
 struct Converter<'a> {
     src: &'a str,
     nodes: Vec<Node>,
+    /// The segment's first id (see [`SEGMENT_SHIFT`]).
+    base: NodeId,
     depth: usize,
     opts: ParseOptions,
     future_annotations: bool,
@@ -512,10 +569,14 @@ impl<'a> Converter<'a> {
         SyntaxProblem { message: message.into(), range: TextRange::new(n.start_byte(), n.end_byte()), too_deep: false }
     }
 
+    fn new(src: &'a str, opts: ParseOptions, segment: usize) -> Self {
+        Converter { src, nodes: Vec::new(), base: segment << SEGMENT_SHIFT, depth: 0, opts, future_annotations: false }
+    }
+
     fn add(&mut self, n: TsNode, kind: Kind) -> NodeId {
         let p = n.start_position();
         self.nodes.push(Node { kind, range: TextRange::new(n.start_byte(), n.end_byte()), line: p.row + 1 });
-        self.nodes.len() - 1
+        self.base + self.nodes.len() - 1
     }
 
     /// Adds a node positioned at `start` but spanning to `end` (e.g. a
@@ -523,7 +584,7 @@ impl<'a> Converter<'a> {
     fn add_span(&mut self, start: TsNode, end: TsNode, kind: Kind) -> NodeId {
         let p = start.start_position();
         self.nodes.push(Node { kind, range: TextRange::new(start.start_byte(), end.end_byte()), line: p.row + 1 });
-        self.nodes.len() - 1
+        self.base + self.nodes.len() - 1
     }
 
     fn enter(&mut self, n: TsNode) -> R<()> {
@@ -1689,9 +1750,9 @@ mod tests {
     #[test]
     fn string_literals_decode_like_python() {
         let ast = parse("x = 's\\x33' 'b'\ny = r'\\n'\nz = b's3'\nw = f's3'\n");
-        let consts: Vec<_> = ast.nodes.iter().filter_map(|n| match &n.kind { Kind::Constant(c) => Some(c.clone()), _ => None }).collect();
+        let consts: Vec<_> = ast.nodes().filter_map(|(_, n)| match &n.kind { Kind::Constant(c) => Some(c.clone()), _ => None }).collect();
         assert_eq!(consts, vec![Some("s3b".to_string()), Some("\\n".to_string()), None]);
-        assert!(ast.nodes.iter().any(|n| matches!(n.kind, Kind::JoinedStr(_))));
+        assert!(ast.nodes().any(|(_, n)| matches!(n.kind, Kind::JoinedStr(_))));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -64,7 +65,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         severities: args.severities.iter().cloned().collect(),
     };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
+    // The sources' own texts, shared rather than copied: a large project
+    // has findings in most of its files.
+    let mut texts: BTreeMap<PathBuf, Arc<str>> = BTreeMap::new();
     for path in &args.paths {
         let project = match Project::load(path, settings.clone()) {
             Ok(p) => p,
@@ -78,8 +81,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 continue;
             }
             let text = match project.sources.rel_path(&file).and_then(|rel| project.sources.files.get(&rel)) {
-                Some(src) => src.text.to_string(),
-                None => project.read_json(&file).unwrap_or_default(),
+                Some(src) => src.text.clone(),
+                None => project.read_json(&file).unwrap_or_default().into(),
             };
             texts.insert(file, text);
             diagnostics.extend(ds);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
@@ -56,14 +57,14 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Diagnostics with the texts of the files they point into.
 pub struct Report<'a> {
     pub diagnostics: &'a [Diagnostic],
-    pub texts: &'a BTreeMap<PathBuf, String>,
+    pub texts: &'a BTreeMap<PathBuf, Arc<str>>,
     /// Paths are shown relative to this directory when under it.
     pub base: &'a Path,
     pub lines: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<SourceLines<'a>>>>,
 }
 
 impl<'a> Report<'a> {
-    pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, String>, base: &'a Path) -> Self {
+    pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, Arc<str>>, base: &'a Path) -> Self {
         Report { diagnostics, texts, base, lines: Default::default() }
     }
 }
@@ -79,7 +80,7 @@ impl<'a> Report<'a> {
         if let Some(l) = cache.get(path) {
             return l.clone();
         }
-        let text = self.texts.get(path).map(String::as_str).unwrap_or("");
+        let text = self.texts.get(path).map(|t| &**t).unwrap_or("");
         let l = std::rc::Rc::new(SourceLines::new(text));
         cache.insert(path.to_path_buf(), l.clone());
         l

@@ -50,8 +50,8 @@ pub struct SourceFile {
     /// megabytes of noise takes seconds and finds nothing.
     pub binary: bool,
     /// For app.py: the module as `chalice deploy` imports it, shared by the
-    /// deploy emulation of every stage.
-    pub imported: Option<chalice::ImportedApp>,
+    /// deploy emulation of every stage (see [`SourceFile::imported`]).
+    imported: Option<chalice::PendingImport>,
     /// For app.py with syntax errors: its tree (a fresh parse), from which
     /// the deploy emulation works out the importable rest of the file (see
     /// `stages::repair_app`) without parsing it again.
@@ -83,23 +83,23 @@ impl SourceFile {
                 &parsed[..]
             }
         };
-        let (ir, imported) = match as_app {
-            None => (analysis::lower_trees(trees, &text), None),
-            // chalice's import walks the same trees a second way; on a large
-            // app.py each walk takes a while, so they run side by side.
-            Some(python_version) => std::thread::scope(|scope| {
-                let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
-                let ir = analysis::lower_trees(trees, &text);
-                let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (ir, Some(imported))
-            }),
-        };
+        // chalice's import walks the same trees a second way, on its own
+        // thread: it runs while this one lowers the file and, often, while
+        // the project's inference runs (only the deploy emulation waits).
+        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version));
+        let ir = analysis::lower_trees(trees, &text);
         // Cloning a tree only takes a reference to it.
         let broken_tree = match trees {
             [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
             _ => None,
         };
         SourceFile { text, ir, lossy, binary: false, imported, broken_tree }
+    }
+
+    /// For app.py, the module as `chalice deploy` imports it; waits for the
+    /// import if it is still running.
+    pub fn imported(&self) -> Option<&chalice::ImportedApp> {
+        self.imported.as_ref().map(chalice::PendingImport::get)
     }
 }
 
@@ -215,37 +215,11 @@ impl Sources {
 
     /// [`Self::set_text`] followed by [`Self::analyze`], for an editor's
     /// text. For app.py the analysis runs while chalice's import of the new
-    /// text is still under way (the import does not take part in it), so
-    /// the two longest steps of a keystroke overlap.
+    /// text is still under way in the background (the import does not take
+    /// part in it), so the two longest steps of a keystroke overlap.
     pub fn set_text_and_analyze(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) -> ProjectFacts {
-        let Some(python_version) = self.as_app(rel).filter(|_| !looks_binary(&text)) else {
-            self.set_text(rel, text, tree);
-            return self.analyze();
-        };
-        let parsed;
-        let trees = match tree {
-            Some(t) => std::slice::from_ref(t),
-            None => {
-                parsed = crate::python::parse_file(&text);
-                &parsed[..]
-            }
-        };
-        std::thread::scope(|scope| {
-            let import = scope.spawn(|| chalice::import_app(&text, trees, python_version));
-            let ir = analysis::lower_trees(trees, &text);
-            let broken_tree = match trees {
-                [tree] if tree.root_node().has_error() => Some(tree.clone()),
-                _ => None,
-            };
-            let file = SourceFile { text: text.clone(), ir, lossy: false, binary: false, imported: None, broken_tree };
-            self.files.insert(rel.to_string(), file);
-            let facts = self.analyze();
-            let imported = import.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            if let Some(file) = self.files.get_mut(rel) {
-                file.imported = Some(imported);
-            }
-            facts
-        })
+        self.set_text(rel, text, tree);
+        self.analyze()
     }
 
     pub fn remove(&mut self, rel: &str) {
@@ -345,31 +319,46 @@ pub fn is_inside(root: &Path, path: &Path) -> bool {
 
 /// Every `.py` entry under `root/dir` that is not a directory, as
 /// `/`-separated relative paths, sorted. Symlinked directories are not
-/// followed (a link loop in
-/// chalicelib must not hang us); unreadable directories are skipped.
+/// followed (a link loop in chalicelib must not hang us); unreadable
+/// directories are skipped. Nothing is filtered by `.gitignore` and the
+/// like: chalice packages chalicelib whole.
+///
+/// The directories are read on every core (`ignore`'s parallel walker): a
+/// tree of ten thousand files in hundreds of packages is otherwise read one
+/// directory at a time before any parsing starts.
 pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![PathBuf::from(dir)];
-    while let Some(rel_dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(root.join(&rel_dir)) else { continue };
-        for entry in entries.flatten() {
-            let Ok(ft) = entry.file_type() else { continue };
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let rel = rel_dir.join(name);
-            if ft.is_dir() {
-                if name != "__pycache__" && !name.starts_with('.') {
-                    stack.push(rel);
-                }
-            } else if name.ends_with(".py") {
+    let base = root.join(dir);
+    if !std::fs::metadata(&base).is_ok_and(|m| m.is_dir()) {
+        return Vec::new();
+    }
+    let found = std::sync::Mutex::new(Vec::new());
+    ignore::WalkBuilder::new(&base)
+        .standard_filters(false)
+        .follow_links(false)
+        .filter_entry(|e| {
+            // Below the walk's root: skip caches and hidden directories.
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !is_dir || (name != "__pycache__" && !name.starts_with('.'))
+        })
+        .build_parallel()
+        .run(|| {
+            let (found, base) = (&found, &base);
+            Box::new(move |entry| {
+                let Ok(entry) = entry else { return ignore::WalkState::Continue };
+                let is_dir = entry.file_type().is_none_or(|t| t.is_dir());
                 // Files, links, and also FIFOs and devices: those cannot be
                 // read, which is reported rather than skipped in silence.
-                if let Some(s) = rel.to_str() {
-                    out.push(s.replace('\\', "/"));
+                if !is_dir && entry.file_name().to_str().is_some_and(|n| n.ends_with(".py")) {
+                    if let Some(rel) = entry.path().strip_prefix(base).ok().and_then(Path::to_str) {
+                        let rel = format!("{dir}/{}", rel.replace('\\', "/"));
+                        found.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(rel);
+                    }
                 }
-            }
-        }
-    }
+                ignore::WalkState::Continue
+            })
+        });
+    let mut out = found.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     out.sort();
     out
 }
@@ -377,6 +366,41 @@ pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn python_files_are_found_as_before_the_parallel_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("proj");
+        let lib = dir.path().join("real-lib");
+        for d in ["a/b", ".hidden", "__pycache__", "a/.venv"] {
+            std::fs::create_dir_all(lib.join(d)).unwrap();
+        }
+        std::fs::create_dir_all(&root).unwrap();
+        for f in ["x.py", "a/y.py", "a/b/z.py", ".dot.py", "notes.txt", ".hidden/h.py", "__pycache__/c.py", "a/.venv/v.py"] {
+            std::fs::write(lib.join(f), "pass\n").unwrap();
+        }
+        // chalicelib itself through a link is read; links to directories
+        // inside it are not followed (a loop must not hang the walk).
+        std::os::unix::fs::symlink(&lib, root.join("chalicelib")).unwrap();
+        std::os::unix::fs::symlink(lib.join("a"), lib.join("a/b/loop")).unwrap();
+        std::os::unix::fs::symlink(lib.join("a"), lib.join("linked_dir.py")).unwrap();
+        std::os::unix::fs::symlink(lib.join("missing.py"), lib.join("dangling.py")).unwrap();
+        let fifo = std::ffi::CString::new(lib.join("pipe.py").as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        assert_eq!(
+            python_files_under(&root, "chalicelib"),
+            [
+                "chalicelib/.dot.py",
+                "chalicelib/a/b/z.py",
+                "chalicelib/a/y.py",
+                "chalicelib/dangling.py",
+                "chalicelib/linked_dir.py",
+                "chalicelib/pipe.py",
+                "chalicelib/x.py",
+            ]
+        );
+        assert!(python_files_under(&root, "missing").is_empty());
+    }
 
     #[test]
     fn inside_resolves_dot_dot_and_symbolic_links() {

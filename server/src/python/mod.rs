@@ -182,12 +182,19 @@ pub fn top_level_blocks(text: &str, start: usize, end: usize) -> Vec<(usize, usi
     cuts.windows(2).filter(|w| w[0] < w[1]).map(|w| (w[0], w[1])).collect()
 }
 
-/// Files at least this large are parsed in chunks, side by side.
-pub const CHUNKED_PARSE_MIN: usize = 1 << 20;
+/// Files at least this large are parsed in chunks, side by side. A
+/// 5,000-line app.py (about 190 KB) is already worth spreading: parsing is
+/// the largest single cost of `check`, and the chunks need no more work in
+/// total than one whole parse.
+pub const CHUNKED_PARSE_MIN: usize = 64 << 10;
 
-/// How much text one chunk holds, at least: small enough that the threads
-/// finish close together, large enough that a tree per chunk costs little.
-const CHUNK_BYTES: usize = 256 << 10;
+/// How much text one chunk holds: about a quarter of one thread's share, so
+/// that the threads finish close together even though cuts fall only
+/// between top-level statements, but not so little that a tree per chunk
+/// costs much.
+fn chunk_bytes(len: usize, threads: usize) -> usize {
+    (len / (4 * threads.max(1))).clamp(16 << 10, 256 << 10)
+}
 
 /// Parses a whole file: as one tree, or, when it is large, as consecutive
 /// runs of whole top-level statements parsed on every core. The chunks
@@ -195,8 +202,10 @@ const CHUNK_BYTES: usize = 256 << 10;
 pub fn parse_file(text: &str) -> Vec<Tree> {
     if text.len() >= CHUNKED_PARSE_MIN {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if let Some(trees) = parse_in_chunks(text, CHUNK_BYTES, threads) {
-            return trees;
+        if threads > 1 {
+            if let Some(trees) = parse_in_chunks(text, chunk_bytes(text.len(), threads), threads) {
+                return trees;
+            }
         }
     }
     vec![parse(text, None)]
