@@ -190,19 +190,27 @@ def edit_script(text, count):
     return script[:count]
 
 
-def keystrokes(binary, root, rel, count):
-    """Latency in ms from sending each didChange to receiving the
-    publishDiagnostics for that version, by edit kind; plus the time from
-    didOpen to the first diagnostics of the opened file."""
+def open_and_wait(s, root, rel):
+    """Initializes `s` on `root`, opens `rel` (version 1) and waits for its
+    diagnostics: the document's URI and text, when didOpen was sent and
+    when the diagnostics arrived."""
     path = os.path.join(root, rel)
     uri = file_uri(path)
     with open(path, encoding='utf-8') as f:
         text = f.read()
+    s.initialize(root)
+    sent = s.notify('textDocument/didOpen', {'textDocument': {'uri': uri, 'languageId': 'python', 'version': 1, 'text': text}})
+    at, _ = s.wait(is_diagnostics(uri, 1))
+    return uri, text, sent, at
+
+
+def keystrokes(binary, root, rel, count):
+    """Latency in ms from sending each didChange to receiving the
+    publishDiagnostics for that version, by edit kind; plus the time from
+    didOpen to the first diagnostics of the opened file."""
     s = Server(binary, root)
     try:
-        s.initialize(root)
-        sent = s.notify('textDocument/didOpen', {'textDocument': {'uri': uri, 'languageId': 'python', 'version': 1, 'text': text}})
-        at, _ = s.wait(is_diagnostics(uri, 1))
+        uri, text, sent, at = open_and_wait(s, root, rel)
         open_ms = (at - sent) * 1000
         by_kind = {}
         version = 1
@@ -221,15 +229,9 @@ def keystrokes(binary, root, rel, count):
 def memory(binary, root, rel):
     """The server's resident memory (KiB, current and peak) once the
     project is loaded, `rel` is open and its diagnostics are published."""
-    path = os.path.join(root, rel)
-    uri = file_uri(path)
-    with open(path, encoding='utf-8') as f:
-        text = f.read()
     s = Server(binary, root)
     try:
-        s.initialize(root)
-        s.notify('textDocument/didOpen', {'textDocument': {'uri': uri, 'languageId': 'python', 'version': 1, 'text': text}})
-        s.wait(is_diagnostics(uri, 1))
+        open_and_wait(s, root, rel)
         # Let the workspace load's publish settle too.
         time.sleep(0.5)
         return s.rss_kib()
