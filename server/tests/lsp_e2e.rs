@@ -637,6 +637,9 @@ async fn quick_fix_falls_back_to_changes() {
 
 /// LSP lets a client that does not declare `publishDiagnostics.dataSupport`
 /// (Neovim before 0.10, Emacs 29) drop `data`: the fix is still offered.
+/// So is it for a diagnostic whose `data` names fixes that a newer
+/// computation replaced (the client asked before the newer publish reached
+/// it): the diagnostic as last published has the current ones.
 #[tokio::test]
 async fn quick_fix_for_a_client_that_drops_data() {
     let workspace = thread_project();
@@ -647,8 +650,10 @@ async fn quick_fix_for_a_client_that_drops_data() {
     let with_data = published["diagnostics"][0].clone();
     let mut diagnostic = with_data.clone();
     diagnostic.as_object_mut().unwrap().remove("data").unwrap();
+    let mut stale = with_data.clone();
+    stale["data"]["fix"] = json!("fixes of an earlier computation");
     let mut actions = Vec::new();
-    for sent in [with_data, diagnostic] {
+    for sent in [with_data, diagnostic, stale] {
         let found = client
             .request(
                 "textDocument/codeAction",
@@ -663,8 +668,10 @@ async fn quick_fix_for_a_client_that_drops_data() {
         assert!(found[0]["edit"]["documentChanges"].is_array(), "{found}");
         actions.push(found[0].clone());
     }
-    assert_eq!(actions[1]["title"], actions[0]["title"]);
-    assert_eq!(actions[1]["edit"], actions[0]["edit"]);
+    for other in &actions[1..] {
+        assert_eq!(other["title"], actions[0]["title"]);
+        assert_eq!(other["edit"], actions[0]["edit"]);
+    }
     assert!(client.shutdown_and_exit().await);
 }
 

@@ -5,8 +5,9 @@
 //! fixes among those the server keeps for the last diagnostics it computed
 //! (see `convert::fix_key`), never by the range the client sends: Neovim 0.7
 //! reports byte columns there whatever encoding was negotiated. Clients that
-//! drop `data` (LSP allows it without `publishDiagnostics.dataSupport`) get
-//! the data of the matching diagnostic as it was published.
+//! drop `data` (LSP allows it without `publishDiagnostics.dataSupport`), or
+//! send a diagnostic whose fixes a newer computation replaced, get those of
+//! the matching diagnostic as last published.
 
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse,
@@ -26,16 +27,18 @@ pub(super) fn handle(session: &mut Session, params: CodeActionParams) -> Option<
             if diagnostic.source.as_deref() != Some(SOURCE) {
                 continue;
             }
-            // A client that does not keep `data` gets the fixes of the
-            // diagnostic as published. Data from another server version, or
-            // a diagnostic no longer published: no fixes to offer.
             let uri = &params.text_document.uri;
-            let data = diagnostic.data.clone().or_else(|| session.published_data(uri, diagnostic));
-            let Some(data) = data.and_then(|d| serde_json::from_value::<DiagnosticData>(d).ok()) else {
-                continue;
+            let named = |data: Option<serde_json::Value>| {
+                let data = serde_json::from_value::<DiagnosticData>(data?).ok()?;
+                session.fixes_named(uri, &data.fix)
             };
-            // Fixes of diagnostics since replaced by newer ones are gone.
-            let Some(fixes) = session.fixes_named(uri, &data.fix) else { continue };
+            // A client that does not keep `data` gets the fixes of the
+            // diagnostic as last published; so does one whose `data` names
+            // fixes a newer computation replaced (its request crossed the
+            // newer publish): those were computed for the current texts.
+            // A diagnostic no longer published: no fixes to offer.
+            let fixes = named(diagnostic.data.clone()).or_else(|| named(session.published_data(uri, diagnostic)));
+            let Some(fixes) = fixes else { continue };
             let single = fixes.len() == 1;
             for fix in &fixes {
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
