@@ -213,15 +213,6 @@ impl Sources {
         self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
     }
 
-    /// [`Self::set_text`] followed by [`Self::analyze`], for an editor's
-    /// text. For app.py the analysis runs while chalice's import of the new
-    /// text is still under way in the background (the import does not take
-    /// part in it), so the two longest steps of a keystroke overlap.
-    pub fn set_text_and_analyze(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) -> ProjectFacts {
-        self.set_text(rel, text, tree);
-        self.analyze()
-    }
-
     pub fn remove(&mut self, rel: &str) {
         self.files.remove(rel);
     }

@@ -130,13 +130,9 @@ impl Project {
     pub fn set_overlay(&mut self, path: &Path, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
         self.facts = OnceLock::new();
         if let Some(rel) = self.sources.rel_path(path) {
-            if rel == "app.py" {
-                // The analysis is needed next anyway: it runs beside
-                // chalice's import of the new text.
-                self.facts = OnceLock::from(self.sources.set_text_and_analyze(&rel, text, tree));
-            } else {
-                self.sources.set_text(&rel, text, tree);
-            }
+            // For app.py, chalice's import of the new text starts in the
+            // background here; the analysis, when asked for, runs beside it.
+            self.sources.set_text(&rel, text, tree);
         } else {
             self.json_overlays.insert(path.to_path_buf(), text.to_string());
         }
