@@ -7,6 +7,7 @@
 //! everything else speaks in byte offsets and plain data.
 
 pub mod analysis;
+pub mod background;
 pub mod chalice;
 pub mod cli;
 pub mod diagnostics;

@@ -28,6 +28,7 @@ pub use policy::{build_policy_from_api_calls, BuiltPolicy, PolicyBuildCrash, Pol
 pub use roles::{resolve_roles, role_for_function, FunctionRole, RoleKind};
 
 use crate::analysis::TextRange;
+use crate::background::Pending;
 
 /// The stack of the threads that run chalice's emulation (reserved, not
 /// committed: only the pages a deep recursion touches cost memory).
@@ -218,38 +219,11 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sit
     // in case no thread can be started.
     let (text, copies) = (source.clone(), trees.clone());
     let job = move || import_app_inline(&text, &copies, python_version);
-    let done = std::sync::OnceLock::new();
-    let running = match std::thread::Builder::new().name("chalice-import".into()).stack_size(LARGE_STACK).spawn(job) {
-        Ok(handle) => Some(handle),
-        Err(_) => {
-            let _ = done.set(import_app(&source, &trees, python_version));
-            None
-        }
-    };
-    PendingImport { done, running: std::sync::Mutex::new(running) }
+    Pending::start("chalice-import", LARGE_STACK, job, || import_app(&source, &trees, python_version))
 }
 
 /// An import started by [`import_app_in_background`].
-pub struct PendingImport {
-    done: std::sync::OnceLock<ImportedApp>,
-    running: std::sync::Mutex<Option<std::thread::JoinHandle<ImportedApp>>>,
-}
-
-impl PendingImport {
-    /// The imported app, waiting for the import to finish if it has not.
-    /// A panic during the import resumes here, as if it had happened on the
-    /// caller's thread.
-    pub fn get(&self) -> &ImportedApp {
-        self.done.get_or_init(|| {
-            let handle = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-            match handle.map(|h| h.join()) {
-                Some(Ok(imported)) => imported,
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => unreachable!("a pending import has either a result or a thread"),
-            }
-        })
-    }
-}
+pub type PendingImport = Pending<ImportedApp>;
 
 impl ImportedApp {
     /// The Python version the import was emulated for.

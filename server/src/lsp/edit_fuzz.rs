@@ -411,8 +411,8 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
         if let Some(tree) = document.tree() {
             let fresh = crate::python::parse(document.text(), None);
             // tree-sitter recovers from some syntax errors differently when
-            // it reuses an old tree; such trees never reach the engine (see
-            // `session::engine_tree`), and the diagnostics are compared
+            // it reuses an old tree; the engine parses such texts afresh (see
+            // `SourceFile::from_text`), and the diagnostics are compared
             // below. Whenever either parse is free of errors, they must agree.
             let both_broken = tree.root_node().has_error() && fresh.root_node().has_error();
             if !both_broken && dump(tree) != dump(&fresh) {

@@ -7,29 +7,56 @@
 //! of the largest computation: on the 50,000-line benchmark project that is
 //! about 150 MB resident for 70 MB live. `malloc_trim` releases the free
 //! pages. It takes milliseconds on a large heap, so it runs on a blocking
-//! thread after diagnostics are published, at most once per interval,
+//! thread once the server has gone quiet after publishing diagnostics,
 //! never in the path of a keystroke's diagnostics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// At most one trim per this interval while the user types.
-const INTERVAL: Duration = Duration::from_secs(2);
+/// A trim runs once no computation has finished for this long: after the
+/// user stops typing, not between keystrokes.
+const QUIET: Duration = Duration::from_millis(150);
+/// While computations keep coming, a trim still runs at most this long
+/// after the last one, so memory does not stay at its peak during a long
+/// burst of edits.
+const AT_LEAST_EVERY: Duration = Duration::from_secs(5);
 
-/// Schedules a trim unless one ran within [`INTERVAL`].
+/// Milliseconds since the first call, plus one (0 stands for "never").
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
+}
+
+/// When the last computation finished and when the last trim ran.
+static LAST_COMPUTATION: AtomicU64 = AtomicU64::new(0);
+static LAST_TRIM: AtomicU64 = AtomicU64::new(0);
+
+/// Called after each computation: schedules a trim for when the server has
+/// been quiet for [`QUIET`], or right away when none ran for
+/// [`AT_LEAST_EVERY`].
 pub fn release_freed_memory() {
-    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    // Milliseconds since the first call of the last trim, plus one (0: none yet).
-    static LAST: AtomicU64 = AtomicU64::new(0);
-    let now = START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1;
-    let last = LAST.load(Ordering::Relaxed);
-    if last != 0 && now < last + INTERVAL.as_millis() as u64 {
+    let finished = now_ms();
+    LAST_COMPUTATION.store(finished, Ordering::Relaxed);
+    let last_trim = LAST_TRIM.load(Ordering::Relaxed);
+    if last_trim == 0 || finished >= last_trim + AT_LEAST_EVERY.as_millis() as u64 {
+        trim_unless_done_since(last_trim);
         return;
     }
-    if LAST.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
-        return; // another task just scheduled one
+    tokio::spawn(async move {
+        tokio::time::sleep(QUIET).await;
+        // A newer computation scheduled its own trim.
+        if LAST_COMPUTATION.load(Ordering::Relaxed) == finished {
+            trim_unless_done_since(last_trim);
+        }
+    });
+}
+
+/// Trims on a blocking thread unless another trim ran since `last_trim`.
+fn trim_unless_done_since(last_trim: u64) {
+    if LAST_TRIM.compare_exchange(last_trim, now_ms(), Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+        tokio::task::spawn_blocking(trim);
     }
-    tokio::task::spawn_blocking(trim);
 }
 
 fn trim() {

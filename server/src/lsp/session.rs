@@ -381,7 +381,7 @@ impl Session {
             // Of several documents for one file, the latest one's text.
             let Some(document) = self.documents.by_path(path) else { continue };
             if loaded.project.contains(path) {
-                loaded.project.set_overlay(path, Arc::from(document.text()), engine_tree(document));
+                loaded.project.set_overlay(path, Arc::from(document.text()), document.tree());
             }
         }
         self.pending_overlays.retain(|(pending_root, _)| pending_root != root);
@@ -394,7 +394,7 @@ impl Session {
             let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
                 continue;
             };
-            loaded.project.set_overlay(&path, Arc::from(document.text()), engine_tree(document));
+            loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
         }
     }
 
@@ -610,15 +610,6 @@ impl Session {
 /// Test builds only: see [`load_projects`].
 #[cfg(test)]
 pub const TEST_PANIC_FOLDER: &str = "chalice-iam-test-panic";
-
-/// The document's tree for the engine, when it can stand for a fresh parse.
-/// tree-sitter's error recovery may resolve a broken text differently when
-/// it reuses an old tree than when it starts afresh, and what the user is
-/// told must not depend on the order of their keystrokes: a tree with
-/// syntax errors is left out, and the engine parses the text itself.
-fn engine_tree(document: &Document) -> Option<&tree_sitter::Tree> {
-    document.tree().filter(|t| !t.root_node().has_error())
-}
 
 /// Finds and loads the Chalice projects under `folders`. Slow (reads and
 /// parses every file), so it runs without the session lock.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
+use crate::background::Pending;
 use crate::chalice;
 
 mod stages;
@@ -56,6 +57,9 @@ pub struct SourceFile {
     /// the deploy emulation works out the importable rest of the file (see
     /// `stages::repair_app`) without parsing it again.
     pub broken_tree: Option<tree_sitter::Tree>,
+    /// For app.py with syntax errors: the rest of it, imported (see
+    /// `stages::repair_app_in_background`).
+    repaired: Option<Pending<Option<stages::RepairedApp>>>,
 }
 
 impl SourceFile {
@@ -69,15 +73,26 @@ impl SourceFile {
         SourceFile::from_text(text.into(), None, lossy, as_app)
     }
 
-    /// Lowers a text, parsing it unless its `tree` is given; see
-    /// [`Self::from_bytes`] for `as_app`.
+    /// Lowers a text, parsing it unless an editor's `tree` of it is given
+    /// that can stand for a fresh parse; see [`Self::from_bytes`] for
+    /// `as_app`.
     pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>) -> SourceFile {
         if looks_binary(&text) {
-            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None };
+            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None };
         }
         let parsed;
         let trees = match tree {
-            Some(t) => std::slice::from_ref(t),
+            Some(t) if !t.root_node().has_error() => std::slice::from_ref(t),
+            // tree-sitter's error recovery may read a broken text
+            // differently when it reuses an old tree than when it starts
+            // afresh, and what the user is told must not depend on the order
+            // of their keystrokes: an editor's tree with syntax errors is
+            // not used. The text is parsed afresh, whole: a parse in chunks
+            // would find a chunk with errors and parse it whole after all.
+            Some(_) => {
+                parsed = vec![crate::python::parse(&text, None)];
+                &parsed[..]
+            }
             None => {
                 parsed = crate::python::parse_file(&text);
                 &parsed[..]
@@ -87,19 +102,27 @@ impl SourceFile {
         // thread: it runs while this one lowers the file and, often, while
         // the project's inference runs (only the deploy emulation waits).
         let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version));
-        let ir = analysis::lower_trees(trees, &text);
         // Cloning a tree only takes a reference to it.
         let broken_tree = match trees {
             [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
             _ => None,
         };
-        SourceFile { text, ir, lossy, binary: false, imported, broken_tree }
+        let repaired = as_app.zip(broken_tree.clone()).map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version));
+        let ir = analysis::lower_trees(trees, &text);
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired }
     }
 
     /// For app.py, the module as `chalice deploy` imports it; waits for the
     /// import if it is still running.
     pub fn imported(&self) -> Option<&chalice::ImportedApp> {
         self.imported.as_ref().map(chalice::PendingImport::get)
+    }
+
+    /// For app.py with syntax errors, the rest of it imported, when its
+    /// broken blocks could be blanked; waits for the repair if it is still
+    /// running.
+    fn repaired(&self) -> Option<&stages::RepairedApp> {
+        self.repaired.as_ref().and_then(|pending| pending.get().as_ref())
     }
 }
 

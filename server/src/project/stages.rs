@@ -5,8 +5,10 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::analysis::TextRange;
+use crate::background::Pending;
 use crate::chalice::{self, ChaliceConfig, DeployInputs, EventSourceKind, FailureOrigin, RoleKind, API_HANDLER, DEFAULT_STAGE};
 use crate::diagnostics::check::{FunctionView, RoleGrant, StageView};
 use crate::diagnostics::{codes, Diagnostic, FileEdit, Fix, Severity};
@@ -93,8 +95,10 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
     let app_policy = chalice::AppPolicyCache::new();
     let repaired_policy = chalice::AppPolicyCache::new();
     // While app.py has syntax errors: the importable rest of it (the broken
-    // top-level blocks blanked), imported, and the problem found on the way.
-    let repaired: OnceCell<Option<(String, chalice::ImportedApp, Option<Diagnostic>)>> = OnceCell::new();
+    // top-level blocks blanked), imported, and the problem found on the way,
+    // when the repair started with the text (see [`repair_app_in_background`])
+    // has none to offer.
+    let computed_repair: OnceCell<Option<(RepairedApp, Option<Diagnostic>)>> = OnceCell::new();
     for stage in stages {
         let inputs = DeployInputs {
             config: &config,
@@ -123,26 +127,38 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                 // the file, with the broken top-level blocks blanked out.
                 // Worked out once for every stage: the failure is app.py's,
                 // whatever the stage.
-                let repaired = repaired.get_or_init(|| {
-                    let fallback = || {
-                        // Python rejects what tree-sitter reads (nesting
-                        // beyond its parser's limits, say): not a passing
-                        // state but a deploy that fails, so an error. The
-                        // rest of the file is judged without that block.
-                        let range = f.range.unwrap_or_default();
-                        let message = format!("{}; chalice deploy fails until it is fixed", f.message);
-                        let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
-                        blank_block_at(&app.text, range.start).map(|text| (text, Vec::new(), Some(Diagnostic { severity: Severity::Error, ..d })))
-                    };
-                    let (text, blanked, problem) = blank_broken_blocks(&app.text, app.broken_tree.as_ref())
-                        .map(|(text, blanked)| (text, blanked, None))
-                        .or_else(fallback)?;
-                    let imported = repair_import(&app.text, app.broken_tree.as_ref(), &text, &blanked, project.settings.python_version);
-                    Some((text, imported, problem))
-                });
-                if let Some((text, imported, problem)) = repaired {
-                    problems.extend(problem.clone());
-                    result = chalice::emulate_deploy(&DeployInputs { app_source: text, app_policy_cache: Some(&repaired_policy), imported: Some(imported), ..inputs });
+                let computed = || {
+                    computed_repair.get_or_init(|| {
+                        let fallback = || {
+                            // Python rejects what tree-sitter reads (nesting
+                            // beyond its parser's limits, say): not a passing
+                            // state but a deploy that fails, so an error. The
+                            // rest of the file is judged without that block.
+                            let range = f.range.unwrap_or_default();
+                            let message = format!("{}; chalice deploy fails until it is fixed", f.message);
+                            let d = diag(&project.sources.path_of("app.py"), range, codes::SYNTAX_ERROR, message, Vec::new());
+                            blank_block_at(&app.text, range.start).map(|text| (text, Vec::new(), Some(Diagnostic { severity: Severity::Error, ..d })))
+                        };
+                        let (text, blanked, problem) = blank_broken_blocks(&app.text, app.broken_tree.as_ref())
+                            .map(|(text, blanked)| (text, blanked, None))
+                            .or_else(fallback)?;
+                        let imported = repair_import(&app.text, app.broken_tree.as_ref(), &text, &blanked, project.settings.python_version);
+                        Some((RepairedApp { text, imported }, problem))
+                    })
+                };
+                let repaired = app
+                    .repaired()
+                    .filter(|r| r.imported.python_version() == project.settings.python_version)
+                    .map(|r| (r, None))
+                    .or_else(|| computed().as_ref().map(|(r, problem)| (r, problem.as_ref())));
+                if let Some((repaired, problem)) = repaired {
+                    problems.extend(problem.cloned());
+                    result = chalice::emulate_deploy(&DeployInputs {
+                        app_source: &repaired.text,
+                        app_policy_cache: Some(&repaired_policy),
+                        imported: Some(&repaired.imported),
+                        ..inputs
+                    });
                 }
             }
         }
@@ -282,6 +298,30 @@ fn truthiness_warnings(config: &ChaliceConfig, path: &Path, settings: &chalice::
         .into_iter()
         .map(|w| Diagnostic { severity: Severity::Warning, ..diag(path, w.span.unwrap_or_default(), codes::CONFIG_PROBLEM, w.message, Vec::new()) })
         .collect()
+}
+
+/// app.py's text with its broken top-level blocks blanked (line breaks
+/// kept, so offsets stay valid), imported as chalice would import it.
+pub(super) struct RepairedApp {
+    pub text: String,
+    pub imported: chalice::ImportedApp,
+}
+
+/// Blanks and imports the broken top-level blocks of app.py (`tree` is a
+/// fresh parse of `text`, with syntax errors) on its own thread, from the
+/// moment the text is set: while the user types, the file is broken more
+/// often than not, and the repair then runs beside the lowering and the
+/// inference instead of after them. `None` when no block can be blanked.
+pub(super) fn repair_app_in_background(text: Arc<str>, tree: tree_sitter::Tree, python_version: (u8, u8)) -> Pending<Option<RepairedApp>> {
+    let (text_copy, tree_copy) = (text.clone(), tree.clone());
+    let job = move || repaired_app(&text_copy, &tree_copy, python_version);
+    Pending::start("app-repair", 2 << 20, job, || repaired_app(&text, &tree, python_version))
+}
+
+fn repaired_app(text: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Option<RepairedApp> {
+    let (repaired, blanked) = blank_broken_blocks(text, Some(tree))?;
+    let imported = repair_import(text, Some(tree), &repaired, &blanked, python_version);
+    Some(RepairedApp { text: repaired, imported })
 }
 
 /// `text` with the top-level block around `offset` replaced by spaces (line
