@@ -25,6 +25,19 @@ impl<T: Send + 'static> Pending<T> {
         Pending { done, running: Mutex::new(running) }
     }
 
+    /// The result if the job has finished, without waiting for it: a job
+    /// still running is left to finish on its own, and its result dropped.
+    pub fn into_finished(self) -> Option<T> {
+        if let Some(done) = self.done.into_inner() {
+            return Some(done);
+        }
+        let handle = self.running.into_inner().unwrap_or_else(PoisonError::into_inner)?;
+        if !handle.is_finished() {
+            return None;
+        }
+        handle.join().ok()
+    }
+
     /// The result, waiting for the job to finish if it has not. A panic in
     /// the job resumes here, as if it had happened on the caller's thread.
     pub fn get(&self) -> &T {
@@ -51,5 +64,13 @@ mod tests {
         let failing: Pending<u8> = Pending::start("test", 64 << 10, || panic!("in the job"), || unreachable!());
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *failing.get()));
         assert!(caught.is_err());
+
+        let finished = Pending::start("test", 64 << 10, || 1, || unreachable!());
+        let _ = finished.get();
+        assert_eq!(finished.into_finished(), Some(1));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let running = Pending::start("test", 64 << 10, move || rx.recv().map_or(0, |_| 2), || unreachable!());
+        assert_eq!(running.into_finished(), None, "a running job is not waited for");
+        drop(tx);
     }
 }

@@ -319,6 +319,19 @@ fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
 
 /// Lowers a module parsed as consecutive chunks of whole top-level
 /// statements (see [`crate::python::parse_file`]), none with a syntax error.
+/// Lowers one top-level statement of a module with no syntax errors, as
+/// [`lower`] would lower it there: its statements, and the functions and
+/// classes it defines (numbered from 0, in the order [`lower`] numbers
+/// them). See [`super::memo`].
+pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr {
+    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
+    let mut body = Vec::new();
+    l.stmt(statement, &mut body);
+    l.ir.body = body;
+    l.ir.shrink();
+    l.ir
+}
+
 pub fn lower_chunks(roots: &[Node], text: &str) -> ModuleIr {
     let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     for root in roots {

@@ -11,12 +11,14 @@
 mod eval;
 mod facts;
 mod ir;
+mod memo;
 mod value;
 
 pub use eval::{FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 pub use crate::python::top_level_blocks;
 pub use ir::ModuleIr;
+pub use memo::LoweringMemo;
 
 /// Lowers a parsed file for [`analyze`].
 pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {
@@ -29,6 +31,16 @@ pub fn lower_trees(trees: &[tree_sitter::Tree], text: &str) -> ModuleIr {
     match trees {
         [tree] => lower(tree, text),
         chunks => ir::lower_chunks(&chunks.iter().map(|t| t.root_node()).collect::<Vec<_>>(), text),
+    }
+}
+
+/// [`lower_trees`] for an edited text, reusing the IR of the top-level
+/// statements `memo` holds from the previous version (see [`memo`]); also
+/// returns the memo for the next version.
+pub fn lower_trees_with_memo(trees: &[tree_sitter::Tree], text: &str, memo: LoweringMemo) -> (ModuleIr, LoweringMemo) {
+    match trees {
+        [tree] => memo::lower_with_memo(tree.root_node(), text, memo),
+        chunks => (lower_trees(chunks, text), memo),
     }
 }
 

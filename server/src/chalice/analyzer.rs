@@ -324,7 +324,7 @@ impl<'a> Emulator<'a> {
                         self.captured.push(CapturedCall {
                             client: svc.to_string(),
                             method: m.to_string(),
-                            range: self.ast.node(node).range,
+                            range: self.ast.range(node),
                         });
                     }
                 }
@@ -360,7 +360,7 @@ impl<'a> Emulator<'a> {
                 if self.is_chalice_view(id) {
                     let name = ast.function_name(id).unwrap_or_default().to_string();
                     let top = Chain { local: self.st.top, global: self.st.top };
-                    let sub = self.lookup_sub_namespace(top, &name, ast.node(id).line, id)?;
+                    let sub = self.lookup_sub_namespace(top, &name, ast.line(id), id)?;
                     self.visit(Infer { chain: sub, namespace: id }, id)?;
                 }
                 Ok(())
@@ -551,7 +551,7 @@ impl<'a> Emulator<'a> {
 
     fn infer_function_call_inner(&mut self, inf: Infer, call: NodeId, function_name: &str) -> R {
         let ast = self.ast;
-        let line = ast.node(call).line;
+        let line = ast.line(call);
         let sub = self.lookup_sub_namespace(inf.chain, function_name, line, call)?;
         let def = self.lookup_ast_node_for_symbol(inf.chain, function_name, call)?;
         let Kind::Call { args: call_args, .. } = ast.kind(call) else { return Ok(()) };
@@ -607,7 +607,7 @@ impl<'a> Emulator<'a> {
             children.push(g.target);
             children.extend(&g.ifs);
         }
-        let line = ast.node(id).line;
+        let line = ast.line(id);
         match self.matching_sub_namespace(inf.chain.local, kind.table_name(), line) {
             None => {
                 // No child table (always the case on Python 3.12 for
@@ -641,7 +641,7 @@ impl<'a> Emulator<'a> {
     // ----- reporting ------------------------------------------------------
 
     fn snippet(&self, node: NodeId) -> String {
-        let r = self.ast.node(node).range;
+        let r = self.ast.range(node);
         let text = &self.source[r.start..r.end];
         let first = text.lines().next().unwrap_or("");
         if first.chars().count() > 60 {
@@ -657,7 +657,7 @@ impl<'a> Emulator<'a> {
                 // A crash inside a set comprehension is reported on the
                 // comprehension: that is the construct to change.
                 let at = self.enclosing(node, |k| matches!(k, Kind::Comp { kind: CompKind::Set, .. })).unwrap_or(node);
-                let range = self.ast.node(at).range;
+                let range = self.ast.range(at);
                 let message = match self.ast.kind(node) {
                     Kind::Import(_) => format!(
                         "`{}` binds boto3 under another name and app.py has no plain `import boto3` in this scope; \
@@ -670,7 +670,7 @@ impl<'a> Emulator<'a> {
                 AnalyzerCrash { kind: CrashKind::KeyError, exception: format!("'{name}'"), message, range }
             }
             Raise::ValueError { message, node } => {
-                let range = self.ast.node(node).range;
+                let range = self.ast.range(node);
                 let described = if matches!(self.ast.kind(node), Kind::FunctionDef { .. }) {
                     format!(
                         "`{}` is a chalice view whose `def` is not at module level (e.g. inside a class); chalice's \
@@ -690,18 +690,18 @@ impl<'a> Emulator<'a> {
                 kind: CrashKind::RecursionError,
                 exception: "maximum recursion depth exceeded".into(),
                 message: "the analysis nests deeper than Python's default recursion limit allows (approximated)".into(),
-                range: self.ast.node(node).range,
+                range: self.ast.range(node),
             },
         }
     }
 
     /// The smallest node matching `pred` whose range contains `node`.
     fn enclosing(&self, node: NodeId, pred: impl Fn(&Kind) -> bool) -> Option<NodeId> {
-        let r = self.ast.node(node).range;
+        let r = self.ast.range(node);
         let mut best: Option<(usize, NodeId)> = None;
-        for (i, n) in self.ast.nodes() {
-            if i != node && pred(&n.kind) && n.range.start <= r.start && r.end <= n.range.end {
-                let len = n.range.end - n.range.start;
+        for (i, kind, range) in self.ast.nodes() {
+            if i != node && pred(kind) && range.start <= r.start && r.end <= range.end {
+                let len = range.end - range.start;
                 if best.is_none_or(|(l, _)| len < l) {
                     best = Some((len, i));
                 }
@@ -719,10 +719,10 @@ impl<'a> Emulator<'a> {
                 self.snippet(comp)
             );
         }
-        let in_annotation = self.ast.nodes().any(|(_, n)| match &n.kind {
+        let in_annotation = self.ast.nodes().any(|(_, kind, _)| match kind {
             Kind::AnnAssign { annotation, .. } => {
-                let a = self.ast.node(*annotation).range;
-                let r = self.ast.node(node).range;
+                let a = self.ast.range(*annotation);
+                let r = self.ast.range(node);
                 a.start <= r.start && r.end <= a.end
             }
             _ => false,

@@ -233,7 +233,7 @@ struct GraphBuilder<'a> {
 
 impl<'a> GraphBuilder<'a> {
     fn text(&self, id: NodeId) -> &str {
-        let r = self.ast.node(id).range;
+        let r = self.ast.range(id);
         &self.source[r.start..r.end]
     }
 
@@ -327,7 +327,7 @@ impl<'a> GraphBuilder<'a> {
                     "`{}` registers a blueprint not defined in app.py; its Lambda functions are not known",
                     self.text(e)
                 ),
-                range: ast.node(e).range,
+                range: ast.range(e),
             });
             return;
         };
@@ -341,7 +341,7 @@ impl<'a> GraphBuilder<'a> {
                 None => {
                     self.graph.notes.push(AppGraphNote {
                         message: "`name_prefix` is not a string literal; the blueprint's function names are not known".into(),
-                        range: ast.node(n).range,
+                        range: ast.range(n),
                     });
                     return;
                 }
@@ -416,8 +416,8 @@ impl<'a> GraphBuilder<'a> {
             let site = HandlerSite {
                 python_name: python_name.to_string(),
                 kind,
-                def_range: ast.node(def).range,
-                decorator_range: ast.node(*d).range,
+                def_range: ast.range(def),
+                decorator_range: ast.range(*d),
             };
             // The handler's `name`: a keyword or its positional slot.
             let name_node = self.keyword(keywords, "name").or_else(|| kind.name_position().and_then(|p| args.get(p).copied()));
@@ -431,7 +431,7 @@ impl<'a> GraphBuilder<'a> {
                                 "the `name` of `{}` is not a string literal; this Lambda function is left out",
                                 python_name
                             ),
-                            range: ast.node(n).range,
+                            range: ast.range(n),
                         });
                         continue;
                     }
@@ -440,7 +440,7 @@ impl<'a> GraphBuilder<'a> {
             if kind == HandlerKind::SqsMessage && !self.sqs_has_queue(args, keywords) {
                 self.graph.errors.push(AppGraphError {
                     message: "Must provide either `queue` or `queue_arn` to the `on_sqs_message` decorator.".into(),
-                    range: ast.node(*d).range,
+                    range: ast.range(*d),
                 });
             }
             match bp {

@@ -198,8 +198,11 @@ pub fn import_app(source: &str, trees: &[tree_sitter::Tree], python_version: (u8
 }
 
 fn import_app_inline(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
-    let converted = pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }).map_err(import_failure);
-    let outcome = converted.and_then(|ast| {
+    import_converted(source, pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }), python_version)
+}
+
+fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8)) -> ImportedApp {
+    let outcome = converted.map_err(import_failure).and_then(|ast| {
         let graph = appgraph::build_app_graph(&ast, source);
         if let Some(e) = graph.errors.first() {
             return Err(graph_failure(e));
@@ -210,20 +213,37 @@ fn import_app_inline(source: &str, trees: &[tree_sitter::Tree], python_version: 
     ImportedApp { python_version, outcome }
 }
 
+/// What the import of one version of app.py leaves for the import of the
+/// next: its top-level statements as converted, so that an edit costs the
+/// conversion of the statements it changed (see `pyast::ConversionMemo`).
+#[derive(Default)]
+pub struct ImportMemo(pyast::ConversionMemo);
+
 /// [`import_app`] started on its own thread (with the large stack) and
 /// waited for when first needed. The import takes as long as lowering the
 /// file and inferring the whole project together, and nothing but the
 /// deploy emulation needs it: the caller gets on with those meanwhile.
-pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sitter::Tree>, python_version: (u8, u8)) -> PendingImport {
+///
+/// With a `memo` (an editor's text, parsed as one tree), the statements the
+/// last import converted are reused, and the import leaves a memo for the
+/// next one.
+pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sitter::Tree>, python_version: (u8, u8), memo: Option<ImportMemo>) -> PendingImport {
     // Copies of a tree share its nodes (a reference count): cheap, and kept
     // in case no thread can be started.
     let (text, copies) = (source.clone(), trees.clone());
-    let job = move || import_app_inline(&text, &copies, python_version);
-    Pending::start("chalice-import", LARGE_STACK, job, || import_app(&source, &trees, python_version))
+    let job = move || match (memo, copies.as_slice()) {
+        (Some(ImportMemo(memo)), [tree]) => {
+            let (converted, memo) = pyast::convert_with_memo(&text, tree, pyast::ParseOptions { python_version }, memo);
+            (import_converted(&text, converted, python_version), Some(ImportMemo(memo)))
+        }
+        _ => (import_app_inline(&text, &copies, python_version), None),
+    };
+    Pending::start("chalice-import", LARGE_STACK, job, || (import_app(&source, &trees, python_version), None))
 }
 
-/// An import started by [`import_app_in_background`].
-pub type PendingImport = Pending<ImportedApp>;
+/// An import started by [`import_app_in_background`], and the memo it
+/// leaves.
+pub type PendingImport = Pending<(ImportedApp, Option<ImportMemo>)>;
 
 impl ImportedApp {
     /// The Python version the import was emulated for.
@@ -529,6 +549,46 @@ mod tests {
     }
 
     const APP: &str = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\napp.experimental_feature_flags.update(['WEBSOCKETS'])\nddb = boto3.client('dynamodb')\n@app.route('/')\ndef index():\n    return ddb.scan()\n@app.on_sqs_message(queue='q')\ndef consume(event):\n    pass\n@app.on_kinesis_record(stream='s')\ndef kin(event):\n    pass\n@app.on_ws_message()\ndef msg(event):\n    pass\n";
+
+    /// Imports each version of app.py in turn with the memo the previous
+    /// import left, and requires what a fresh import finds: the same app
+    /// graph, policy or failure, at the same places.
+    fn check_imports_with_memo(versions: &[String]) {
+        let mut memo = Some(ImportMemo::default());
+        for (i, text) in versions.iter().enumerate() {
+            let tree = crate::python::parse(text, None);
+            let source: std::sync::Arc<str> = text.as_str().into();
+            let pending = import_app_in_background(source, vec![tree.clone()], (3, 12), memo.take());
+            let fresh = import_app(text, &[tree], (3, 12));
+            assert_eq!(format!("{:#?}", pending.get().0), format!("{fresh:#?}"), "version {i}:\n{text}");
+            memo = pending.into_finished().and_then(|(_, memo)| memo).or_else(|| Some(ImportMemo::default()));
+        }
+    }
+
+    #[test]
+    fn edited_versions_import_as_fresh_ones() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        for example in ["thread-resource", "thread-client", "media-library"] {
+            let app = std::fs::read_to_string(root.join(example).join("app.py")).unwrap();
+            let first_def = app.find("\ndef ").map_or(0, |i| i + 1);
+            let versions = vec![
+                app.clone(),
+                format!("# a new first line\n\n{app}"),
+                app.replacen("def ", "def renamed_", 1),
+                app.clone(),
+                format!("{}def helper():\n    return boto3.client('sqs').send_message(QueueUrl='q', MessageBody='b')\n\n\n{}", &app[..first_def], &app[first_def..]),
+                format!("{app}\n\n{}", &app[first_def..]),
+                app.replace('\n', "\r\n"),
+                format!("from __future__ import annotations\n{app}"),
+                app.replacen("def ", "def (", 1),
+                app.clone(),
+                format!("{APP}\n{app}"),
+                String::new(),
+                app.clone(),
+            ];
+            check_imports_with_memo(&versions);
+        }
+    }
 
     #[test]
     fn injections_vpc_twice_and_xray() {

@@ -9,6 +9,8 @@
 //! and child order match `ast`, and the symbol-table and analyzer emulations
 //! work on that.
 
+use std::sync::Arc;
+
 use tree_sitter::Node as TsNode;
 
 use crate::python::{field, Field, NodeExt};
@@ -184,25 +186,45 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub kind: Kind,
-    pub range: TextRange,
-    /// 1-based line, as `ast` numbers them.
-    pub line: usize,
+    /// Where the node was when its segment was converted; read through
+    /// [`PyAst::range`], which places it where the segment now lies.
+    range: TextRange,
+    /// 1-based line, as `ast` numbers them (see [`PyAst::line`]).
+    line: usize,
 }
 
-/// A [`NodeId`] is a segment number (these high bits) and an index into
-/// that segment: a module parsed in chunks is converted a run of chunks per
-/// thread, each into its own segment, with no renumbering afterwards. Ids
-/// still order nodes as one conversion from start to end would have made
-/// them.
+/// A [`NodeId`] is a segment key (these high bits) and an index into that
+/// segment. A module parsed in chunks is converted a run of chunks per
+/// thread, each into its own segment, with no renumbering afterwards; a
+/// module converted with a [`ConversionMemo`] reuses the segments of the
+/// top-level statements whose text did not change, under their old keys.
 const SEGMENT_SHIFT: u32 = 32;
+
+/// Nodes converted together, shared by every later conversion that reuses
+/// them, and placed in the module by offsetting their positions.
+#[derive(Debug, Clone)]
+struct Segment {
+    nodes: Arc<[Node]>,
+    key: usize,
+    byte_delta: isize,
+    line_delta: isize,
+}
 
 #[derive(Debug)]
 pub(crate) struct PyAst {
-    segments: Vec<Vec<Node>>,
+    /// In source order.
+    segments: Vec<Segment>,
+    /// The index in `segments` of the segment with key `first_key + i`.
+    slots: Vec<u32>,
+    first_key: usize,
     pub module: NodeId,
     /// `from __future__ import annotations` is in effect: CPython then puts
     /// annotations into their own symbol tables.
     pub future_annotations: bool,
+}
+
+fn place(range: TextRange, delta: isize) -> TextRange {
+    TextRange::new(range.start.saturating_add_signed(delta), range.end.saturating_add_signed(delta))
 }
 
 /// Why the source could not be turned into an `ast`.
@@ -215,17 +237,45 @@ pub(crate) struct SyntaxProblem {
 }
 
 impl PyAst {
+    fn new(segments: Vec<Segment>, module: NodeId, future_annotations: bool) -> PyAst {
+        let first_key = segments.iter().map(|s| s.key).min().unwrap_or(0);
+        let last_key = segments.iter().map(|s| s.key).max().unwrap_or(0);
+        let mut slots = vec![u32::MAX; last_key - first_key + 1];
+        for (i, segment) in segments.iter().enumerate() {
+            slots[segment.key - first_key] = i as u32;
+        }
+        PyAst { segments, slots, first_key, module, future_annotations }
+    }
+
+    fn segment(&self, id: NodeId) -> &Segment {
+        &self.segments[self.slots[(id >> SEGMENT_SHIFT) - self.first_key] as usize]
+    }
+
     pub(crate) fn node(&self, id: NodeId) -> &Node {
-        &self.segments[id >> SEGMENT_SHIFT][id & ((1 << SEGMENT_SHIFT) - 1)]
+        &self.segment(id).nodes[id & ((1 << SEGMENT_SHIFT) - 1)]
     }
 
     pub(crate) fn kind(&self, id: NodeId) -> &Kind {
         &self.node(id).kind
     }
 
-    /// Every node with its id, in id order.
-    pub(crate) fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
-        self.segments.iter().enumerate().flat_map(|(s, nodes)| nodes.iter().enumerate().map(move |(i, n)| ((s << SEGMENT_SHIFT) | i, n)))
+    /// Where the node lies in the module's text.
+    pub(crate) fn range(&self, id: NodeId) -> TextRange {
+        let segment = self.segment(id);
+        place(segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)].range, segment.byte_delta)
+    }
+
+    /// The node's 1-based line.
+    pub(crate) fn line(&self, id: NodeId) -> usize {
+        let segment = self.segment(id);
+        segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)].line.saturating_add_signed(segment.line_delta)
+    }
+
+    /// Every node with its id and range, in source order.
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = (NodeId, &Kind, TextRange)> {
+        self.segments.iter().flat_map(|s| {
+            s.nodes.iter().enumerate().map(move |(i, n)| ((s.key << SEGMENT_SHIFT) | i, &n.kind, place(n.range, s.byte_delta)))
+        })
     }
 
     /// Children in the order `ast.NodeVisitor.generic_visit` visits them
@@ -443,7 +493,88 @@ pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) 
     }
     let mut c = Converter::new(text, opts, 0);
     let module = c.module(root)?;
-    Ok(PyAst { segments: vec![c.nodes], module, future_annotations: c.future_annotations })
+    let future_annotations = c.future_annotations;
+    Ok(PyAst::new(vec![c.into_segment()], module, future_annotations))
+}
+
+/// The segments of a module's top-level statements from its last
+/// conversion, by statement text: the next conversion of an edited text
+/// converts only the statements whose text changed, and places the others
+/// where they now lie. Conversion carries no state from one top-level
+/// statement to the next but the `__future__` flag, which is kept with each.
+#[derive(Default)]
+pub(crate) struct ConversionMemo {
+    statements: rustc_hash::FxHashMap<Box<str>, ConvertedStatement>,
+    /// Keys of segments converted from here on are this one and up, so that
+    /// they never collide with those of the segments kept.
+    next_key: usize,
+}
+
+struct ConvertedStatement {
+    /// As converted: its positions are those of `start_byte`, `start_row`.
+    segment: Segment,
+    start_byte: usize,
+    start_row: usize,
+    body: Vec<NodeId>,
+    future_annotations: bool,
+}
+
+impl ConversionMemo {
+    /// Keys only grow; once the live ones are few among those handed out,
+    /// starting afresh keeps the slot table of each [`PyAst`] small.
+    fn too_sparse(&self) -> bool {
+        self.next_key > 4 * self.statements.len() + 4096
+    }
+}
+
+/// [`convert`], reusing from `memo` the segments of the top-level
+/// statements whose text is unchanged. Returns the memo for the next
+/// version: this one's statements (a text with syntax errors, which does
+/// not convert, leaves `memo` as it was).
+pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions, memo: ConversionMemo) -> (Result<PyAst, SyntaxProblem>, ConversionMemo) {
+    let root = tree.root_node();
+    if root.has_error() {
+        return (convert(text, tree, opts), memo);
+    }
+    let ConversionMemo { statements: mut old, mut next_key } = if memo.too_sparse() { ConversionMemo::default() } else { memo };
+    let mut new = rustc_hash::FxHashMap::default();
+    let mut segments = Vec::new();
+    let mut body = Vec::new();
+    let mut future_annotations = false;
+    for child in named_children(root) {
+        let source = &text[child.byte_range()];
+        let (start_byte, start_row) = (child.start_byte(), child.start_position().row);
+        // Each kept statement is used once: a second statement with the
+        // same text is converted anew, into a segment of its own.
+        let converted = match old.remove_entry(source) {
+            Some((source, converted)) => (source, converted),
+            None => {
+                let mut c = Converter::new(text, opts, next_key);
+                next_key += 1;
+                let mut ids = Vec::new();
+                if let Err(problem) = c.statement(child, &mut ids) {
+                    return (Err(problem), ConversionMemo::default());
+                }
+                let future_annotations = c.future_annotations;
+                let converted = ConvertedStatement { segment: c.into_segment(), start_byte, start_row, body: ids, future_annotations };
+                (source.into(), converted)
+            }
+        };
+        let (source, converted) = converted;
+        segments.push(Segment {
+            byte_delta: start_byte as isize - converted.start_byte as isize,
+            line_delta: start_row as isize - converted.start_row as isize,
+            ..converted.segment.clone()
+        });
+        body.extend_from_slice(&converted.body);
+        future_annotations |= converted.future_annotations;
+        new.insert(source, converted);
+    }
+    let mut c = Converter::new(text, opts, next_key);
+    next_key += 1;
+    let module = c.add(root, Kind::Module { body });
+    segments.push(c.into_segment());
+    (Ok(PyAst::new(segments, module, future_annotations)), ConversionMemo { statements: new, next_key })
 }
 
 /// [`convert`] for a module parsed in chunks of whole top-level statements
@@ -500,14 +631,14 @@ pub(crate) fn convert_trees(text: &str, trees: &[tree_sitter::Tree], opts: Parse
         let (run_body, c) = run?;
         body.extend(run_body);
         future_annotations |= c.future_annotations;
-        segments.push(c.nodes);
+        segments.push(c.into_segment());
     }
     // The module spans the chunks, as a whole parse's root spans the file;
     // it is made last, in a segment of its own.
     let mut c = Converter::new(text, opts, segments.len());
     let module = c.add_span(first, last, Kind::Module { body });
-    segments.push(c.nodes);
-    Ok(PyAst { segments, module, future_annotations })
+    segments.push(c.into_segment());
+    Ok(PyAst::new(segments, module, future_annotations))
 }
 
 /// The first ERROR or MISSING node, found by descending into the first
@@ -571,6 +702,11 @@ impl<'a> Converter<'a> {
 
     fn new(src: &'a str, opts: ParseOptions, segment: usize) -> Self {
         Converter { src, nodes: Vec::new(), base: segment << SEGMENT_SHIFT, depth: 0, opts, future_annotations: false }
+    }
+
+    /// The nodes converted, as a segment in place.
+    fn into_segment(self) -> Segment {
+        Segment { nodes: self.nodes.into(), key: self.base >> SEGMENT_SHIFT, byte_delta: 0, line_delta: 0 }
     }
 
     fn add(&mut self, n: TsNode, kind: Kind) -> NodeId {
@@ -1750,9 +1886,9 @@ mod tests {
     #[test]
     fn string_literals_decode_like_python() {
         let ast = parse("x = 's\\x33' 'b'\ny = r'\\n'\nz = b's3'\nw = f's3'\n");
-        let consts: Vec<_> = ast.nodes().filter_map(|(_, n)| match &n.kind { Kind::Constant(c) => Some(c.clone()), _ => None }).collect();
+        let consts: Vec<_> = ast.nodes().filter_map(|(_, kind, _)| match kind { Kind::Constant(c) => Some(c.clone()), _ => None }).collect();
         assert_eq!(consts, vec![Some("s3b".to_string()), Some("\\n".to_string()), None]);
-        assert!(ast.nodes().any(|(_, n)| matches!(n.kind, Kind::JoinedStr(_))));
+        assert!(ast.nodes().any(|(_, kind, _)| matches!(kind, Kind::JoinedStr(_))));
     }
 
     #[test]

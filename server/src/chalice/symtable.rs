@@ -186,7 +186,7 @@ impl<'a> Builder<'a> {
     }
 
     fn err(&self, node: NodeId, message: String) -> SymtableError {
-        SymtableError { message, range: self.ast.node(node).range }
+        SymtableError { message, range: self.ast.range(node) }
     }
 
     fn add_def_in(&mut self, table: TableId, name: &str, flag: u32, node: NodeId) -> R {
@@ -238,7 +238,7 @@ impl<'a> Builder<'a> {
                 for d in decorators {
                     self.expr(*d)?;
                 }
-                let line = ast.node(id).line;
+                let line = ast.line(id);
                 self.enter(name, BlockType::Function, line);
                 self.params(args)?;
                 self.stmts(body)?;
@@ -255,7 +255,7 @@ impl<'a> Builder<'a> {
                 for d in decorators {
                     self.expr(*d)?;
                 }
-                let line = ast.node(id).line;
+                let line = ast.line(id);
                 self.enter(name, BlockType::Class, line);
                 self.stmts(body)?;
                 self.exit();
@@ -389,7 +389,7 @@ impl<'a> Builder<'a> {
     fn annotations(&mut self, def: NodeId, args: &Arguments, returns: Option<NodeId>) -> R {
         let future = self.ast.future_annotations;
         if future {
-            let line = self.ast.node(def).line;
+            let line = self.ast.line(def);
             self.enter("_annotation", BlockType::Annotation, line);
         }
         for a in args.posonlyargs.iter().chain(args.args.iter()) {
@@ -414,7 +414,7 @@ impl<'a> Builder<'a> {
     fn annotation(&mut self, ann: NodeId) -> R {
         let future = self.ast.future_annotations;
         if future {
-            let line = self.ast.node(ann).line;
+            let line = self.ast.line(ann);
             self.enter("_annotation", BlockType::Annotation, line);
         }
         self.expr(ann)?;
@@ -463,7 +463,7 @@ impl<'a> Builder<'a> {
                 for d in args.kw_defaults.iter().flatten() {
                     self.expr(*d)?;
                 }
-                let line = ast.node(id).line;
+                let line = ast.line(id);
                 self.enter("lambda", BlockType::Function, line);
                 self.params(args)?;
                 self.expr(*body)?;
@@ -475,7 +475,7 @@ impl<'a> Builder<'a> {
                 let r = self.expr(first.iter);
                 self.comp_iter_expr -= 1;
                 r?;
-                let line = ast.node(id).line;
+                let line = ast.line(id);
                 let t = self.enter(kind.table_name(), BlockType::Function, line);
                 self.tables[t].comprehension = true;
                 self.tables[t].generator = *kind == super::pyast::CompKind::Generator;
@@ -592,7 +592,7 @@ fn analyze_block(
     let names: Vec<String> = st.tables[t].symbols.keys().cloned().collect();
     for name in &names {
         let flags = st.tables[t].symbols[name].flags;
-        let at = ast.node(st.tables[t].symbols[name].node).range;
+        let at = ast.range(st.tables[t].symbols[name].node);
         let scope = if flags & DEF_GLOBAL != 0 {
             if flags & DEF_NONLOCAL != 0 {
                 return Err(SymtableError { message: format!("name '{name}' is nonlocal and global"), range: at });

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::{self, FileFacts, ModuleInput, ModuleIr, ProjectFacts};
+use crate::analysis::{self, FileFacts, LoweringMemo, ModuleInput, ModuleIr, ProjectFacts};
 use crate::background::Pending;
 use crate::chalice;
 
@@ -60,6 +60,18 @@ pub struct SourceFile {
     /// For app.py with syntax errors: the rest of it, imported (see
     /// `stages::repair_app_in_background`).
     repaired: Option<Pending<Option<stages::RepairedApp>>>,
+    /// For a text an editor changed: its lowered top-level statements, for
+    /// lowering the next version (see [`Sources::set_text`]).
+    lowering_memo: Option<LoweringMemo>,
+}
+
+/// What lowering and importing one version of an edited file leave for
+/// the next version: the top-level statements whose text is unchanged are
+/// neither lowered nor converted for chalice's import again.
+#[derive(Default)]
+pub struct EditMemos {
+    lowering: LoweringMemo,
+    import: chalice::ImportMemo,
 }
 
 impl SourceFile {
@@ -77,8 +89,25 @@ impl SourceFile {
     /// that can stand for a fresh parse; see [`Self::from_bytes`] for
     /// `as_app`.
     pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>) -> SourceFile {
+        SourceFile::lowered(text, tree, lossy, as_app, None)
+    }
+
+    /// [`Self::from_text`] for a new version of an edited file, with what
+    /// the previous version left (see [`Self::into_memos`]).
+    pub fn from_edited_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, as_app: Option<(u8, u8)>, memos: EditMemos) -> SourceFile {
+        SourceFile::lowered(text, tree, false, as_app, Some(memos))
+    }
+
+    /// What this version leaves for lowering and importing the next one.
+    /// An import still running leaves nothing; it is not waited for.
+    pub fn into_memos(self) -> EditMemos {
+        let import = self.imported.and_then(Pending::into_finished).and_then(|(_, memo)| memo);
+        EditMemos { lowering: self.lowering_memo.unwrap_or_default(), import: import.unwrap_or_default() }
+    }
+
+    fn lowered(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>, memos: Option<EditMemos>) -> SourceFile {
         if looks_binary(&text) {
-            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None };
+            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None, lowering_memo: None };
         }
         let parsed;
         let trees = match tree {
@@ -101,21 +130,31 @@ impl SourceFile {
         // chalice's import walks the same trees a second way, on its own
         // thread: it runs while this one lowers the file and, often, while
         // the project's inference runs (only the deploy emulation waits).
-        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version));
+        let (lowering_memo, import_memo) = match memos {
+            Some(EditMemos { lowering, import }) => (Some(lowering), Some(import)),
+            None => (None, None),
+        };
+        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version, import_memo));
         // Cloning a tree only takes a reference to it.
         let broken_tree = match trees {
             [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
             _ => None,
         };
         let repaired = as_app.zip(broken_tree.clone()).map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version));
-        let ir = analysis::lower_trees(trees, &text);
-        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired }
+        let (ir, lowering_memo) = match lowering_memo {
+            Some(memo) => {
+                let (ir, memo) = analysis::lower_trees_with_memo(trees, &text, memo);
+                (ir, Some(memo))
+            }
+            None => (analysis::lower_trees(trees, &text), None),
+        };
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, lowering_memo }
     }
 
     /// For app.py, the module as `chalice deploy` imports it; waits for the
     /// import if it is still running.
     pub fn imported(&self) -> Option<&chalice::ImportedApp> {
-        self.imported.as_ref().map(chalice::PendingImport::get)
+        self.imported.as_ref().map(|pending| &pending.get().0)
     }
 
     /// For app.py with syntax errors, the rest of it imported, when its
@@ -231,9 +270,11 @@ impl Sources {
         (rel == "app.py").then_some(self.python_version)
     }
 
-    /// Replaces (or adds) one file's text, lowering only that file.
+    /// Replaces (or adds) one file's text, lowering only that file, and of
+    /// it only the top-level statements the edit changed.
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        self.files.insert(rel.to_string(), SourceFile::from_text(text, tree, false, self.as_app(rel)));
+        let memos = self.files.remove(rel).map(SourceFile::into_memos).unwrap_or_default();
+        self.files.insert(rel.to_string(), SourceFile::from_edited_text(text, tree, self.as_app(rel), memos));
     }
 
     pub fn remove(&mut self, rel: &str) {
