@@ -1,13 +1,18 @@
-//! Lowering an edited file without lowering it all again: the IR of each
-//! top-level statement is kept by the statement's text, and the next
-//! version of the file lowers only the statements whose text changed. The
-//! others are copied into place: their offsets moved by as much as the text
-//! before them grew or shrank, their function and class ids by the number
-//! of functions and classes defined before them.
+//! Lowering an edited file without lowering it all again: the next version
+//! of a file lowers only the top-level statements whose text changed. The
+//! IR of the others is taken from the previous version (moved, not copied,
+//! using the layout recorded with it) and moved into place: offsets shifted
+//! by as much as the text before the statement grew or shrank, function and
+//! class ids by the change in the number of functions and classes defined
+//! before it. Statements before the edit do not move at all.
 //!
 //! Lowering a top-level statement depends on nothing outside it (no
 //! enclosing scope, no nesting depth), so the result equals what
-//! [`super::ir::lower`] makes of the whole file (tested below).
+//! [`super::ir::lower`] makes of the whole file (tested below, and by the
+//! language server's edit fuzzer against fresh opens).
+
+use std::ops::Range;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use tree_sitter::Node;
@@ -15,170 +20,248 @@ use tree_sitter::Node;
 use super::facts::TextRange;
 use super::ir::{self, Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, Param, Stmt, Target};
 
-/// The IR of one version of a file, by top-level statement text, for
-/// lowering the next version.
-#[derive(Default)]
-pub struct LoweringMemo {
-    statements: FxHashMap<Box<str>, LoweredStatement>,
+/// Which top-level statement of a text each part of its IR was lowered
+/// from, in order: enough to take the IR apart again, statement by
+/// statement, when the next version of the text is lowered.
+#[derive(Debug, Default)]
+pub struct IrLayout {
+    statements: Vec<StatementSpan>,
 }
 
-struct LoweredStatement {
-    /// Where the statement started when it was lowered.
-    start: usize,
-    ir: ModuleIr,
-}
-
-/// [`ir::lower`] of `root`, reusing from `memo` the IR of top-level
-/// statements whose text is unchanged, and the memo for the next version.
-/// A tree with syntax errors is lowered whole (its broken regions are
-/// parsed again block by block), and leaves `memo` as it was.
-pub fn lower_with_memo(root: Node, text: &str, memo: LoweringMemo) -> (ModuleIr, LoweringMemo) {
-    if root.has_error() {
-        return (ir::lower(root, text), memo);
-    }
-    let mut old = memo.statements;
-    let mut new = FxHashMap::default();
-    let mut module = ModuleIr::default();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        let source = &text[statement.byte_range()];
-        let start = statement.start_byte();
-        // Each kept statement is used once: a second statement with the
-        // same text is lowered on its own.
-        let (source, lowered) = match old.remove_entry(source) {
-            Some(kept) => kept,
-            None => (source.into(), LoweredStatement { start, ir: ir::lower_top_level_statement(statement, text) }),
-        };
-        let place = Placement {
-            bytes: start as isize - lowered.start as isize,
-            functions: module.functions.len(),
-            classes: module.classes.len(),
-        };
-        module.body.extend(lowered.ir.body.iter().map(|s| place.stmt(s)));
-        module.functions.extend(lowered.ir.functions.iter().map(|f| place.function(f)));
-        module.classes.extend(lowered.ir.classes.iter().map(|c| place.class(c)));
-        new.insert(source, lowered);
-    }
-    (module, LoweringMemo { statements: new })
-}
-
-/// Where a statement's IR goes: `bytes` further in the text, after
-/// `functions` functions and `classes` classes.
-#[derive(Clone, Copy)]
-struct Placement {
-    bytes: isize,
+#[derive(Debug)]
+struct StatementSpan {
+    text: Range<usize>,
+    stmts: usize,
     functions: usize,
     classes: usize,
 }
 
-impl Placement {
-    fn range(self, r: TextRange) -> TextRange {
-        TextRange::new(r.start.saturating_add_signed(self.bytes), r.end.saturating_add_signed(self.bytes))
-    }
+/// A version of a file lowered with its layout: what the next version's
+/// lowering takes its unchanged statements from.
+pub struct LoweredVersion {
+    pub text: Arc<str>,
+    pub ir: ModuleIr,
+    pub layout: IrLayout,
+}
 
-    fn stmts(self, stmts: &[Stmt]) -> Vec<Stmt> {
-        stmts.iter().map(|s| self.stmt(s)).collect()
-    }
+/// One top-level statement's IR as it lay in the previous version.
+struct Taken {
+    start: usize,
+    first_function: usize,
+    first_class: usize,
+    ir: ModuleIr,
+}
 
-    fn exprs(self, exprs: &[Expr]) -> Vec<Expr> {
-        exprs.iter().map(|e| self.expr(e)).collect()
+/// [`ir::lower`] of `root`, taking from `previous` the IR of the top-level
+/// statements whose text is unchanged, and the layout of the result. A tree
+/// with syntax errors is lowered whole (its broken regions are parsed again
+/// block by block) and has no layout: `previous` is handed back, for the
+/// version after it.
+pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
+    if root.has_error() {
+        return (ir::lower(root, text), Err(previous));
     }
-
-    fn stmt(self, s: &Stmt) -> Stmt {
-        match s {
-            Stmt::Assign { targets, value } => Stmt::Assign { targets: targets.iter().map(|t| self.target(t)).collect(), value: self.expr(value) },
-            Stmt::Expr(e) => Stmt::Expr(self.expr(e)),
-            Stmt::Return(e) => Stmt::Return(e.as_ref().map(|e| self.expr(e))),
-            Stmt::If { test, body, orelse } => Stmt::If { test: Box::new(self.expr(test)), body: self.stmts(body), orelse: self.stmts(orelse) },
-            Stmt::Loop { target, iter, body, orelse } => Stmt::Loop {
-                target: target.as_ref().map(|t| Box::new(self.target(t))),
-                iter: iter.as_ref().map(|e| Box::new(self.expr(e))),
-                body: self.stmts(body),
-                orelse: self.stmts(orelse),
-            },
-            Stmt::With { items, body } => Stmt::With {
-                items: items.iter().map(|(e, t)| (self.expr(e), t.as_ref().map(|t| self.target(t)))).collect(),
-                body: self.stmts(body),
-            },
-            Stmt::Blocks(blocks) => Stmt::Blocks(blocks.iter().map(|b| self.stmts(b)).collect()),
-            Stmt::Global(names) => Stmt::Global(names.clone()),
-            Stmt::Import { module, alias } => Stmt::Import { module: module.clone(), alias: alias.clone() },
-            Stmt::ImportFrom { module, level, names, star } => {
-                Stmt::ImportFrom { module: module.clone(), level: *level, names: names.clone(), star: *star }
-            }
-            Stmt::Def(f) => Stmt::Def(f + self.functions),
-            Stmt::Class(c) => Stmt::Class(c + self.classes),
-        }
-    }
-
-    fn target(self, t: &Target) -> Target {
-        match t {
-            Target::Name(n) => Target::Name(n.clone()),
-            Target::Attr(e, name) => Target::Attr(self.expr(e), name.clone()),
-            Target::Tuple(ts) => Target::Tuple(ts.iter().map(|t| self.target(t)).collect()),
-            Target::Star(t) => Target::Star(Box::new(self.target(t))),
-            Target::Other(e) => Target::Other(self.expr(e)),
-        }
-    }
-
-    fn expr(self, e: &Expr) -> Expr {
-        let kind = match &e.kind {
-            ExprKind::Name(n) => ExprKind::Name(n.clone()),
-            ExprKind::Attr(obj, name) => ExprKind::Attr(Box::new(self.expr(obj)), name.clone()),
-            ExprKind::Call { func, args } => ExprKind::Call { func: Box::new(self.expr(func)), args: args.iter().map(|a| self.arg(a)).collect() },
-            ExprKind::Str(s) => ExprKind::Str(s.clone()),
-            ExprKind::Seq(items) => ExprKind::Seq(self.exprs(items)),
-            ExprKind::Dict(items) => ExprKind::Dict(items.iter().map(|(k, v)| (k.as_ref().map(|k| self.expr(k)), self.expr(v))).collect()),
-            ExprKind::Subscript(obj, index) => ExprKind::Subscript(Box::new(self.expr(obj)), Box::new(self.expr(index))),
-            ExprKind::Comprehension { generators, elts } => ExprKind::Comprehension {
-                generators: generators.iter().map(|(t, iter, ifs)| (self.target(t), self.expr(iter), self.exprs(ifs))).collect(),
-                elts: elts.iter().map(|e| self.expr(e)).collect(),
-            },
-            ExprKind::Lambda(f) => ExprKind::Lambda(f + self.functions),
-            ExprKind::Alternatives(items) => ExprKind::Alternatives(self.exprs(items)),
-            ExprKind::Walrus(name, value) => ExprKind::Walrus(name.clone(), Box::new(self.expr(value))),
-            ExprKind::None => ExprKind::None,
-            ExprKind::False => ExprKind::False,
-            ExprKind::Other(items) => ExprKind::Other(self.exprs(items)),
+    let previous_text = previous.as_ref().map(|p| p.text.clone());
+    let mut kept = match (&previous_text, previous) {
+        (Some(old_text), Some(previous)) => take_apart(old_text, previous.ir, &previous.layout),
+        _ => FxHashMap::default(),
+    };
+    let mut module = ModuleIr::default();
+    let mut layout = IrLayout::default();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let start = statement.start_byte();
+        // Each kept statement is used once: a second statement with the
+        // same text is lowered on its own.
+        let taken = kept.remove(&text[statement.byte_range()]).unwrap_or_else(|| Taken {
+            start,
+            first_function: 0,
+            first_class: 0,
+            ir: ir::lower_top_level_statement(statement, text),
+        });
+        let place = Placement {
+            bytes: start as isize - taken.start as isize,
+            functions: module.functions.len() as isize - taken.first_function as isize,
+            classes: module.classes.len() as isize - taken.first_class as isize,
         };
-        Expr { kind, range: self.range(e.range) }
+        let mut ir = taken.ir;
+        if !place.is_identity() {
+            place.stmts(&mut ir.body);
+            ir.functions.iter_mut().for_each(|f| place.function(f));
+            ir.classes.iter_mut().for_each(|c| place.class(c));
+        }
+        layout.statements.push(StatementSpan { text: statement.byte_range(), stmts: ir.body.len(), functions: ir.functions.len(), classes: ir.classes.len() });
+        module.body.append(&mut ir.body);
+        module.functions.append(&mut ir.functions);
+        module.classes.append(&mut ir.classes);
+    }
+    (module, Ok(layout))
+}
+
+/// The previous version's IR, taken apart by top-level statement and keyed
+/// by the statement's text (moved, not copied).
+fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&'t str, Taken> {
+    let (mut body, mut functions, mut classes) = (ir.body.into_iter(), ir.functions.into_iter(), ir.classes.into_iter());
+    let (mut first_function, mut first_class) = (0, 0);
+    let mut kept = FxHashMap::default();
+    for span in &layout.statements {
+        let Some(source) = text.get(span.text.clone()) else { break };
+        let part = ModuleIr {
+            body: body.by_ref().take(span.stmts).collect(),
+            functions: functions.by_ref().take(span.functions).collect(),
+            classes: classes.by_ref().take(span.classes).collect(),
+            syntax_errors: Vec::new(),
+        };
+        kept.insert(source, Taken { start: span.text.start, first_function, first_class, ir: part });
+        first_function += span.functions;
+        first_class += span.classes;
+    }
+    kept
+}
+
+/// Where a statement's IR moves: `bytes` further in the text, its function
+/// and class ids shifted by `functions` and `classes`.
+#[derive(Clone, Copy)]
+struct Placement {
+    bytes: isize,
+    functions: isize,
+    classes: isize,
+}
+
+impl Placement {
+    fn is_identity(self) -> bool {
+        self.bytes == 0 && self.functions == 0 && self.classes == 0
     }
 
-    fn arg(self, a: &Arg) -> Arg {
+    fn range(self, r: &mut TextRange) {
+        *r = TextRange::new(r.start.saturating_add_signed(self.bytes), r.end.saturating_add_signed(self.bytes));
+    }
+
+    fn function_id(self, f: &mut usize) {
+        *f = f.saturating_add_signed(self.functions);
+    }
+
+    fn class_id(self, c: &mut usize) {
+        *c = c.saturating_add_signed(self.classes);
+    }
+
+    fn stmts(self, stmts: &mut [Stmt]) {
+        stmts.iter_mut().for_each(|s| self.stmt(s));
+    }
+
+    fn exprs(self, exprs: &mut [Expr]) {
+        exprs.iter_mut().for_each(|e| self.expr(e));
+    }
+
+    fn stmt(self, s: &mut Stmt) {
+        match s {
+            Stmt::Assign { targets, value } => {
+                targets.iter_mut().for_each(|t| self.target(t));
+                self.expr(value);
+            }
+            Stmt::Expr(e) | Stmt::Return(Some(e)) => self.expr(e),
+            Stmt::Return(None) | Stmt::Global(_) | Stmt::Import { .. } | Stmt::ImportFrom { .. } => {}
+            Stmt::If { test, body, orelse } => {
+                self.expr(test);
+                self.stmts(body);
+                self.stmts(orelse);
+            }
+            Stmt::Loop { target, iter, body, orelse } => {
+                if let Some(t) = target {
+                    self.target(t);
+                }
+                if let Some(e) = iter {
+                    self.expr(e);
+                }
+                self.stmts(body);
+                self.stmts(orelse);
+            }
+            Stmt::With { items, body } => {
+                for (e, t) in items {
+                    self.expr(e);
+                    if let Some(t) = t {
+                        self.target(t);
+                    }
+                }
+                self.stmts(body);
+            }
+            Stmt::Blocks(blocks) => blocks.iter_mut().for_each(|b| self.stmts(b)),
+            Stmt::Def(f) => self.function_id(f),
+            Stmt::Class(c) => self.class_id(c),
+        }
+    }
+
+    fn target(self, t: &mut Target) {
+        match t {
+            Target::Name(_) => {}
+            Target::Attr(e, _) | Target::Other(e) => self.expr(e),
+            Target::Tuple(ts) => ts.iter_mut().for_each(|t| self.target(t)),
+            Target::Star(t) => self.target(t),
+        }
+    }
+
+    fn expr(self, e: &mut Expr) {
+        self.range(&mut e.range);
+        match &mut e.kind {
+            ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::None | ExprKind::False => {}
+            ExprKind::Attr(obj, _) | ExprKind::Walrus(_, obj) => self.expr(obj),
+            ExprKind::Call { func, args } => {
+                self.expr(func);
+                args.iter_mut().for_each(|a| self.arg(a));
+            }
+            ExprKind::Seq(items) | ExprKind::Alternatives(items) | ExprKind::Other(items) => self.exprs(items),
+            ExprKind::Dict(items) => {
+                for (k, v) in items {
+                    if let Some(k) = k {
+                        self.expr(k);
+                    }
+                    self.expr(v);
+                }
+            }
+            ExprKind::Subscript(obj, index) => {
+                self.expr(obj);
+                self.expr(index);
+            }
+            ExprKind::Comprehension { generators, elts } => {
+                for (t, iter, ifs) in generators.iter_mut() {
+                    self.target(t);
+                    self.expr(iter);
+                    self.exprs(ifs);
+                }
+                self.exprs(elts);
+            }
+            ExprKind::Lambda(f) => self.function_id(f),
+        }
+    }
+
+    fn arg(self, a: &mut Arg) {
         match a {
-            Arg::Positional(e) => Arg::Positional(self.expr(e)),
-            Arg::Keyword(name, e) => Arg::Keyword(name.clone(), self.expr(e)),
-            Arg::Star(e) => Arg::Star(self.expr(e)),
-            Arg::StarStar(e) => Arg::StarStar(self.expr(e)),
+            Arg::Positional(e) | Arg::Keyword(_, e) | Arg::Star(e) | Arg::StarStar(e) => self.expr(e),
         }
     }
 
-    fn function(self, f: &FunctionIr) -> FunctionIr {
-        FunctionIr {
-            name: f.name.clone(),
-            qualname: f.qualname.clone(),
-            class: f.class.map(|c| c + self.classes),
-            params: f.params.iter().map(|p| Param { name: p.name.clone(), default: p.default.as_ref().map(|d| self.expr(d)), kind: p.kind }).collect(),
-            body: self.stmts(&f.body),
-            decorators: self.exprs(&f.decorators),
-            range: self.range(f.range),
-            name_range: self.range(f.name_range),
-            is_property: f.is_property,
-            is_static: f.is_static,
-            is_classmethod: f.is_classmethod,
-            is_lambda: f.is_lambda,
-            parent: f.parent.map(|p| p + self.functions),
+    fn function(self, f: &mut FunctionIr) {
+        if let Some(c) = &mut f.class {
+            self.class_id(c);
+        }
+        for Param { default, .. } in &mut f.params {
+            if let Some(d) = default {
+                self.expr(d);
+            }
+        }
+        self.stmts(&mut f.body);
+        self.exprs(&mut f.decorators);
+        self.range(&mut f.range);
+        self.range(&mut f.name_range);
+        if let Some(p) = &mut f.parent {
+            self.function_id(p);
         }
     }
 
-    fn class(self, c: &ClassIr) -> ClassIr {
-        ClassIr {
-            name: c.name.clone(),
-            qualname: c.qualname.clone(),
-            body: self.stmts(&c.body),
-            methods: c.methods.iter().map(|m| m + self.functions).collect(),
-            range: self.range(c.range),
-        }
+    fn class(self, c: &mut ClassIr) {
+        self.stmts(&mut c.body);
+        c.methods.iter_mut().for_each(|m| self.function_id(m));
+        self.range(&mut c.range);
     }
 }
 
@@ -189,13 +272,16 @@ mod tests {
     /// Lowers each version of a file in turn with the memo the previous one
     /// left, and requires the same IR as lowering each afresh.
     fn check_versions(versions: &[&str]) {
-        let mut memo = LoweringMemo::default();
+        let mut previous = None;
         for (i, text) in versions.iter().enumerate() {
             let tree = crate::python::parse(text, None);
-            let (ir, next) = lower_with_memo(tree.root_node(), text, memo);
-            memo = next;
+            let (ir, layout) = lower_with_previous(tree.root_node(), text, previous);
             let fresh = ir::lower(tree.root_node(), text);
             assert_eq!(format!("{ir:#?}"), format!("{fresh:#?}"), "version {i}:\n{text}");
+            previous = match layout {
+                Ok(layout) => Some(LoweredVersion { text: (*text).into(), ir, layout }),
+                Err(carried) => carried,
+            };
         }
     }
 

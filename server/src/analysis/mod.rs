@@ -18,7 +18,7 @@ pub use eval::{FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 pub use crate::python::top_level_blocks;
 pub use ir::ModuleIr;
-pub use memo::LoweringMemo;
+pub use memo::{IrLayout, LoweredVersion};
 
 /// Lowers a parsed file for [`analyze`].
 pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {
@@ -34,13 +34,14 @@ pub fn lower_trees(trees: &[tree_sitter::Tree], text: &str) -> ModuleIr {
     }
 }
 
-/// [`lower_trees`] for an edited text, reusing the IR of the top-level
-/// statements `memo` holds from the previous version (see [`memo`]); also
-/// returns the memo for the next version.
-pub fn lower_trees_with_memo(trees: &[tree_sitter::Tree], text: &str, memo: LoweringMemo) -> (ModuleIr, LoweringMemo) {
+/// [`lower_trees`] for a new version of an edited text, taking the IR of
+/// its unchanged top-level statements from the `previous` version (see
+/// [`memo`]); also returns the layout the version after it needs, or, for a
+/// text lowered whole, `previous` back.
+pub fn lower_edited(trees: &[tree_sitter::Tree], text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
     match trees {
-        [tree] => memo::lower_with_memo(tree.root_node(), text, memo),
-        chunks => (lower_trees(chunks, text), memo),
+        [tree] => memo::lower_with_previous(tree.root_node(), text, previous),
+        chunks => (lower_trees(chunks, text), Err(previous)),
     }
 }
 

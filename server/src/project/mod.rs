@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::{self, FileFacts, LoweringMemo, ModuleInput, ModuleIr, ProjectFacts};
+use crate::analysis::{self, FileFacts, IrLayout, LoweredVersion, ModuleInput, ModuleIr, ProjectFacts};
 use crate::background::Pending;
 use crate::chalice;
 
@@ -60,9 +60,20 @@ pub struct SourceFile {
     /// For app.py with syntax errors: the rest of it, imported (see
     /// `stages::repair_app_in_background`).
     repaired: Option<Pending<Option<stages::RepairedApp>>>,
-    /// For a text an editor changed: its lowered top-level statements, for
-    /// lowering the next version (see [`Sources::set_text`]).
-    lowering_memo: Option<LoweringMemo>,
+    /// For a text an editor changed: what lowering its next version starts
+    /// from (see [`Sources::set_text`]).
+    next_lowering: NextLowering,
+}
+
+/// What lowering the next version of an edited file starts from.
+enum NextLowering {
+    /// Lowering from scratch (a file read from disk).
+    Nothing,
+    /// This version's own IR, taken apart by this layout.
+    Layout(IrLayout),
+    /// A version with syntax errors, lowered whole: the last version that
+    /// had none, carried on.
+    Carried(Option<LoweredVersion>),
 }
 
 /// What lowering and importing one version of an edited file leave for
@@ -70,7 +81,7 @@ pub struct SourceFile {
 /// neither lowered nor converted for chalice's import again.
 #[derive(Default)]
 pub struct EditMemos {
-    lowering: LoweringMemo,
+    lowering: Option<LoweredVersion>,
     import: chalice::ImportMemo,
 }
 
@@ -102,12 +113,17 @@ impl SourceFile {
     /// An import still running leaves nothing; it is not waited for.
     pub fn into_memos(self) -> EditMemos {
         let import = self.imported.and_then(Pending::into_finished).and_then(|(_, memo)| memo);
-        EditMemos { lowering: self.lowering_memo.unwrap_or_default(), import: import.unwrap_or_default() }
+        let lowering = match self.next_lowering {
+            NextLowering::Nothing => None,
+            NextLowering::Layout(layout) => Some(LoweredVersion { text: self.text, ir: self.ir, layout }),
+            NextLowering::Carried(version) => version,
+        };
+        EditMemos { lowering, import: import.unwrap_or_default() }
     }
 
     fn lowered(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>, memos: Option<EditMemos>) -> SourceFile {
         if looks_binary(&text) {
-            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None, lowering_memo: None };
+            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None, next_lowering: NextLowering::Nothing };
         }
         let parsed;
         let trees = match tree {
@@ -130,7 +146,7 @@ impl SourceFile {
         // chalice's import walks the same trees a second way, on its own
         // thread: it runs while this one lowers the file and, often, while
         // the project's inference runs (only the deploy emulation waits).
-        let (lowering_memo, import_memo) = match memos {
+        let (previous_lowering, import_memo) = match memos {
             Some(EditMemos { lowering, import }) => (Some(lowering), Some(import)),
             None => (None, None),
         };
@@ -141,14 +157,14 @@ impl SourceFile {
             _ => None,
         };
         let repaired = as_app.zip(broken_tree.clone()).map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version));
-        let (ir, lowering_memo) = match lowering_memo {
-            Some(memo) => {
-                let (ir, memo) = analysis::lower_trees_with_memo(trees, &text, memo);
-                (ir, Some(memo))
+        let (ir, next_lowering) = match previous_lowering {
+            Some(previous) => {
+                let (ir, next) = analysis::lower_edited(trees, &text, previous);
+                (ir, next.map_or_else(NextLowering::Carried, NextLowering::Layout))
             }
-            None => (analysis::lower_trees(trees, &text), None),
+            None => (analysis::lower_trees(trees, &text), NextLowering::Nothing),
         };
-        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, lowering_memo }
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering }
     }
 
     /// For app.py, the module as `chalice deploy` imports it; waits for the
