@@ -317,12 +317,11 @@ fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
     l.ir
 }
 
-/// Lowers a module parsed as consecutive chunks of whole top-level
-/// statements (see [`crate::python::parse_file`]), none with a syntax error.
-/// Lowers one top-level statement of a module with no syntax errors, as
-/// [`lower`] would lower it there: its statements, and the functions and
-/// classes it defines (numbered from 0, in the order [`lower`] numbers
-/// them). See [`super::memo`].
+/// Lowers one top-level statement, as [`lower`] would lower it in its
+/// module (a top-level child of the module's tree, or of a block parsed
+/// again on its own): its statements, and the functions and classes it
+/// defines (numbered from 0, in the order [`lower`] numbers them). See
+/// [`super::memo`].
 pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr {
     let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     let mut body = Vec::new();
@@ -332,6 +331,8 @@ pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr
     l.ir
 }
 
+/// Lowers a module parsed as consecutive chunks of whole top-level
+/// statements (see [`crate::python::parse_file`]), none with a syntax error.
 pub fn lower_chunks(roots: &[Node], text: &str) -> ModuleIr {
     let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
     for root in roots {
@@ -345,7 +346,7 @@ fn range(n: Node) -> TextRange {
     TextRange::new(n.start_byte(), n.end_byte())
 }
 
-fn collect_syntax_errors(root: Node, out: &mut Vec<TextRange>) {
+pub(super) fn collect_syntax_errors(root: Node, out: &mut Vec<TextRange>) {
     if !root.has_error() {
         return;
     }

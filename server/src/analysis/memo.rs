@@ -30,7 +30,8 @@ pub struct IrLayout {
 
 #[derive(Debug)]
 struct StatementSpan {
-    text: Range<usize>,
+    /// `None` for a statement with a syntax error, which is not reused.
+    text: Option<Range<usize>>,
     stmts: usize,
     functions: usize,
     classes: usize,
@@ -53,36 +54,74 @@ struct Taken {
 }
 
 /// [`ir::lower`] of `root`, taking from `previous` the IR of the top-level
-/// statements whose text is unchanged, and the layout of the result. A tree
-/// with syntax errors is lowered whole (its broken regions are parsed again
-/// block by block) and has no layout: `previous` is handed back, for the
-/// version after it.
-pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
-    if root.has_error() {
-        return (ir::lower(root, text), Err(previous));
-    }
+/// statements whose text is unchanged, and the layout of the result.
+///
+/// A tree with syntax errors is lowered as [`ir::lower`] lowers it: the
+/// top-level statements it parsed cleanly, and its broken regions parsed
+/// again block by block. Of those, only the statements without errors are
+/// kept for the next version.
+pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, IrLayout) {
     let previous_text = previous.as_ref().map(|p| p.text.clone());
-    let mut kept = match (&previous_text, previous) {
+    let kept = match (&previous_text, previous) {
         (Some(old_text), Some(previous)) => take_apart(old_text, previous.ir, &previous.layout),
         _ => FxHashMap::default(),
     };
-    let mut module = ModuleIr::default();
-    let mut layout = IrLayout::default();
+    let mut lowering = Lowering { text, kept, module: ModuleIr::default(), layout: IrLayout::default() };
+    ir::collect_syntax_errors(root, &mut lowering.module.syntax_errors);
     let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    if !root.has_error() {
+        for statement in root.named_children(&mut cursor) {
+            lowering.add(statement);
+        }
+        return (lowering.module, lowering.layout);
+    }
+    let lines = crate::python::LineStarts::new(text);
+    let children: Vec<Node> = root.children(&mut cursor).collect();
+    for child in children {
+        if !child.has_error() && !child.is_error() {
+            lowering.add(child);
+            continue;
+        }
+        for (start, end) in crate::python::top_level_blocks(text, child.start_byte(), child.end_byte()) {
+            let tree = crate::python::parse_range(text, &lines, start, end);
+            let block = tree.root_node();
+            let mut parts = block.walk();
+            for part in block.children(&mut parts) {
+                lowering.add(part);
+            }
+        }
+    }
+    (lowering.module, lowering.layout)
+}
+
+/// A module being lowered statement by statement.
+struct Lowering<'a, 'p> {
+    text: &'a str,
+    kept: FxHashMap<&'p str, Taken>,
+    module: ModuleIr,
+    layout: IrLayout,
+}
+
+impl Lowering<'_, '_> {
+    /// Appends a top-level statement's IR: taken from the previous version
+    /// if its text is unchanged, else lowered.
+    fn add(&mut self, statement: Node) {
         let start = statement.start_byte();
-        // Each kept statement is used once: a second statement with the
-        // same text is lowered on its own.
-        let taken = kept.remove(&text[statement.byte_range()]).unwrap_or_else(|| Taken {
+        let source = &self.text[statement.byte_range()];
+        // A statement with a syntax error is lowered every time (what the
+        // error recovery made of it is not a statement to reuse), and so is
+        // a second statement with the text of one already taken.
+        let clean = !statement.has_error() && !statement.is_error() && !statement.is_missing();
+        let taken = clean.then(|| self.kept.remove(source)).flatten().unwrap_or_else(|| Taken {
             start,
             first_function: 0,
             first_class: 0,
-            ir: ir::lower_top_level_statement(statement, text),
+            ir: ir::lower_top_level_statement(statement, self.text),
         });
         let place = Placement {
             bytes: start as isize - taken.start as isize,
-            functions: module.functions.len() as isize - taken.first_function as isize,
-            classes: module.classes.len() as isize - taken.first_class as isize,
+            functions: self.module.functions.len() as isize - taken.first_function as isize,
+            classes: self.module.classes.len() as isize - taken.first_class as isize,
         };
         let mut ir = taken.ir;
         if !place.is_identity() {
@@ -90,12 +129,16 @@ pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersi
             ir.functions.iter_mut().for_each(|f| place.function(f));
             ir.classes.iter_mut().for_each(|c| place.class(c));
         }
-        layout.statements.push(StatementSpan { text: statement.byte_range(), stmts: ir.body.len(), functions: ir.functions.len(), classes: ir.classes.len() });
-        module.body.append(&mut ir.body);
-        module.functions.append(&mut ir.functions);
-        module.classes.append(&mut ir.classes);
+        self.layout.statements.push(StatementSpan {
+            text: clean.then(|| statement.byte_range()),
+            stmts: ir.body.len(),
+            functions: ir.functions.len(),
+            classes: ir.classes.len(),
+        });
+        self.module.body.append(&mut ir.body);
+        self.module.functions.append(&mut ir.functions);
+        self.module.classes.append(&mut ir.classes);
     }
-    (module, Ok(layout))
 }
 
 /// The previous version's IR, taken apart by top-level statement and keyed
@@ -105,14 +148,15 @@ fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&
     let (mut first_function, mut first_class) = (0, 0);
     let mut kept = FxHashMap::default();
     for span in &layout.statements {
-        let Some(source) = text.get(span.text.clone()) else { break };
         let part = ModuleIr {
             body: body.by_ref().take(span.stmts).collect(),
             functions: functions.by_ref().take(span.functions).collect(),
             classes: classes.by_ref().take(span.classes).collect(),
             syntax_errors: Vec::new(),
         };
-        kept.insert(source, Taken { start: span.text.start, first_function, first_class, ir: part });
+        if let Some(source) = span.text.clone().and_then(|range| Some((range.start, text.get(range)?))) {
+            kept.insert(source.1, Taken { start: source.0, first_function, first_class, ir: part });
+        }
         first_function += span.functions;
         first_class += span.classes;
     }
@@ -278,10 +322,7 @@ mod tests {
             let (ir, layout) = lower_with_previous(tree.root_node(), text, previous);
             let fresh = ir::lower(tree.root_node(), text);
             assert_eq!(format!("{ir:#?}"), format!("{fresh:#?}"), "version {i}:\n{text}");
-            previous = match layout {
-                Ok(layout) => Some(LoweredVersion { text: (*text).into(), ir, layout }),
-                Err(carried) => carried,
-            };
+            previous = Some(LoweredVersion { text: (*text).into(), ir, layout });
         }
     }
 
@@ -298,8 +339,11 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_version_keeps_the_memo_for_the_next() {
-        let broken = APP.replace("def a():", "def a(:");
-        check_versions(&[APP, &broken, APP, &broken, &broken]);
+    fn broken_versions_lower_as_fresh_ones() {
+        let colon = APP.replace("def a():", "def a(:");
+        let bracket = APP.replace("t = ddb.Table('t')", "t = ddb.Table('t'");
+        let class = APP.replace("class Repo:", "class Repo(:");
+        let dangling = format!("{APP}\nx = (\n");
+        check_versions(&[APP, &colon, APP, &colon, &colon, &bracket, &class, APP, &dangling, &bracket, APP]);
     }
 }

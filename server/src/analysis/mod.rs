@@ -37,10 +37,13 @@ pub fn lower_trees(trees: &[tree_sitter::Tree], text: &str) -> ModuleIr {
 /// [`lower_trees`] for a new version of an edited text, taking the IR of
 /// its unchanged top-level statements from the `previous` version (see
 /// [`memo`]); also returns the layout the version after it needs, or, for a
-/// text lowered whole, `previous` back.
+/// text parsed in chunks, `previous` back.
 pub fn lower_edited(trees: &[tree_sitter::Tree], text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
     match trees {
-        [tree] => memo::lower_with_previous(tree.root_node(), text, previous),
+        [tree] => {
+            let (ir, layout) = memo::lower_with_previous(tree.root_node(), text, previous);
+            (ir, Ok(layout))
+        }
         chunks => (lower_trees(chunks, text), Err(previous)),
     }
 }
