@@ -232,13 +232,25 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sit
     // in case no thread can be started.
     let (text, copies) = (source.clone(), trees.clone());
     let job = move || match (memo, copies.as_slice()) {
-        (Some(ImportMemo(memo)), [tree]) => {
-            let (converted, memo) = pyast::convert_with_memo(&text, tree, pyast::ParseOptions { python_version }, memo);
-            (import_converted(&text, converted, python_version), Some(ImportMemo(memo)))
+        (Some(memo), [tree]) => {
+            let (imported, memo) = import_app_with_memo_inline(&text, tree, python_version, memo);
+            (imported, Some(memo))
         }
         _ => (import_app_inline(&text, &copies, python_version), None),
     };
     Pending::start("chalice-import", LARGE_STACK, job, || (import_app(&source, &trees, python_version), None))
+}
+
+/// [`import_app`] of a text parsed as one tree, converting only the
+/// top-level statements `memo` does not hold; also returns the memo for the
+/// next version.
+pub fn import_app_with_memo(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8), memo: ImportMemo) -> (ImportedApp, ImportMemo) {
+    on_large_stack(|| import_app_with_memo_inline(source, tree, python_version, memo))
+}
+
+fn import_app_with_memo_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8), ImportMemo(memo): ImportMemo) -> (ImportedApp, ImportMemo) {
+    let (converted, memo) = pyast::convert_with_memo(source, tree, pyast::ParseOptions { python_version }, memo);
+    (import_converted(source, converted, python_version), ImportMemo(memo))
 }
 
 /// An import started by [`import_app_in_background`], and the memo it

@@ -59,7 +59,7 @@ pub struct SourceFile {
     pub broken_tree: Option<tree_sitter::Tree>,
     /// For app.py with syntax errors: the rest of it, imported (see
     /// `stages::repair_app_in_background`).
-    repaired: Option<Pending<Option<stages::RepairedApp>>>,
+    repaired: Option<Pending<(Option<stages::RepairedApp>, Option<chalice::ImportMemo>)>>,
     /// For a text an editor changed: what lowering its next version starts
     /// from (see [`Sources::set_text`]).
     next_lowering: NextLowering,
@@ -112,7 +112,10 @@ impl SourceFile {
     /// What this version leaves for lowering and importing the next one.
     /// An import still running leaves nothing; it is not waited for.
     pub fn into_memos(self) -> EditMemos {
-        let import = self.imported.and_then(Pending::into_finished).and_then(|(_, memo)| memo);
+        // A version with syntax errors is imported by its repair, which
+        // then holds the memo.
+        let repaired = self.repaired.and_then(Pending::into_finished).and_then(|(_, memo)| memo);
+        let import = repaired.or_else(|| self.imported.and_then(Pending::into_finished).and_then(|(_, memo)| memo));
         let lowering = match self.next_lowering {
             NextLowering::Nothing => None,
             NextLowering::Layout(layout) => Some(LoweredVersion { text: self.text, ir: self.ir, layout }),
@@ -150,13 +153,19 @@ impl SourceFile {
             Some(EditMemos { lowering, import }) => (Some(lowering), Some(import)),
             None => (None, None),
         };
-        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version, import_memo));
         // Cloning a tree only takes a reference to it.
         let broken_tree = match trees {
             [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
             _ => None,
         };
-        let repaired = as_app.zip(broken_tree.clone()).map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version));
+        // The import of a text with syntax errors fails at once; the import
+        // of the rest of it (the repair) is the one that converts, so it
+        // gets the memo.
+        let (import_memo, repair_memo) = if broken_tree.is_some() { (None, import_memo) } else { (import_memo, None) };
+        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version, import_memo));
+        let repaired = as_app
+            .zip(broken_tree.clone())
+            .map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version, repair_memo));
         let (ir, next_lowering) = match previous_lowering {
             Some(previous) => {
                 let (ir, next) = analysis::lower_edited(trees, &text, previous);
@@ -177,7 +186,7 @@ impl SourceFile {
     /// broken blocks could be blanked; waits for the repair if it is still
     /// running.
     fn repaired(&self) -> Option<&stages::RepairedApp> {
-        self.repaired.as_ref().and_then(|pending| pending.get().as_ref())
+        self.repaired.as_ref().and_then(|pending| pending.get().0.as_ref())
     }
 }
 

@@ -142,7 +142,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                         let (text, blanked, problem) = blank_broken_blocks(&app.text, app.broken_tree.as_ref())
                             .map(|(text, blanked)| (text, blanked, None))
                             .or_else(fallback)?;
-                        let imported = repair_import(&app.text, app.broken_tree.as_ref(), &text, &blanked, project.settings.python_version);
+                        let (imported, _) = repair_import(&app.text, app.broken_tree.as_ref(), &text, &blanked, project.settings.python_version, None);
                         Some((RepairedApp { text, imported }, problem))
                     })
                 };
@@ -312,16 +312,29 @@ pub(super) struct RepairedApp {
 /// moment the text is set: while the user types, the file is broken more
 /// often than not, and the repair then runs beside the lowering and the
 /// inference instead of after them. `None` when no block can be blanked.
-pub(super) fn repair_app_in_background(text: Arc<str>, tree: tree_sitter::Tree, python_version: (u8, u8)) -> Pending<Option<RepairedApp>> {
+///
+/// With the `memo` of the last import of the file, the import converts only
+/// the statements that changed since, and leaves the memo for the next.
+pub(super) fn repair_app_in_background(
+    text: Arc<str>,
+    tree: tree_sitter::Tree,
+    python_version: (u8, u8),
+    memo: Option<chalice::ImportMemo>,
+) -> Pending<(Option<RepairedApp>, Option<chalice::ImportMemo>)> {
     let (text_copy, tree_copy) = (text.clone(), tree.clone());
-    let job = move || repaired_app(&text_copy, &tree_copy, python_version);
-    Pending::start("app-repair", 2 << 20, job, || repaired_app(&text, &tree, python_version))
+    let job = move || repaired_app(&text_copy, &tree_copy, python_version, memo);
+    Pending::start("app-repair", 2 << 20, job, || (repaired_app(&text, &tree, python_version, None).0, None))
 }
 
-fn repaired_app(text: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Option<RepairedApp> {
-    let (repaired, blanked) = blank_broken_blocks(text, Some(tree))?;
-    let imported = repair_import(text, Some(tree), &repaired, &blanked, python_version);
-    Some(RepairedApp { text: repaired, imported })
+fn repaired_app(
+    text: &str,
+    tree: &tree_sitter::Tree,
+    python_version: (u8, u8),
+    memo: Option<chalice::ImportMemo>,
+) -> (Option<RepairedApp>, Option<chalice::ImportMemo>) {
+    let Some((repaired, blanked)) = blank_broken_blocks(text, Some(tree)) else { return (None, memo) };
+    let (imported, memo) = repair_import(text, Some(tree), &repaired, &blanked, python_version, memo);
+    (Some(RepairedApp { text: repaired, imported }), memo)
 }
 
 /// `text` with the top-level block around `offset` replaced by spaces (line
@@ -385,7 +398,14 @@ fn blank_broken_blocks(text: &str, tree: Option<&tree_sitter::Tree>) -> Option<(
 /// An incremental parse equals a fresh one when it has no syntax error; one
 /// that has is done again from scratch, since error recovery can depend on
 /// the subtrees reused.
-fn repair_import(text: &str, tree: Option<&tree_sitter::Tree>, repaired: &str, blanked: &[(usize, usize)], python_version: (u8, u8)) -> chalice::ImportedApp {
+fn repair_import(
+    text: &str,
+    tree: Option<&tree_sitter::Tree>,
+    repaired: &str,
+    blanked: &[(usize, usize)],
+    python_version: (u8, u8),
+    memo: Option<chalice::ImportMemo>,
+) -> (chalice::ImportedApp, Option<chalice::ImportMemo>) {
     let incremental = tree.filter(|_| !blanked.is_empty()).map(|tree| {
         let lines = crate::python::LineStarts::new(text);
         let mut edited = tree.clone();
@@ -407,7 +427,13 @@ fn repair_import(text: &str, tree: Option<&tree_sitter::Tree>, repaired: &str, b
         Some(t) if !t.root_node().has_error() => t,
         _ => crate::python::parse(repaired, None),
     };
-    chalice::import_app(repaired, std::slice::from_ref(&tree), python_version)
+    match memo {
+        Some(memo) => {
+            let (imported, memo) = chalice::import_app_with_memo(repaired, &tree, python_version, memo);
+            (imported, Some(memo))
+        }
+        None => (chalice::import_app(repaired, std::slice::from_ref(&tree), python_version), None),
+    }
 }
 
 fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
@@ -537,7 +563,13 @@ mod tests {
             assert!(tree.root_node().has_error(), "{to} should break the file");
             let (repaired, blanked) = blank_broken_blocks(&text, Some(&tree)).expect("something is broken");
             assert!(!blanked.is_empty());
-            let incremental = repair_import(&text, Some(&tree), &repaired, &blanked, (3, 12));
+            let (incremental, _) = repair_import(&text, Some(&tree), &repaired, &blanked, (3, 12), None);
+            // With the memo the import of the unbroken app left, as when
+            // the user breaks a file that was fine.
+            let app_tree = crate::python::parse(app, None);
+            let (_, memo) = chalice::import_app_with_memo(app, &app_tree, (3, 12), chalice::ImportMemo::default());
+            let (with_memo, _) = repair_import(&text, Some(&tree), &repaired, &blanked, (3, 12), Some(memo));
+            assert_eq!(format!("{with_memo:?}"), format!("{incremental:?}"), "after {to}, with a memo");
             let fresh_tree = crate::python::parse(&repaired, None);
             let fresh = chalice::import_app(&repaired, std::slice::from_ref(&fresh_tree), (3, 12));
             assert_eq!(format!("{incremental:?}"), format!("{fresh:?}"), "after {to}");
