@@ -116,7 +116,7 @@ pub(crate) enum Kind {
     FunctionDef {
         name: String,
         is_async: bool,
-        args: Arguments,
+        args: Box<Arguments>,
         body: Vec<NodeId>,
         decorators: Vec<NodeId>,
         returns: Option<NodeId>,
@@ -148,7 +148,7 @@ pub(crate) enum Kind {
     NamedExpr { target: NodeId, value: NodeId },
     BinOp { left: NodeId, right: NodeId },
     UnaryOp(NodeId),
-    Lambda { args: Arguments, body: NodeId },
+    Lambda { args: Box<Arguments>, body: NodeId },
     IfExp { test: NodeId, body: NodeId, orelse: NodeId },
     Dict { keys: Vec<Option<NodeId>>, values: Vec<NodeId> },
     Set(Vec<NodeId>),
@@ -1058,7 +1058,7 @@ impl<'a> Converter<'a> {
             None => None,
         };
         let body = self.block_field(n, &field::BODY)?;
-        Ok(self.add(n, Kind::FunctionDef { name, is_async, args, body, decorators, returns }))
+        Ok(self.add(n, Kind::FunctionDef { name, is_async, args: Box::new(args), body, decorators, returns }))
     }
 
     fn class_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
@@ -1604,7 +1604,7 @@ impl<'a> Converter<'a> {
                     None => Arguments::default(),
                 };
                 let body = self.required(n, &field::BODY, Ctx::Load)?;
-                self.add(n, Kind::Lambda { args, body })
+                self.add(n, Kind::Lambda { args: Box::new(args), body })
             }
             "dictionary" => {
                 let mut keys = Vec::new();
