@@ -546,8 +546,8 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
         let (start_byte, start_row) = (child.start_byte(), child.start_position().row);
         // Each kept statement is used once: a second statement with the
         // same text is converted anew, into a segment of its own.
-        let converted = match old.remove_entry(source) {
-            Some((source, converted)) => (source, converted),
+        let (source, converted) = match old.remove_entry(source) {
+            Some(kept) => kept,
             None => {
                 let mut c = Converter::new(text, opts, next_key);
                 next_key += 1;
@@ -560,7 +560,6 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
                 (source.into(), converted)
             }
         };
-        let (source, converted) = converted;
         segments.push(Segment {
             byte_delta: start_byte as isize - converted.start_byte as isize,
             line_delta: start_row as isize - converted.start_row as isize,

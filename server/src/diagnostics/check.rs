@@ -206,18 +206,13 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         // Which roles run a call matters only for an action some role of
         // the stage grants (rarely: autogen never grants kms:*).
         let mut granted_by_some_role: HashMap<&str, bool> = HashMap::new();
-        for (m, file) in input.facts.files.iter().enumerate() {
-            for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
-                if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
-                    continue;
-                }
-                let mut roles = None;
-                for d in &fact.dependent_actions {
-                    let some = *granted_by_some_role.entry(d.action).or_insert_with(|| (0..stage.roles.len()).any(|r| role_grants(stage, r, d.action)));
-                    let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, &reach)).iter().all(|&r| role_grants(stage, r, d.action));
-                    if !granted {
-                        dependent_missing.entry((m, i)).or_default().insert(d.action);
-                    }
+        for (m, i, fact) in calls_with_hints(input) {
+            let mut roles = None;
+            for d in &fact.dependent_actions {
+                let some = *granted_by_some_role.entry(d.action).or_insert_with(|| (0..stage.roles.len()).any(|r| role_grants(stage, r, d.action)));
+                let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, &reach)).iter().all(|&r| role_grants(stage, r, d.action));
+                if !granted {
+                    dependent_missing.entry((m, i)).or_default().insert(d.action);
                 }
             }
         }
@@ -242,36 +237,31 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         }
     }
     out.extend(event_source_findings(input));
-    for (m, file) in input.facts.files.iter().enumerate() {
-        for (i, fact) in file.calls.iter().enumerate().filter(|(_, c)| !c.dependent_actions.is_empty()) {
-            if !input.may_also_need && !fact.dependent_actions.iter().any(|d| d.is_certain()) {
+    for (m, i, fact) in calls_with_hints(input) {
+        // Without stages nothing grants them; with stages, a hint is
+        // dropped once every role that runs the call grants it.
+        let shown: Vec<&model::DependentAction> = match dependent_missing.get(&(m, i)) {
+            _ if input.stages.is_empty() => fact.dependent_actions.iter().copied().collect(),
+            Some(missing) => fact.dependent_actions.iter().copied().filter(|d| missing.contains(d.action)).collect(),
+            None => Vec::new(),
+        };
+        // Certain (a role passed) and possible (a KMS key) hints are
+        // separate codes, so that each can be configured: at most one
+        // diagnostic of each per call.
+        for (code, certain) in [(codes::ALSO_NEEDS, true), (codes::MAY_ALSO_NEED, false)] {
+            if !certain && !input.may_also_need {
                 continue;
             }
-            // Without stages nothing grants them; with stages, a hint is
-            // dropped once every role that runs the call grants it.
-            let shown: Vec<&model::DependentAction> = match dependent_missing.get(&(m, i)) {
-                _ if input.stages.is_empty() => fact.dependent_actions.iter().copied().collect(),
-                Some(missing) => fact.dependent_actions.iter().copied().filter(|d| missing.contains(d.action)).collect(),
-                None => Vec::new(),
-            };
-            // Certain (a role passed) and possible (a KMS key) hints are
-            // separate codes, so that each can be configured: at most one
-            // diagnostic of each per call.
-            for (code, certain) in [(codes::ALSO_NEEDS, true), (codes::MAY_ALSO_NEED, false)] {
-                if !certain && !input.may_also_need {
-                    continue;
-                }
-                let part: Vec<&model::DependentAction> = shown.iter().copied().filter(|d| d.is_certain() == certain).collect();
-                if let Some(message) = dependent_message(fact, &part) {
-                    out.push(Diagnostic {
-                        path: input.files[m].0.clone(),
-                        range: fact.range,
-                        severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
-                        code,
-                        message,
-                        fixes: Vec::new(),
-                    });
-                }
+            let part: Vec<&model::DependentAction> = shown.iter().copied().filter(|d| d.is_certain() == certain).collect();
+            if let Some(message) = dependent_message(fact, &part) {
+                out.push(Diagnostic {
+                    path: input.files[m].0.clone(),
+                    range: fact.range,
+                    severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
+                    code,
+                    message,
+                    fixes: Vec::new(),
+                });
             }
         }
     }
@@ -370,6 +360,18 @@ fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, 
         }
     }
     out
+}
+
+/// The calls (module index, call index, fact) whose dependent actions may
+/// be reported: those with a certain one (CIAM019), and, when CIAM020 is
+/// wanted, those with any.
+fn calls_with_hints<'a>(input: &'a CheckInput) -> impl Iterator<Item = (usize, usize, &'a CallFact)> {
+    input.facts.files.iter().enumerate().flat_map(move |(m, file)| {
+        file.calls.iter().enumerate().filter_map(move |(i, fact)| {
+            let wanted = fact.dependent_actions.iter().any(|d| d.is_certain() || input.may_also_need);
+            wanted.then_some((m, i, fact))
+        })
+    })
 }
 
 /// The roles (indices into `stage.roles`) that run `fact` in `stage`.

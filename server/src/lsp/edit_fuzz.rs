@@ -11,7 +11,7 @@
 //! - each Python document's incrementally edited tree equals a fresh parse
 //!   (every node's kind, byte range and points) unless both have syntax
 //!   errors (tree-sitter's error recovery may then depend on the old tree;
-//!   the engine is not given such a tree), and its line index equals a
+//!   the engine parses such a text afresh), and its line index equals a
 //!   fresh one;
 //! - what the client was sent, file by file, equals what a new session that
 //!   opens the final texts sends, and so do the fixes its diagnostics name;

@@ -146,9 +146,6 @@ impl SourceFile {
                 &parsed[..]
             }
         };
-        // chalice's import walks the same trees a second way, on its own
-        // thread: it runs while this one lowers the file and, often, while
-        // the project's inference runs (only the deploy emulation waits).
         let (previous_lowering, import_memo) = match memos {
             Some(EditMemos { lowering, import }) => (Some(lowering), Some(import)),
             None => (None, None),
@@ -162,6 +159,9 @@ impl SourceFile {
         // of the rest of it (the repair) is the one that converts, so it
         // gets the memo.
         let (import_memo, repair_memo) = if broken_tree.is_some() { (None, import_memo) } else { (import_memo, None) };
+        // chalice's import walks the same trees a second way, on its own
+        // thread: it runs while this one lowers the file and, often, while
+        // the project's inference runs (only the deploy emulation waits).
         let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version, import_memo));
         let repaired = as_app
             .zip(broken_tree.clone())

@@ -214,7 +214,7 @@ impl Project {
         let mut inside = HashMap::new();
         for mut d in all {
             d.fixes.retain(|f| self.edits_only_inside(f, &mut inside));
-            match self.settings.severities.get(d.code).or_else(|| codes::code_doc(d.code).and_then(|c| self.settings.severities.get(c.name))) {
+            match self.severity_setting(d.code) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
                 None if codes::OFF_BY_DEFAULT.contains(&d.code) => continue,
@@ -228,18 +228,20 @@ impl Project {
         out
     }
 
+    /// The severity the settings give `code`, by its code or its name:
+    /// `Some(None)` turns it off, `None` leaves its default.
+    fn severity_setting(&self, code: &str) -> Option<&Option<Severity>> {
+        let by_name = || codes::code_doc(code).and_then(|c| self.settings.severities.get(c.name));
+        self.settings.severities.get(code).or_else(by_name)
+    }
+
     fn check_input<'a>(&'a self, stages: &'a [StageView]) -> CheckInput<'a> {
         CheckInput {
             facts: self.facts(),
             files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel), rel.as_str())).collect(),
             app_module: self.app_module(),
             stages,
-            may_also_need: !matches!(
-                self.settings.severities.get(codes::MAY_ALSO_NEED).or_else(|| {
-                    codes::code_doc(codes::MAY_ALSO_NEED).and_then(|c| self.settings.severities.get(c.name))
-                }),
-                None | Some(None)
-            ),
+            may_also_need: matches!(self.severity_setting(codes::MAY_ALSO_NEED), Some(Some(_))),
         }
     }
 
@@ -282,15 +284,8 @@ impl Project {
                 md.push_str(&format!(" (and, depending on size or failure, {c})"));
             }
         }
-        md.push_str("\n\n| IAM action |");
-        for s in &stages {
-            md.push_str(&format!(" {} |", s.name));
-        }
-        md.push_str("\n|---|");
-        for _ in &stages {
-            md.push_str("---|");
-        }
-        md.push('\n');
+        md.push_str("\n\n");
+        table_header(&mut md, &["IAM action"], &stages);
         let input = self.check_input(&stages);
         for a in &fact.actions {
             md.push_str(&format!("| `{a}` |"));
@@ -310,15 +305,8 @@ impl Project {
         if !fact.dependent_actions.is_empty() {
             // CIAM019 and CIAM020: shown here whatever their severity setting, and never
             // part of a policy or fix.
-            md.push_str("\nMay also need (never added to a policy):\n\n| IAM action | why |");
-            for s in &stages {
-                md.push_str(&format!(" {} |", s.name));
-            }
-            md.push_str("\n|---|---|");
-            for _ in &stages {
-                md.push_str("---|");
-            }
-            md.push('\n');
+            md.push_str("\nMay also need (never added to a policy):\n\n");
+            table_header(&mut md, &["IAM action", "why"], &stages);
             for d in &fact.dependent_actions {
                 md.push_str(&format!("| `{}` | `{}` {} |", d.action, d.operation, d.reason));
                 for s in &stages {
@@ -402,6 +390,17 @@ fn plain(path: &Path, range: TextRange, code: &'static str, message: String) -> 
         message,
         fixes: Vec::new(),
     }
+}
+
+/// A Markdown table's header: the `leading` columns, then one per stage.
+fn table_header(md: &mut String, leading: &[&str], stages: &[StageView]) {
+    md.push('|');
+    for column in leading.iter().copied().chain(stages.iter().map(|s| s.name.as_str())) {
+        md.push_str(&format!(" {column} |"));
+    }
+    md.push_str("\n|");
+    md.push_str(&"---|".repeat(leading.len() + stages.len()));
+    md.push('\n');
 }
 
 fn describe(c: &Construct) -> String {
