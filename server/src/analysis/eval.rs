@@ -3,9 +3,17 @@
 //! An abstract interpreter: statements run in order with branch joins,
 //! values are small sets of [`Value`]s, and what flows between scopes
 //! (function parameters and returns, module globals, `self.x` attributes)
-//! lives in summaries that grow until nothing changes. Facts are collected
-//! in the last round, which saw the final summaries.
+//! lives in summaries that grow until nothing changes.
+//!
+//! The units that run are a module's top-level code, each function and each
+//! class body. A round runs them in order; rounds repeat while a summary
+//! grows. A unit none of whose summary reads changed since it last ran
+//! would compute exactly what it computed then, so it is skipped and keeps
+//! its facts: every unit's facts come from a run that saw the final
+//! summaries, as if a last round had run everything. Most of the work of
+//! the rounds after the first (which usually only confirm) is saved.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -34,6 +42,7 @@ pub struct ModuleSource<'a> {
 /// qualname stands for module-level code.
 pub type FnKey = (usize, String);
 
+#[derive(Debug, PartialEq)]
 pub struct ProjectFacts {
     pub files: Vec<FileFacts>,
     /// Which functions each function (or module-level code) calls.
@@ -45,10 +54,29 @@ pub struct ProjectFacts {
 const MAX_ROUNDS: usize = 8;
 
 pub fn evaluate(modules: &[ModuleSource<'_>]) -> ProjectFacts {
-    let mut ev = Evaluator::new(modules);
+    evaluate_with(modules, Reruns::WhenReadsChanged)
+}
+
+/// Which units a round after the first runs again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reruns {
+    /// Those whose summary reads changed since they last ran.
+    WhenReadsChanged,
+    /// All of them: what skipping must be indistinguishable from (tests).
+    #[cfg_attr(not(test), allow(dead_code))]
+    All,
+}
+
+/// [`evaluate`] running every unit in every round.
+#[cfg(test)]
+pub(super) fn evaluate_rerunning_everything(modules: &[ModuleSource<'_>]) -> ProjectFacts {
+    evaluate_with(modules, Reruns::All)
+}
+
+fn evaluate_with(modules: &[ModuleSource<'_>], reruns: Reruns) -> ProjectFacts {
+    let mut ev = Evaluator::new(modules, reruns);
     for round in 0..MAX_ROUNDS {
         ev.changed = false;
-        ev.reset_outputs();
         for m in 0..modules.len() {
             ev.run_module(m);
         }
@@ -59,14 +87,72 @@ pub fn evaluate(modules: &[ModuleSource<'_>]) -> ProjectFacts {
     ev.finish()
 }
 
-#[derive(Default)]
+/// A summary, or a set of them, whose changes are tracked: what one unit
+/// reads and another may change.
+type Cell = u32;
+
+/// A named summary (a module global, a class attribute, a function's local
+/// binding) and the cell that tracks it.
+#[derive(Clone)]
+struct Slot {
+    vals: ValueSet,
+    cell: Cell,
+}
+
+/// Summaries by name: a read of a name not there depends on `keys`, the
+/// cell of the names added; `any` changes with any entry (star imports
+/// read them all).
+struct Named {
+    slots: HashMap<String, Slot>,
+    keys: Cell,
+    any: Cell,
+}
+
+impl Named {
+    fn get(&self, name: &str) -> Result<&Slot, Cell> {
+        self.slots.get(name).ok_or(self.keys)
+    }
+}
+
 struct Summaries {
-    module_env: Vec<HashMap<String, ValueSet>>,
+    module_env: Vec<Named>,
     params: Vec<Vec<Vec<ValueSet>>>,
     returns: Vec<Vec<ValueSet>>,
-    class_attrs: Vec<Vec<HashMap<String, ValueSet>>>,
+    class_attrs: Vec<Vec<Named>>,
     /// Every binding a function makes, for the closures nested in it.
-    locals: Vec<Vec<HashMap<String, ValueSet>>>,
+    locals: Vec<Vec<Named>>,
+    /// Per module and function: the cells of its parameters and of its
+    /// return value.
+    param_cells: Vec<Vec<Cell>>,
+    return_cells: Vec<Vec<Cell>>,
+}
+
+/// Where a named summary lives.
+#[derive(Clone, Copy)]
+enum NamedAt {
+    Env(usize),
+    ClassAttrs(DefRef),
+    Locals(DefRef),
+}
+
+/// What one run of a unit found, kept until it runs again.
+#[derive(Default)]
+struct UnitRun {
+    ran: bool,
+    /// The clock when it started: a read cell stamped later invalidates it.
+    started: u64,
+    reads: Vec<Cell>,
+    facts: Vec<CallFact>,
+    unresolved: Vec<UnresolvedCall>,
+    edges: Vec<(FnKey, FnKey)>,
+}
+
+/// A unit of a module: its top-level code, a function, a class body.
+#[derive(Clone, Copy)]
+enum Unit {
+    Module,
+    Function(usize),
+    Class(usize),
 }
 
 struct Frame {
@@ -85,9 +171,19 @@ struct Evaluator<'a> {
     by_name: HashMap<&'a str, usize>,
     sums: Summaries,
     changed: bool,
-    facts: Vec<Vec<CallFact>>,
-    unresolved: Vec<Vec<UnresolvedCall>>,
-    call_graph: BTreeMap<FnKey, BTreeSet<FnKey>>,
+    reruns: Reruns,
+    /// Per cell, the clock when it last changed; the clock ticks at every
+    /// change and at the start of every unit run.
+    stamps: Vec<u64>,
+    clock: u64,
+    /// Per module, its units' last runs: top-level code, then functions,
+    /// then classes.
+    units: Vec<Vec<UnitRun>>,
+    /// The run under way: its reads, facts, unresolved calls and call edges.
+    reads: RefCell<Vec<Cell>>,
+    facts: Vec<CallFact>,
+    unresolved: Vec<UnresolvedCall>,
+    edges: Vec<(FnKey, FnKey)>,
     /// Per module and function: whether another function (or lambda) is
     /// nested directly in it.
     encloses: Vec<Vec<bool>>,
@@ -98,23 +194,45 @@ fn rc(s: &str) -> Rc<str> {
 }
 
 impl<'a> Evaluator<'a> {
-    fn new(modules: &'a [ModuleSource<'a>]) -> Self {
-        let mut sums = Summaries::default();
+    fn new(modules: &'a [ModuleSource<'a>], reruns: Reruns) -> Self {
+        let mut stamps = Vec::new();
+        let mut cell = || {
+            stamps.push(0);
+            (stamps.len() - 1) as Cell
+        };
+        let mut sums = Summaries {
+            module_env: Vec::new(),
+            params: Vec::new(),
+            returns: Vec::new(),
+            class_attrs: Vec::new(),
+            locals: Vec::new(),
+            param_cells: Vec::new(),
+            return_cells: Vec::new(),
+        };
+        let named = |cell: &mut dyn FnMut() -> Cell| Named { slots: HashMap::default(), keys: cell(), any: cell() };
         for m in modules {
-            sums.module_env.push(HashMap::default());
+            let functions = m.ir.functions.len();
+            sums.module_env.push(named(&mut cell));
             sums.params.push(m.ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect());
-            sums.returns.push(vec![ValueSet::empty(); m.ir.functions.len()]);
-            sums.class_attrs.push(vec![HashMap::default(); m.ir.classes.len()]);
-            sums.locals.push(vec![HashMap::default(); m.ir.functions.len()]);
+            sums.returns.push(vec![ValueSet::empty(); functions]);
+            sums.class_attrs.push((0..m.ir.classes.len()).map(|_| named(&mut cell)).collect());
+            sums.locals.push((0..functions).map(|_| named(&mut cell)).collect());
+            sums.param_cells.push((0..functions).map(|_| cell()).collect());
+            sums.return_cells.push((0..functions).map(|_| cell()).collect());
         }
         Evaluator {
             modules,
             by_name: modules.iter().enumerate().map(|(i, m)| (m.name, i)).collect(),
             sums,
             changed: false,
-            facts: vec![Vec::new(); modules.len()],
-            unresolved: vec![Vec::new(); modules.len()],
-            call_graph: BTreeMap::new(),
+            reruns,
+            stamps,
+            clock: 0,
+            units: modules.iter().map(|m| (0..1 + m.ir.functions.len() + m.ir.classes.len()).map(|_| UnitRun::default()).collect()).collect(),
+            reads: RefCell::new(Vec::new()),
+            facts: Vec::new(),
+            unresolved: Vec::new(),
+            edges: Vec::new(),
             encloses: modules
                 .iter()
                 .map(|m| {
@@ -130,30 +248,129 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn reset_outputs(&mut self) {
-        for f in &mut self.facts {
-            f.clear();
-        }
-        for u in &mut self.unresolved {
-            u.clear();
-        }
-        self.call_graph.clear();
-    }
-
-    fn finish(mut self) -> ProjectFacts {
+    fn finish(self) -> ProjectFacts {
         let mut files = Vec::new();
-        for (m, module) in self.modules.iter().enumerate() {
-            let mut calls = std::mem::take(&mut self.facts[m]);
+        let mut call_graph: BTreeMap<FnKey, BTreeSet<FnKey>> = BTreeMap::new();
+        for (module, units) in self.modules.iter().zip(self.units) {
+            let (mut calls, mut unresolved) = (Vec::new(), Vec::new());
+            // In the order a round runs the units: the order of a last
+            // round that ran them all.
+            for unit in units {
+                calls.extend(unit.facts);
+                unresolved.extend(unit.unresolved);
+                for (from, to) in unit.edges {
+                    call_graph.entry(from).or_default().insert(to);
+                }
+            }
             calls.sort_by(|a, b| (a.range, &a.service).cmp(&(b.range, &b.service)));
             calls.dedup_by(|a, b| a.range == b.range && a.service == b.service && a.construct == b.construct);
-            let mut unresolved = std::mem::take(&mut self.unresolved[m]);
             unresolved.sort_by(|a, b| a.range.cmp(&b.range));
             unresolved.dedup_by(|a, b| a.range == b.range);
             // A call resolved through one path is not also unresolved.
             unresolved.retain(|u| !calls.iter().any(|c| c.range == u.range));
             files.push(FileFacts { calls, unresolved, syntax_errors: module.ir.syntax_errors.clone() });
         }
-        ProjectFacts { files, call_graph: self.call_graph }
+        ProjectFacts { files, call_graph }
+    }
+
+    // ----- summaries and units ---------------------------------------------
+
+    /// Records that the unit running reads `cell`.
+    fn read(&self, cell: Cell) {
+        self.reads.borrow_mut().push(cell);
+    }
+
+    fn stamp(&mut self, cell: Cell) {
+        self.clock += 1;
+        self.stamps[cell as usize] = self.clock;
+    }
+
+    fn named(&self, at: NamedAt) -> &Named {
+        match at {
+            NamedAt::Env(m) => &self.sums.module_env[m],
+            NamedAt::ClassAttrs(c) => &self.sums.class_attrs[c.module][c.index],
+            NamedAt::Locals(f) => &self.sums.locals[f.module][f.index],
+        }
+    }
+
+    /// A named summary's values, recording the read.
+    fn get_named(&self, at: NamedAt, name: &str) -> ValueSet {
+        match self.named(at).get(name) {
+            Ok(slot) => {
+                self.read(slot.cell);
+                slot.vals.clone()
+            }
+            Err(keys) => {
+                self.read(keys);
+                ValueSet::empty()
+            }
+        }
+    }
+
+    /// Adds `vals` to a named summary (creating the name if new), stamping
+    /// what changed; `self.changed` is set when values grew.
+    fn merge_named(&mut self, at: NamedAt, name: &str, vals: &ValueSet) {
+        let named = match at {
+            NamedAt::Env(m) => &mut self.sums.module_env[m],
+            NamedAt::ClassAttrs(c) => &mut self.sums.class_attrs[c.module][c.index],
+            NamedAt::Locals(f) => &mut self.sums.locals[f.module][f.index],
+        };
+        let (keys, any) = (named.keys, named.any);
+        let (cell, added, grew) = match named.slots.get_mut(name) {
+            Some(slot) => (slot.cell, false, slot.vals.union(vals)),
+            None => {
+                self.stamps.push(0);
+                let cell = (self.stamps.len() - 1) as Cell;
+                named.slots.insert(name.into(), Slot { vals: vals.clone(), cell });
+                (cell, true, !vals.is_empty())
+            }
+        };
+        if added {
+            self.stamp(keys);
+        }
+        if added || grew {
+            self.stamp(cell);
+            self.stamp(any);
+        }
+        if grew {
+            self.changed = true;
+        }
+    }
+
+    /// Runs one unit of module `m`, unless none of its reads changed since
+    /// its last run (see the module documentation).
+    fn run_unit(&mut self, m: usize, unit: Unit) {
+        let index = match unit {
+            Unit::Module => 0,
+            Unit::Function(f) => 1 + f,
+            Unit::Class(c) => 1 + self.ir(m).functions.len() + c,
+        };
+        let last = &self.units[m][index];
+        let unchanged = last.ran && last.reads.iter().all(|&c| self.stamps[c as usize] <= last.started);
+        if self.reruns == Reruns::WhenReadsChanged && unchanged {
+            return;
+        }
+        self.clock += 1;
+        let started = self.clock;
+        match unit {
+            Unit::Module => self.run_module_body(m),
+            Unit::Function(f) => self.run_function(DefRef { module: m, index: f }),
+            Unit::Class(c) => self.run_class_body(DefRef { module: m, index: c }),
+        }
+        let mut reads = std::mem::take(self.reads.get_mut());
+        reads.sort_unstable();
+        reads.dedup();
+        let mut edges = std::mem::take(&mut self.edges);
+        edges.sort();
+        edges.dedup();
+        self.units[m][index] = UnitRun {
+            ran: true,
+            started,
+            reads,
+            facts: std::mem::take(&mut self.facts),
+            unresolved: std::mem::take(&mut self.unresolved),
+            edges,
+        };
     }
 
     fn ir(&self, m: usize) -> &'a ModuleIr {
@@ -171,6 +388,16 @@ impl<'a> Evaluator<'a> {
     // ----- module and function bodies -----------------------------------
 
     fn run_module(&mut self, m: usize) {
+        self.run_unit(m, Unit::Module);
+        for f in 0..self.ir(m).functions.len() {
+            self.run_unit(m, Unit::Function(f));
+        }
+        for c in 0..self.ir(m).classes.len() {
+            self.run_unit(m, Unit::Class(c));
+        }
+    }
+
+    fn run_module_body(&mut self, m: usize) {
         let ir = self.ir(m);
         let mut frame = Frame {
             module: m,
@@ -184,16 +411,7 @@ impl<'a> Evaluator<'a> {
         self.block(&mut frame, &ir.body);
         // The module's final bindings are what other modules import.
         for (name, vals) in frame.env {
-            let slot = self.sums.module_env[m].entry(name).or_default();
-            if slot.union(&vals) {
-                self.changed = true;
-            }
-        }
-        for (i, _) in ir.functions.iter().enumerate() {
-            self.run_function(DefRef { module: m, index: i });
-        }
-        for (i, _) in ir.classes.iter().enumerate() {
-            self.run_class_body(DefRef { module: m, index: i });
+            self.merge_named(NamedAt::Env(m), &name, &vals);
         }
     }
 
@@ -218,10 +436,7 @@ impl<'a> Evaluator<'a> {
         if vals.is_empty() {
             return;
         }
-        let slot = self.sums.class_attrs[c.module][c.index].entry(name.to_string()).or_default();
-        if slot.union(vals) {
-            self.changed = true;
-        }
+        self.merge_named(NamedAt::ClassAttrs(c), name, vals);
     }
 
     fn run_function(&mut self, f: DefRef) {
@@ -236,6 +451,7 @@ impl<'a> Evaluator<'a> {
             returns: ValueSet::empty(),
         };
         for (i, p) in func.params.iter().enumerate() {
+            self.read(self.sums.param_cells[f.module][f.index]);
             let mut vals = self.sums.params[f.module][f.index][i].clone();
             if let Some(d) = &p.default {
                 let dv = self.expr(&mut frame, d);
@@ -256,14 +472,13 @@ impl<'a> Evaluator<'a> {
         // memory and, when they grow, another round over every module.
         if self.encloses[f.module][f.index] {
             for (name, vals) in &frame.env {
-                if self.sums.locals[f.module][f.index].entry(name.clone()).or_default().union(vals) {
-                    self.changed = true;
-                }
+                self.merge_named(NamedAt::Locals(f), name, vals);
             }
         }
         let ret = std::mem::take(&mut frame.returns);
         if self.sums.returns[f.module][f.index].union(&ret) {
             self.changed = true;
+            self.stamp(self.sums.return_cells[f.module][f.index]);
         }
     }
 
@@ -404,8 +619,10 @@ impl<'a> Evaluator<'a> {
         };
         if star {
             if let Some(&m) = self.by_name.get(base.as_str()) {
-                let env: Vec<(String, ValueSet)> =
-                    self.sums.module_env[m].iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let named = &self.sums.module_env[m];
+                self.read(named.any);
+                self.read(named.keys);
+                let env: Vec<(String, ValueSet)> = named.slots.iter().map(|(k, v)| (k.clone(), v.vals.clone())).collect();
                 for (k, v) in env {
                     self.assign_name(fr, &k, v);
                 }
@@ -433,7 +650,7 @@ impl<'a> Evaluator<'a> {
             return ValueSet::one(Value::Module(m));
         }
         match self.by_name.get(base) {
-            Some(&m) => self.sums.module_env[m].get(name).cloned().unwrap_or_default(),
+            Some(&m) => self.get_named(NamedAt::Env(m), name),
             None => ValueSet::empty(),
         }
     }
@@ -442,10 +659,7 @@ impl<'a> Evaluator<'a> {
         if !fr.is_module && fr.class_body.is_none() && fr.globals.iter().any(|g| g == name) {
             // `global x; x = ...` in a function: the module's x may hold it
             // from now on (lazy singletons).
-            let slot = self.sums.module_env[fr.module].entry(name.to_string()).or_default();
-            if slot.union(&v) {
-                self.changed = true;
-            }
+            self.merge_named(NamedAt::Env(fr.module), name, &v);
         }
         fr.env.insert(name.to_string(), v);
     }
@@ -458,12 +672,7 @@ impl<'a> Evaluator<'a> {
                 for o in objs.iter() {
                     match o {
                         Value::Instance(c) | Value::Class(c) => self.add_class_attr(*c, attr, v),
-                        Value::Module(m) => {
-                            let slot = self.sums.module_env[*m].entry(attr.clone()).or_default();
-                            if slot.union(v) {
-                                self.changed = true;
-                            }
-                        }
+                        Value::Module(m) => self.merge_named(NamedAt::Env(*m), attr, v),
                         _ => {}
                     }
                 }
@@ -512,12 +721,16 @@ impl<'a> Evaluator<'a> {
         // functions' bindings.
         let mut parent = fr.func.and_then(|f| self.ir(fr.module).functions[f].parent);
         while let Some(p) = parent {
-            if let Some(v) = self.sums.locals[fr.module][p].get(name) {
-                return v.clone();
+            match self.sums.locals[fr.module][p].get(name) {
+                Ok(slot) => {
+                    self.read(slot.cell);
+                    return slot.vals.clone();
+                }
+                Err(keys) => self.read(keys),
             }
             parent = self.ir(fr.module).functions[p].parent;
         }
-        self.sums.module_env[fr.module].get(name).cloned().unwrap_or_default()
+        self.get_named(NamedAt::Env(fr.module), name)
     }
 
     // ----- expressions ---------------------------------------------------
@@ -805,7 +1018,7 @@ impl<'a> Evaluator<'a> {
             | Value::BatchWriter { .. } => method(obj),
             Value::Opaque(what) => ValueSet::one(Value::Opaque(what)),
             Value::Module(m) => {
-                let mut v = self.sums.module_env[*m].get(attr).cloned().unwrap_or_default();
+                let mut v = self.get_named(NamedAt::Env(*m), attr);
                 let sub = format!("{}.{}", self.modules[*m].name, attr);
                 if let Some(&sm) = self.by_name.get(sub.as_str()) {
                     v.insert(Value::Module(sm));
@@ -827,7 +1040,7 @@ impl<'a> Evaluator<'a> {
 
     fn instance_attribute(&mut self, fr: &mut Frame, c: DefRef, attr: &str, bound: bool) -> ValueSet {
         let class = self.class(c);
-        let mut out = self.sums.class_attrs[c.module][c.index].get(attr).cloned().unwrap_or_default();
+        let mut out = self.get_named(NamedAt::ClassAttrs(c), attr);
         for &mi in &class.methods {
             let f = &self.ir(c.module).functions[mi];
             if f.name != attr {
@@ -837,6 +1050,7 @@ impl<'a> Evaluator<'a> {
             if f.is_property && bound {
                 // Reading a property runs its getter.
                 self.edge(fr, fref);
+                self.read(self.sums.return_cells[c.module][mi]);
                 out.union(&self.sums.returns[c.module][mi].clone());
             } else if bound && !f.is_static {
                 out.insert(Value::BoundMethod { func: fref, instance: c });
@@ -912,15 +1126,17 @@ impl<'a> Evaluator<'a> {
         for (i, v) in bound {
             if self.sums.params[f.module][f.index][i].union(&v) {
                 self.changed = true;
+                self.stamp(self.sums.param_cells[f.module][f.index]);
             }
         }
+        self.read(self.sums.return_cells[f.module][f.index]);
         self.sums.returns[f.module][f.index].clone()
     }
 
     fn edge(&mut self, fr: &Frame, to: DefRef) {
         let from = (fr.module, fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone()).unwrap_or_default());
         let to = (to.module, self.func(to).qualname.clone());
-        self.call_graph.entry(from).or_default().insert(to);
+        self.edges.push((from, to));
     }
 
     /// The service name of `boto3.client(...)` / `.resource(...)`.
@@ -1282,7 +1498,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
-        self.facts[fr.module].push(CallFact {
+        self.facts.push(CallFact {
             range,
             service: service.to_string(),
             construct,
@@ -1298,7 +1514,7 @@ impl<'a> Evaluator<'a> {
 
     fn unresolved(&mut self, fr: &Frame, range: TextRange, reason: String) {
         let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
-        self.unresolved[fr.module].push(UnresolvedCall { range, reason, function });
+        self.unresolved.push(UnresolvedCall { range, reason, function });
     }
 }
 

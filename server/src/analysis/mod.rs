@@ -74,6 +74,10 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
 /// Analyses every module of a project together (imports between them are
 /// followed). The result has one [`FileFacts`] per input, in input order.
 pub fn analyze(inputs: &[ModuleInput<'_>]) -> ProjectFacts {
+    analyze_with(inputs, eval::evaluate)
+}
+
+fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::ModuleSource<'_>]) -> ProjectFacts) -> ProjectFacts {
     let names: Vec<(String, bool)> = inputs.iter().map(|i| module_name(i.rel_path)).collect();
     // Namespace packages (a `chalicelib/` without `__init__.py`) still
     // exist as modules: `from chalicelib import db` must find `db`.
@@ -97,7 +101,7 @@ pub fn analyze(inputs: &[ModuleInput<'_>]) -> ProjectFacts {
     for pkg in &extra {
         sources.push(eval::ModuleSource { name: pkg, is_package: true, ir: &empty });
     }
-    let mut result = eval::evaluate(&sources);
+    let mut result = evaluate(&sources);
     result.files.truncate(inputs.len());
     result
 }

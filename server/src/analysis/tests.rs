@@ -300,3 +300,151 @@ def last():
         "#]],
     );
 }
+
+/// Units whose summary reads did not change are not run again (see
+/// `eval`): the facts must be exactly those of rounds that run every unit,
+/// on every corpus of the repository and on dependencies that point
+/// forward, where a unit reads a summary before a later unit changes it.
+mod reruns {
+    use std::path::{Path, PathBuf};
+
+    use super::super::{analyze, analyze_with, eval, lower_text, ModuleInput, ModuleIr};
+
+    /// A project's files as `(path, text)`.
+    type Files = Vec<(String, String)>;
+
+    fn same_facts_either_way(name: &str, files: &Files) {
+        let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
+        let inputs: Vec<ModuleInput> = files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let skipping = analyze(&inputs);
+        let everything = analyze_with(&inputs, eval::evaluate_rerunning_everything);
+        assert!(skipping == everything, "{name}: skipping unchanged units changed the facts\n{skipping:#?}\nvs\n{everything:#?}");
+    }
+
+    fn read(p: &Path) -> String {
+        String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned()
+    }
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    }
+
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+
+    /// The `.py` sections of a fixture file (`#- path.py` headers).
+    fn fixture_files(text: &str) -> Files {
+        let mut sections: Files = Vec::new();
+        for line in text.split_inclusive('\n') {
+            if let Some(name) = line.strip_prefix("#- ") {
+                sections.push((name.trim().to_string(), String::new()));
+            } else if let Some(last) = sections.last_mut() {
+                last.1.push_str(line);
+            }
+        }
+        sections.retain(|(name, _)| name.ends_with(".py"));
+        sections
+    }
+
+    /// A project directory: app.py and every `.py` file below it.
+    fn project_files(root: &Path) -> Files {
+        let mut paths = Vec::new();
+        walk(root, &mut paths);
+        paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "py"))
+            .map(|p| (p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"), read(p)))
+            .collect()
+    }
+
+    #[test]
+    fn on_every_fixture_example_and_differential_case() {
+        let root = repo();
+        let mut checked = 0;
+        let mut paths = Vec::new();
+        walk(&root.join("tests/fixtures"), &mut paths);
+        for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "fixture")) {
+            let files = fixture_files(&read(p));
+            if !files.is_empty() {
+                same_facts_either_way(&p.display().to_string(), &files);
+                checked += 1;
+            }
+        }
+        let mut snippets = Vec::new();
+        walk(&root.join("tests/differential/cases/snippets"), &mut snippets);
+        for p in snippets.iter().filter(|p| p.extension().is_some_and(|e| e == "py")) {
+            same_facts_either_way(&p.display().to_string(), &vec![("app.py".into(), read(p))]);
+            checked += 1;
+        }
+        for dir in ["examples", "tests/differential/cases/layouts"] {
+            for project in std::fs::read_dir(root.join(dir)).unwrap().flatten().map(|e| e.path()).filter(|p| p.join("app.py").is_file()) {
+                same_facts_either_way(&project.display().to_string(), &project_files(&project));
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "only {checked} projects found");
+    }
+
+    /// Each kind of summary, read by a unit that runs before the unit that
+    /// changes it.
+    #[test]
+    fn on_dependencies_that_point_forward() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "a global set later by a function",
+                "import boto3\ndef use():\n    client.get_object(Bucket='b', Key='k')\ndef init():\n    global client\n    client = boto3.client('s3')\n",
+            ),
+            (
+                "a return read before the function runs",
+                "import boto3\ndef handler():\n    make().scan()\ndef make():\n    return boto3.resource('dynamodb').Table('t')\n",
+            ),
+            (
+                "a parameter given after the function ran",
+                "import boto3\ndef put(q):\n    q.send_message(QueueUrl='u', MessageBody='m')\ndef main():\n    put(boto3.client('sqs'))\n",
+            ),
+            (
+                "a chain of returns and parameters over three rounds",
+                "import boto3\ndef a():\n    return b()\ndef b():\n    return c(boto3.client('sns'))\ndef c(x):\n    return x\ndef go():\n    a().publish(Message='m')\n",
+            ),
+            (
+                "a class attribute set by a later method",
+                "import boto3\nclass Repo:\n    def save(self):\n        self.table.put_item(Item={})\n    def __init__(self):\n        self.table = boto3.resource('dynamodb').Table('t')\nRepo().save()\n",
+            ),
+            (
+                "a property defined after its reader",
+                "import boto3\nclass Store:\n    def run(self):\n        self.bucket.put_object(Key='k', Body=b'')\n    @property\n    def bucket(self):\n        return boto3.resource('s3').Bucket('b')\n",
+            ),
+            (
+                "a closure over a local that grows in a later round",
+                "import boto3\ndef outer(x):\n    c = x\n    def inner():\n        return c.decrypt(CiphertextBlob=b'')\n    return inner\ndef main():\n    outer(boto3.client('kms'))()\n",
+            ),
+        ];
+        for (name, app) in cases {
+            same_facts_either_way(name, &vec![("app.py".into(), app.to_string())]);
+        }
+        let later_module = "import boto3\nclient = None\ndef setup():\n    global client\n    client = boto3.client('dynamodb')\ntable = boto3.resource('dynamodb').Table('t')\n";
+        for app in [
+            "from chalicelib.db import table\ndef h():\n    table.scan()\n",
+            "from chalicelib.db import *\ndef h():\n    table.scan()\n    client.get_item(TableName='t', Key={})\n",
+            "import chalicelib.db as db\ndef h():\n    db.table.query()\n    db.client.get_item(TableName='t', Key={})\n",
+            "import chalicelib.db\nchalicelib.db.table = boto3.resource('dynamodb').Table('u')\nimport boto3\n",
+        ] {
+            same_facts_either_way(app, &vec![("app.py".into(), app.to_string()), ("chalicelib/db.py".into(), later_module.to_string())]);
+        }
+        // A star import of a global whose value grows (its name being
+        // there already) after the importing module last ran.
+        let app = "import boto3\nfrom chalicelib.db import *\ndef h():\n    client.get_item(TableName='t', Key={})\ndef main():\n    setup(make())\ndef make():\n    return boto3.client('dynamodb')\n";
+        let db = "client = None\ndef setup(c):\n    global client\n    client = c\n";
+        same_facts_either_way("star import", &vec![("app.py".into(), app.to_string()), ("chalicelib/db.py".into(), db.to_string())]);
+    }
+}
