@@ -9,10 +9,14 @@
 //! with their names and line numbers, including the Python 3.12 change that
 //! inlines list/set/dict comprehensions into their parent (PEP 709).
 
-use std::collections::{HashMap, HashSet};
-
 use super::pyast::{Arguments, Ctx, Kind, NodeId, PyAst};
 use crate::analysis::TextRange;
+
+/// Symbol and type maps are hashed on every name the passes meet; FxHash
+/// is several times cheaper than the default SipHash on short keys
+/// (nothing here needs protection from adversarial collisions).
+type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
+type HashSet<T> = rustc_hash::FxHashSet<T>;
 
 pub(crate) type TableId = usize;
 
@@ -99,7 +103,7 @@ impl SymTables {
             .tables
             .iter()
             .map(|t| {
-                let mut by_name: HashMap<String, Vec<TableId>> = HashMap::new();
+                let mut by_name: HashMap<String, Vec<TableId>> = HashMap::default();
                 for &c in &t.children {
                     by_name.entry(self.tables[c].name.clone()).or_default().push(c);
                 }
@@ -141,10 +145,20 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables, 
     b.exit();
     let mut st = SymTables { tables: b.tables, top, children_by_name: Vec::new() };
     let inline = python_version >= (3, 12);
-    let mut global = HashSet::new();
+    let mut global = HashSet::default();
     analyze_block(ast, &mut st, top, None, &mut global, inline)?;
     st.index_children();
     Ok(st)
+}
+
+/// The symbol `name` of a table, added (first seen at `node`) if new. A
+/// name is looked up far more often than added: the key is only allocated
+/// for a new one.
+fn symbol_entry<'t>(symbols: &'t mut HashMap<String, Symbol>, name: &str, node: NodeId) -> &'t mut Symbol {
+    if !symbols.contains_key(name) {
+        symbols.insert(name.to_string(), Symbol { flags: 0, scope: Scope::GlobalImplicit, node });
+    }
+    symbols.get_mut(name).expect("inserted above")
 }
 
 struct Builder<'a> {
@@ -170,7 +184,7 @@ impl<'a> Builder<'a> {
             block,
             lineno,
             children: Vec::new(),
-            symbols: HashMap::new(),
+            symbols: HashMap::default(),
             comprehension: false,
             generator: false,
         });
@@ -190,7 +204,7 @@ impl<'a> Builder<'a> {
     }
 
     fn add_def_in(&mut self, table: TableId, name: &str, flag: u32, node: NodeId) -> R {
-        let sym = self.tables[table].symbols.entry(name.to_string()).or_insert(Symbol { flags: 0, scope: Scope::GlobalImplicit, node });
+        let sym = symbol_entry(&mut self.tables[table].symbols, name, node);
         if flag & DEF_PARAM != 0 && sym.flags & DEF_PARAM != 0 {
             return Err(self.err(node, format!("duplicate argument '{name}' in function definition")));
         }
@@ -198,7 +212,7 @@ impl<'a> Builder<'a> {
         if flag & DEF_GLOBAL != 0 {
             // CPython also records explicit globals in the module's table.
             let top = self.top;
-            let g = self.tables[top].symbols.entry(name.to_string()).or_insert(Symbol { flags: 0, scope: Scope::GlobalImplicit, node });
+            let g = symbol_entry(&mut self.tables[top].symbols, name, node);
             g.flags |= flag;
         }
         Ok(())
@@ -579,9 +593,9 @@ fn analyze_block(
     inline_comprehensions: bool,
 ) -> Result<(), SymtableError> {
     let block = st.tables[t].block;
-    let mut local: HashSet<String> = HashSet::new();
-    let mut newglobal: HashSet<String> = HashSet::new();
-    let mut newbound: HashSet<String> = HashSet::new();
+    let mut local: HashSet<String> = HashSet::default();
+    let mut newglobal: HashSet<String> = HashSet::default();
+    let mut newbound: HashSet<String> = HashSet::default();
     let mut bound_here: Option<HashSet<String>> = bound.cloned();
     if block == BlockType::Class {
         newglobal.extend(global.iter().cloned());
