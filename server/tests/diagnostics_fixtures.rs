@@ -85,7 +85,7 @@ fn render(root: &Path, diagnostics: &[Diagnostic]) -> String {
         out.push_str(&format!("{rel}:{l1}:{c1}-{l2}:{c2} {sev} {}: {}\n", d.code, d.message.replace(&root.display().to_string(), "<root>")));
         for f in &d.fixes {
             out.push_str(&format!("  fix: {}\n", f.title));
-            for e in &f.edits {
+            for e in f.edits.iter() {
                 match e {
                     FileEdit::Create { path, text } => {
                         let rel = path.strip_prefix(root).unwrap_or(path).display().to_string();

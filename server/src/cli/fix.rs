@@ -90,7 +90,7 @@ pub struct Planned {
 /// project read (its snapshot, see [`Project::with_snapshot`]).
 pub fn plan(project: &Project, fix: &Fix) -> Result<Vec<Planned>, String> {
     let mut by_path: BTreeMap<&Path, Vec<&FileEdit>> = BTreeMap::new();
-    for edit in &fix.edits {
+    for edit in fix.edits.iter() {
         let (FileEdit::Create { path, .. } | FileEdit::Replace { path, .. }) = edit;
         if !is_inside(project.root(), path) {
             return Err(format!("{} is outside the project; nothing written", path.display()));
@@ -324,7 +324,7 @@ mod tests {
         let (_dir, root) = project();
         let project = Project::load(&root, Settings::default()).unwrap();
         let outside = root.join("../outside.json");
-        let fix = Fix { title: "t".into(), edits: vec![FileEdit::Create { path: outside.clone(), text: "{}".into() }] };
+        let fix = Fix { title: "t".into(), edits: vec![FileEdit::Create { path: outside.clone(), text: "{}".into() }].into() };
         assert!(plan(&project, &fix).unwrap_err().contains("outside the project"));
         assert!(!outside.exists());
     }

@@ -458,7 +458,7 @@ fn fix_for(stage: &StageView, f: &Finding, switch: &AutogenSwitch) -> Vec<Fix> {
             let e = json::line_edit(&policy.text, &new);
             vec![Fix {
                 title: format!("Grant {} in {}", acts.join(", "), display_policy_path(stage, path)),
-                edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }],
+                edits: vec![FileEdit::Replace { path: path.clone(), range: e.span, new_text: e.new_text }].into(),
             }]
         }
         Some(RoleGrant::Autogen { document, .. }) => match switch.get_or_init(|| autogen_switch_edit(stage)) {
@@ -561,7 +561,7 @@ fn turn_off_autogen_fix_with(stage: &StageView, config_edit: &json::MemberEdit, 
             stage.name,
             display_policy_path(stage, policy_path)
         ),
-        edits: vec![FileEdit::Replace { path: config_path.clone(), range: e.span, new_text: e.new_text }, policy_edit],
+        edits: vec![FileEdit::Replace { path: config_path.clone(), range: e.span, new_text: e.new_text }, policy_edit].into(),
     })
 }
 
@@ -723,12 +723,12 @@ pub fn fix_all(input: &CheckInput) -> Option<Fix> {
             let f = Finding { code: "", reason: String::new(), missing: missing.iter().cloned().collect(), role };
             for fix in fix_for(stage, &f, &switch) {
                 // Two stages sharing one policy file get one edit.
-                for e in fix.edits {
-                    let path = match &e {
+                for e in fix.edits.iter() {
+                    let path = match e {
                         FileEdit::Create { path, .. } | FileEdit::Replace { path, .. } => path.clone(),
                     };
                     if !edits.iter().any(|o| matches!(o, FileEdit::Create { path: p, .. } | FileEdit::Replace { path: p, .. } if *p == path)) {
-                        edits.push(e);
+                        edits.push(e.clone());
                     }
                 }
                 granted.extend(missing.iter().cloned());
@@ -738,7 +738,7 @@ pub fn fix_all(input: &CheckInput) -> Option<Fix> {
     if edits.is_empty() {
         return None;
     }
-    Some(Fix { title: format!("Grant every missing action ({})", granted.into_iter().collect::<Vec<_>>().join(", ")), edits })
+    Some(Fix { title: format!("Grant every missing action ({})", granted.into_iter().collect::<Vec<_>>().join(", ")), edits: edits.into() })
 }
 
 #[cfg(test)]

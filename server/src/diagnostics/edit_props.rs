@@ -461,7 +461,7 @@ fn autogen_fix(seed: u64) -> Result<(), String> {
         return Err(format!("a fix although {existing:?} denies some of {needed:?}"));
     }
     let mut new_policy = None;
-    for edit in &fix.edits {
+    for edit in fix.edits.iter() {
         match edit {
             FileEdit::Replace { path, range, new_text } if *path == policy_path => {
                 let old = existing.as_deref().ok_or("a replace of a file that does not exist")?;

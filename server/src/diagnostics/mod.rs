@@ -42,7 +42,10 @@ pub struct Diagnostic {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fix {
     pub title: String,
-    pub edits: Vec<FileEdit>,
+    /// Shared, not copied, by the diagnostics a fix is offered on: every
+    /// call site with the same gap in the same role gets the same edits,
+    /// which can hold a whole policy document.
+    pub edits: std::sync::Arc<[FileEdit]>,
 }
 
 /// An edit to one file. Ranges are byte offsets into the text the fix was

@@ -3,7 +3,7 @@
 //!
 //! Quick fixes are found by `Diagnostic.data`, which names the diagnostic's
 //! fixes among those the server keeps for the last diagnostics it computed
-//! (see `convert::fix_key`), never by the range the client sends: Neovim 0.7
+//! (see `convert::FixKeys::key`), never by the range the client sends: Neovim 0.7
 //! reports byte columns there whatever encoding was negotiated. Clients that
 //! drop `data` (LSP allows it without `publishDiagnostics.dataSupport`), or
 //! send a diagnostic whose fixes a newer computation replaced, get those of

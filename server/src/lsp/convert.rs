@@ -80,7 +80,7 @@ pub enum EditData {
 }
 
 /// `Diagnostic.data`: which of the fixes the server keeps for the project
-/// the diagnostic's are (see [`fix_key`]). The fixes themselves are not
+/// the diagnostic's are (see [`FixKeys::key`]). The fixes themselves are not
 /// carried: a large app has thousands of diagnostics sharing a handful of
 /// fixes, each with a whole policy document, and every keystroke would send
 /// and compare them all again.
@@ -89,32 +89,60 @@ pub struct DiagnosticData {
     pub fix: String,
 }
 
-/// A name for a diagnostic's fixes as they would be converted against
-/// `views`: a hash of their titles and edits (paths relative to `root`, so
-/// that the name does not depend on where the project lies) and of the
-/// version of every document they edit. Equal fixes get equal names in any
-/// session; a fix of another version of a document gets another one.
-pub fn fix_key(fixes: &[Fix], root: &Path, views: &HashMap<PathBuf, FileView>) -> String {
+/// Names the fixes of the diagnostics of one computation (see
+/// [`FixKeys::key`]). Diagnostics share their fixes' edits (see
+/// [`Fix::edits`]): each shared list of edits, which can hold a whole policy
+/// document, is hashed once rather than once per diagnostic.
+pub struct FixKeys<'a> {
+    root: &'a Path,
+    views: &'a HashMap<PathBuf, FileView<'a>>,
+    /// By the address of a shared list of edits: the diagnostics holding
+    /// it outlive this value.
+    hashed: HashMap<*const FileEdit, u64>,
+}
+
+impl<'a> FixKeys<'a> {
+    pub fn new(root: &'a Path, views: &'a HashMap<PathBuf, FileView<'a>>) -> Self {
+        FixKeys { root, views, hashed: HashMap::new() }
+    }
+
+    /// A name for a diagnostic's fixes as they would be converted against
+    /// `views`: a hash of their titles and edits (paths relative to `root`, so
+    /// that the name does not depend on where the project lies) and of the
+    /// version of every document they edit. Equal fixes get equal names in any
+    /// session; a fix of another version of a document gets another one.
+    pub fn key(&mut self, fixes: &[Fix]) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        fixes.len().hash(&mut hasher);
+        for fix in fixes {
+            fix.title.hash(&mut hasher);
+            let (root, views) = (self.root, self.views);
+            self.hashed.entry(fix.edits.as_ptr()).or_insert_with(|| hash_edits(&fix.edits, root, views)).hash(&mut hasher);
+        }
+        format!("{:016x}", hasher.finish())
+    }
+}
+
+/// A hash of edits (paths relative to `root`) and of the version of every
+/// document they edit.
+fn hash_edits(edits: &[FileEdit], root: &Path, views: &HashMap<PathBuf, FileView>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
-    fixes.len().hash(&mut hasher);
-    for fix in fixes {
-        fix.title.hash(&mut hasher);
-        fix.edits.len().hash(&mut hasher);
-        for edit in &fix.edits {
-            match edit {
-                FileEdit::Create { path, text } => {
-                    (0u8, relative(path), text).hash(&mut hasher);
-                }
-                FileEdit::Replace { path, range, new_text } => {
-                    let version = views.get(path).map(|v| v.version);
-                    (1u8, relative(path), version, range, new_text).hash(&mut hasher);
-                }
+    edits.len().hash(&mut hasher);
+    for edit in edits {
+        match edit {
+            FileEdit::Create { path, text } => {
+                (0u8, relative(path), text).hash(&mut hasher);
+            }
+            FileEdit::Replace { path, range, new_text } => {
+                let version = views.get(path).map(|v| v.version);
+                (1u8, relative(path), version, range, new_text).hash(&mut hasher);
             }
         }
     }
-    format!("{:016x}", hasher.finish())
+    hasher.finish()
 }
 
 pub fn severity(severity: Severity) -> DiagnosticSeverity {
@@ -127,7 +155,7 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
 }
 
 /// The LSP diagnostic for `diagnostic`, which lies in `file`. `fix` is the
-/// name of its fixes (see [`fix_key`]), when it has any that can be offered.
+/// name of its fixes (see [`FixKeys::key`]), when it has any that can be offered.
 pub fn diagnostic(
     diagnostic: &Diagnostic,
     file: &FileView,
@@ -151,7 +179,7 @@ pub fn diagnostic(
 /// an edited file has none (then the fix cannot be offered).
 pub fn fix_data(fix: &Fix, views: &HashMap<PathBuf, FileView>, encoding: PositionEncoding) -> Option<FixData> {
     let mut edits = Vec::with_capacity(fix.edits.len());
-    for edit in &fix.edits {
+    for edit in fix.edits.iter() {
         edits.push(match edit {
             FileEdit::Create { path, text } => EditData::Create { uri: file_uri(path)?, text: text.clone() },
             FileEdit::Replace { path, range, new_text } => {
@@ -170,7 +198,7 @@ pub fn fix_data(fix: &Fix, views: &HashMap<PathBuf, FileView>, encoding: Positio
 
 /// The existing files `fixes` edit, whose texts [`fix_data`] needs.
 pub fn edited_files<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> BTreeSet<&'a Path> {
-    let edits = fixes.into_iter().flat_map(|fix| &fix.edits);
+    let edits = fixes.into_iter().flat_map(|fix| fix.edits.iter());
     edits
         .filter_map(|edit| match edit {
             FileEdit::Replace { path, .. } => Some(path.as_path()),
@@ -266,6 +294,10 @@ mod tests {
 
     use super::*;
 
+    fn fix_key(fixes: &[Fix], root: &Path, views: &HashMap<PathBuf, FileView>) -> String {
+        FixKeys::new(root, views).key(fixes)
+    }
+
     fn view(uri: &str, version: Option<i32>, text: &str) -> FileView<'static> {
         FileView {
             uri: Uri::from_str(uri).unwrap(),
@@ -285,7 +317,8 @@ mod tests {
                     new_text: "\"autogen_policy\": false".into(),
                 },
                 FileEdit::Create { path: PathBuf::from("/p/.chalice/custom-policy.json"), text: "{}\n".into() },
-            ],
+            ]
+            .into(),
         }
     }
 
@@ -343,11 +376,13 @@ mod tests {
         assert_eq!(fix_key(&[config_fix()], Path::new("/p"), &views()), key);
         let moved = |path: &Path| PathBuf::from("/elsewhere/q").join(path.strip_prefix("/p").unwrap());
         let mut elsewhere = config_fix();
-        for edit in &mut elsewhere.edits {
+        let mut edits = elsewhere.edits.to_vec();
+        for edit in &mut edits {
             match edit {
                 FileEdit::Create { path, .. } | FileEdit::Replace { path, .. } => *path = moved(path),
             }
         }
+        elsewhere.edits = edits.into();
         let views_elsewhere = HashMap::from([(
             PathBuf::from("/elsewhere/q/.chalice/config.json"),
             view("file:///elsewhere/q/.chalice/config.json", Some(3), "{\n  \n}"),
@@ -372,7 +407,8 @@ mod tests {
                 path: PathBuf::from("/gone.json"),
                 range: TextRange::new(0, 0),
                 new_text: String::new(),
-            }],
+            }]
+            .into(),
         };
         assert_eq!(fix_data(&fix, &views(), PositionEncoding::Utf8), None);
     }

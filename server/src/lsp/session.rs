@@ -63,7 +63,7 @@ struct LoadedProject {
     /// whose diagnostics (or open version) changed are published again.
     published: HashMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
     /// The fixes of the diagnostics last computed, by the name their `data`
-    /// carries (see [`convert::fix_key`]), converted once per distinct set.
+    /// carries (see [`convert::FixKeys::key`]), converted once per distinct set.
     fixes: HashMap<String, Vec<FixData>>,
 }
 
@@ -433,6 +433,7 @@ impl Session {
         let edited = self.views(&loaded.project, convert::edited_files(fixes));
         let project_root = loaded.project.root();
         let mut fix_sets: HashMap<String, Vec<FixData>> = HashMap::new();
+        let mut fix_keys = convert::FixKeys::new(project_root, &edited);
         let mut changed = Vec::new();
         for (path, diagnostics) in &by_file {
             let Some(view) = self.view(&loaded.project, path) else { continue };
@@ -441,7 +442,7 @@ impl Session {
                 .map(|d| {
                     // Many diagnostics share their fixes: each distinct set
                     // is converted once, and named in `data`.
-                    let fix = (!d.fixes.is_empty()).then(|| convert::fix_key(&d.fixes, project_root, &edited)).filter(|key| {
+                    let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
                         let converted = fix_sets.entry(key.clone()).or_insert_with(|| {
                             d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding)).collect()
                         });

@@ -451,7 +451,7 @@ fn missing_policy_file_fix(project: &Project, path: &Path, needed: &BTreeSet<Str
         return Vec::new();
     }
     let text = crate::policy::to_pretty(&crate::policy::needed_policy(needed.iter().map(String::as_str)));
-    vec![Fix { title: format!("Create {} granting what the code needs", path.strip_prefix(project.root()).unwrap_or(path).display()), edits: vec![FileEdit::Create { path: path.to_path_buf(), text }] }]
+    vec![Fix { title: format!("Create {} granting what the code needs", path.strip_prefix(project.root()).unwrap_or(path).display()), edits: vec![FileEdit::Create { path: path.to_path_buf(), text }].into() }]
 }
 
 /// Problems inside one policy file: invalid JSON or structure, actions
@@ -480,7 +480,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
             .filter(|_| editable)
             .map(|s| {
                 let e = json::MemberEdit { span: p.range, new_text: json::quote(s) };
-                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }]
+                vec![Fix { title: format!("Replace with {s}"), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }].into() }]
             })
             .unwrap_or_default();
         let hint = suggestion.map(|s| format!(" (did you mean {s}?)")).unwrap_or_default();
@@ -512,7 +512,7 @@ fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String
             let fixes = policy
                 .edit_removing(p)
                 .filter(|_| editable)
-                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }] }])
+                .map(|e| vec![Fix { title: format!("Remove {} from {}", p.text, path.file_name().and_then(|n| n.to_str()).unwrap_or("the policy file")), edits: vec![FileEdit::Replace { path: path.to_path_buf(), range: e.span, new_text: e.new_text }].into() }])
                 .unwrap_or_default();
             out.push(diag(path, p.range, codes::UNUSED_ACTION, format!("{} is granted but no code in the project needs it", p.text), fixes));
         }
