@@ -107,4 +107,4 @@ fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::Module
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,6 +20,22 @@ pub(crate) fn split_fixture(fixture: &str) -> Vec<(String, String)> {
     files
 }
 
+/// The `.py` sections of a fixture file of `tests/fixtures/` (`#- path.py`
+/// headers; the oracle's `setup`, `run` and `expect` sections and the JSON
+/// files are left out).
+pub(crate) fn fixture_python_files(text: &str) -> Vec<(String, String)> {
+    let mut sections: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if let Some(name) = line.strip_prefix("#- ") {
+            sections.push((name.trim().to_string(), String::new()));
+        } else if let Some(last) = sections.last_mut() {
+            last.1.push_str(line);
+        }
+    }
+    sections.retain(|(name, _)| name.ends_with(".py"));
+    sections
+}
+
 fn files_len_one(fixture: &str) -> bool {
     !fixture.contains("\n#- ") && !fixture.starts_with("#- ")
 }
@@ -342,20 +358,6 @@ mod reruns {
         }
     }
 
-    /// The `.py` sections of a fixture file (`#- path.py` headers).
-    fn fixture_files(text: &str) -> Files {
-        let mut sections: Files = Vec::new();
-        for line in text.split_inclusive('\n') {
-            if let Some(name) = line.strip_prefix("#- ") {
-                sections.push((name.trim().to_string(), String::new()));
-            } else if let Some(last) = sections.last_mut() {
-                last.1.push_str(line);
-            }
-        }
-        sections.retain(|(name, _)| name.ends_with(".py"));
-        sections
-    }
-
     /// A project directory: app.py and every `.py` file below it.
     fn project_files(root: &Path) -> Files {
         let mut paths = Vec::new();
@@ -374,7 +376,7 @@ mod reruns {
         let mut paths = Vec::new();
         walk(&root.join("tests/fixtures"), &mut paths);
         for p in paths.iter().filter(|p| p.extension().is_some_and(|e| e == "fixture")) {
-            let files = fixture_files(&read(p));
+            let files = super::fixture_python_files(&read(p));
             if !files.is_empty() {
                 same_facts_either_way(&p.display().to_string(), &files);
                 checked += 1;

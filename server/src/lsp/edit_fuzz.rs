@@ -99,15 +99,7 @@ pub(crate) fn corpus() -> Vec<Case> {
     paths.sort();
     for path in paths.into_iter().filter(|p| p.extension().is_some_and(|e| e == "fixture")) {
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut files: Vec<(String, String)> = Vec::new();
-        for line in text.split_inclusive('\n') {
-            if let Some(name) = line.strip_prefix("#- ") {
-                files.push((name.trim().to_owned(), String::new()));
-            } else if let Some(last) = files.last_mut() {
-                last.1.push_str(line);
-            }
-        }
-        files.retain(|(name, _)| name.ends_with(".py"));
+        let mut files = crate::analysis::tests::fixture_python_files(&text);
         files.push((".chalice/config.json".into(), FIXTURE_CONFIG.into()));
         files.push((".chalice/policy-prod.json".into(), FIXTURE_POLICY.into()));
         cases.push(Case { name: format!("tests/fixtures/analysis/{}", path.file_name().unwrap().to_string_lossy()), files });
