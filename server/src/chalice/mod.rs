@@ -398,11 +398,20 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
         }
         Ok(())
     };
+    // Functions sharing a policy file: it is read and parsed once.
+    let mut documents: std::collections::HashMap<&std::path::Path, serde_json::Value> = std::collections::HashMap::new();
     for r in &roles {
         match &r.role {
             RoleKind::Autogen => generate(&mut app_policy)?,
             RoleKind::FileBased { policy_file } => {
-                let document = load_policy_file(policy_file)?;
+                let document = match documents.get(policy_file.as_path()) {
+                    Some(document) => document.clone(),
+                    None => {
+                        let document = load_policy_file(policy_file)?;
+                        documents.insert(policy_file, document.clone());
+                        document
+                    }
+                };
                 file_policies.push(FilePolicy { function: r.function.clone(), path: policy_file.clone(), document });
             }
             RoleKind::PreCreated { .. } => {}

@@ -289,6 +289,9 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(app) = input.app_module else { return out };
     for stage in input.stages {
+        // Functions sharing a policy file: whether it lies inside the
+        // project is asked once (it touches the file system).
+        let switch = AutogenSwitch::new();
         for f in &stage.functions {
             let Some(RoleGrant::File { path, policy: Some(policy) }) = stage.roles.get(f.role) else { continue };
             let missing: Vec<String> = f.event_source_actions.iter().filter(|a| !matches!(policy.grants(a), Ok(Some(_)))).cloned().collect();
@@ -308,7 +311,7 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
                     stage.name,
                     display_policy_path(stage, path)
                 ),
-                fixes: fix_for(stage, &finding, &AutogenSwitch::new()),
+                fixes: fix_for(stage, &finding, &switch),
             });
         }
     }
