@@ -91,9 +91,14 @@ fn evaluate_with(modules: &[ModuleSource<'_>], reruns: Reruns) -> ProjectFacts {
 /// reads and another may change.
 type Cell = u32;
 
+/// A new cell, never changed yet.
+fn new_cell(stamps: &mut Vec<u64>) -> Cell {
+    stamps.push(0);
+    (stamps.len() - 1) as Cell
+}
+
 /// A named summary (a module global, a class attribute, a function's local
 /// binding) and the cell that tracks it.
-#[derive(Clone)]
 struct Slot {
     vals: ValueSet,
     cell: Cell,
@@ -196,10 +201,7 @@ fn rc(s: &str) -> Rc<str> {
 impl<'a> Evaluator<'a> {
     fn new(modules: &'a [ModuleSource<'a>], reruns: Reruns) -> Self {
         let mut stamps = Vec::new();
-        let mut cell = || {
-            stamps.push(0);
-            (stamps.len() - 1) as Cell
-        };
+        let mut cell = || new_cell(&mut stamps);
         let mut sums = Summaries {
             module_env: Vec::new(),
             params: Vec::new(),
@@ -319,8 +321,7 @@ impl<'a> Evaluator<'a> {
         let (cell, added, grew) = match named.slots.get_mut(name) {
             Some(slot) => (slot.cell, false, slot.vals.union(vals)),
             None => {
-                self.stamps.push(0);
-                let cell = (self.stamps.len() - 1) as Cell;
+                let cell = new_cell(&mut self.stamps);
                 named.slots.insert(name.into(), Slot { vals: vals.clone(), cell });
                 (cell, true, !vals.is_empty())
             }

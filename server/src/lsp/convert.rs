@@ -96,9 +96,9 @@ pub struct DiagnosticData {
 pub struct FixKeys<'a> {
     root: &'a Path,
     views: &'a HashMap<PathBuf, FileView<'a>>,
-    /// By the address of a shared list of edits: the diagnostics holding
-    /// it outlive this value.
-    hashed: HashMap<*const FileEdit, u64>,
+    /// By the address of a shared list of edits, which is kept alive here
+    /// so that the address cannot be reused for another list.
+    hashed: HashMap<*const FileEdit, (std::sync::Arc<[FileEdit]>, u64)>,
 }
 
 impl<'a> FixKeys<'a> {
@@ -118,7 +118,8 @@ impl<'a> FixKeys<'a> {
         for fix in fixes {
             fix.title.hash(&mut hasher);
             let (root, views) = (self.root, self.views);
-            self.hashed.entry(fix.edits.as_ptr()).or_insert_with(|| hash_edits(&fix.edits, root, views)).hash(&mut hasher);
+            let (_, edits_hash) = self.hashed.entry(fix.edits.as_ptr()).or_insert_with(|| (fix.edits.clone(), hash_edits(&fix.edits, root, views)));
+            edits_hash.hash(&mut hasher);
         }
         format!("{:016x}", hasher.finish())
     }
