@@ -17,6 +17,11 @@ impl TextRange {
     pub fn contains(&self, offset: usize) -> bool {
         self.start <= offset && offset < self.end
     }
+
+    /// The range `delta` bytes further on (back, when negative).
+    pub fn shifted(self, delta: isize) -> TextRange {
+        TextRange::new(self.start.saturating_add_signed(delta), self.end.saturating_add_signed(delta))
+    }
 }
 
 /// How a call reaches AWS, for messages and for deciding what chalice's own

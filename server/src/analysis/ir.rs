@@ -285,36 +285,43 @@ fn shrink_expr(e: &mut Expr) {
 }
 
 fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
-    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
+    let mut l = Lowerer::new(text);
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
-    if !root.has_error() {
-        l.ir.body = l.block(root);
-        return l.ir;
-    }
-    // tree-sitter's recovery can swallow everything after one unclosed
-    // bracket into a single ERROR node. Keep the top-level statements it
-    // parsed cleanly, and re-parse each broken region block by block.
     let mut body = Vec::new();
-    let lines = crate::python::LineStarts::new(text);
+    for_each_top_level_statement(root, text, |statement| l.stmt(statement, &mut body));
+    l.ir.body = body;
+    l.ir
+}
+
+/// Calls `each` with the module's top-level statements as lowering reads
+/// them: the root's children when it parsed cleanly. Otherwise the children
+/// without errors, and each broken region parsed again block by block:
+/// tree-sitter's recovery can swallow everything after one unclosed bracket
+/// into a single ERROR node.
+pub(super) fn for_each_top_level_statement(root: Node, text: &str, mut each: impl FnMut(Node)) {
     let mut cursor = root.walk();
+    if !root.has_error() {
+        for statement in root.named_children(&mut cursor) {
+            each(statement);
+        }
+        return;
+    }
+    let lines = crate::python::LineStarts::new(text);
     let children: Vec<Node> = root.children(&mut cursor).collect();
     for child in children {
         if !child.has_error() && !child.is_error() {
-            l.stmt(child, &mut body);
+            each(child);
             continue;
         }
         for (start, end) in crate::python::top_level_blocks(text, child.start_byte(), child.end_byte()) {
             let tree = crate::python::parse_range(text, &lines, start, end);
-            let root = tree.root_node();
-            let mut c2 = root.walk();
-            let parts: Vec<Node> = root.children(&mut c2).collect();
-            for part in parts {
-                l.stmt(part, &mut body);
+            let block = tree.root_node();
+            let mut parts = block.walk();
+            for part in block.children(&mut parts) {
+                each(part);
             }
         }
     }
-    l.ir.body = body;
-    l.ir
 }
 
 /// Lowers one top-level statement, as [`lower`] would lower it in its
@@ -323,7 +330,7 @@ fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
 /// defines (numbered from 0, in the order [`lower`] numbers them). See
 /// [`super::memo`].
 pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr {
-    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
+    let mut l = Lowerer::new(text);
     let mut body = Vec::new();
     l.stmt(statement, &mut body);
     l.ir.body = body;
@@ -334,7 +341,7 @@ pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr
 /// Lowers a module parsed as consecutive chunks of whole top-level
 /// statements (see [`crate::python::parse_file`]), none with a syntax error.
 pub fn lower_chunks(roots: &[Node], text: &str) -> ModuleIr {
-    let mut l = Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 };
+    let mut l = Lowerer::new(text);
     for root in roots {
         let body = l.block(*root);
         l.ir.body.extend(body);
@@ -382,6 +389,10 @@ struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 }
+    }
+
     fn src(&self, n: Node) -> &'a str {
         self.text.get(n.byte_range()).unwrap_or("")
     }

@@ -68,29 +68,7 @@ pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersi
     };
     let mut lowering = Lowering { text, kept, module: ModuleIr::default(), layout: IrLayout::default() };
     ir::collect_syntax_errors(root, &mut lowering.module.syntax_errors);
-    let mut cursor = root.walk();
-    if !root.has_error() {
-        for statement in root.named_children(&mut cursor) {
-            lowering.add(statement);
-        }
-        return (lowering.module, lowering.layout);
-    }
-    let lines = crate::python::LineStarts::new(text);
-    let children: Vec<Node> = root.children(&mut cursor).collect();
-    for child in children {
-        if !child.has_error() && !child.is_error() {
-            lowering.add(child);
-            continue;
-        }
-        for (start, end) in crate::python::top_level_blocks(text, child.start_byte(), child.end_byte()) {
-            let tree = crate::python::parse_range(text, &lines, start, end);
-            let block = tree.root_node();
-            let mut parts = block.walk();
-            for part in block.children(&mut parts) {
-                lowering.add(part);
-            }
-        }
-    }
+    ir::for_each_top_level_statement(root, text, |statement| lowering.add(statement));
     (lowering.module, lowering.layout)
 }
 
@@ -178,7 +156,7 @@ impl Placement {
     }
 
     fn range(self, r: &mut TextRange) {
-        *r = TextRange::new(r.start.saturating_add_signed(self.bytes), r.end.saturating_add_signed(self.bytes));
+        *r = r.shifted(self.bytes);
     }
 
     fn function_id(self, f: &mut usize) {

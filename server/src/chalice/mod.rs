@@ -231,26 +231,25 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sit
     // Copies of a tree share its nodes (a reference count): cheap, and kept
     // in case no thread can be started.
     let (text, copies) = (source.clone(), trees.clone());
-    let job = move || match (memo, copies.as_slice()) {
-        (Some(memo), [tree]) => {
-            let (imported, memo) = import_app_with_memo_inline(&text, tree, python_version, memo);
-            (imported, Some(memo))
-        }
-        _ => (import_app_inline(&text, &copies, python_version), None),
-    };
+    let job = move || import_app_with_memo_inline(&text, &copies, python_version, memo);
     Pending::start("chalice-import", LARGE_STACK, job, || (import_app(&source, &trees, python_version), None))
 }
 
-/// [`import_app`] of a text parsed as one tree, converting only the
-/// top-level statements `memo` does not hold; also returns the memo for the
-/// next version.
-pub fn import_app_with_memo(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8), memo: ImportMemo) -> (ImportedApp, ImportMemo) {
-    on_large_stack(|| import_app_with_memo_inline(source, tree, python_version, memo))
+/// [`import_app`] that, given a `memo` and a text parsed as one tree,
+/// converts only the top-level statements the memo does not hold, and
+/// returns the memo for the next version.
+pub fn import_app_with_memo(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    on_large_stack(|| import_app_with_memo_inline(source, trees, python_version, memo))
 }
 
-fn import_app_with_memo_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8), ImportMemo(memo): ImportMemo) -> (ImportedApp, ImportMemo) {
-    let (converted, memo) = pyast::convert_with_memo(source, tree, pyast::ParseOptions { python_version }, memo);
-    (import_converted(source, converted, python_version), ImportMemo(memo))
+fn import_app_with_memo_inline(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    match (memo, trees) {
+        (Some(ImportMemo(memo)), [tree]) => {
+            let (converted, memo) = pyast::convert_with_memo(source, tree, pyast::ParseOptions { python_version }, memo);
+            (import_converted(source, converted, python_version), Some(ImportMemo(memo)))
+        }
+        _ => (import_app_inline(source, trees, python_version), None),
+    }
 }
 
 /// An import started by [`import_app_in_background`], and the memo it

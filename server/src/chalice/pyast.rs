@@ -223,10 +223,6 @@ pub(crate) struct PyAst {
     pub future_annotations: bool,
 }
 
-fn place(range: TextRange, delta: isize) -> TextRange {
-    TextRange::new(range.start.saturating_add_signed(delta), range.end.saturating_add_signed(delta))
-}
-
 /// Why the source could not be turned into an `ast`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SyntaxProblem {
@@ -247,12 +243,14 @@ impl PyAst {
         PyAst { segments, slots, first_key, module, future_annotations }
     }
 
-    fn segment(&self, id: NodeId) -> &Segment {
-        &self.segments[self.slots[(id >> SEGMENT_SHIFT) - self.first_key] as usize]
+    /// The node and the segment that places it.
+    fn located(&self, id: NodeId) -> (&Segment, &Node) {
+        let segment = &self.segments[self.slots[(id >> SEGMENT_SHIFT) - self.first_key] as usize];
+        (segment, &segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)])
     }
 
     pub(crate) fn node(&self, id: NodeId) -> &Node {
-        &self.segment(id).nodes[id & ((1 << SEGMENT_SHIFT) - 1)]
+        self.located(id).1
     }
 
     pub(crate) fn kind(&self, id: NodeId) -> &Kind {
@@ -261,20 +259,20 @@ impl PyAst {
 
     /// Where the node lies in the module's text.
     pub(crate) fn range(&self, id: NodeId) -> TextRange {
-        let segment = self.segment(id);
-        place(segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)].range, segment.byte_delta)
+        let (segment, node) = self.located(id);
+        node.range.shifted(segment.byte_delta)
     }
 
     /// The node's 1-based line.
     pub(crate) fn line(&self, id: NodeId) -> usize {
-        let segment = self.segment(id);
-        segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)].line.saturating_add_signed(segment.line_delta)
+        let (segment, node) = self.located(id);
+        node.line.saturating_add_signed(segment.line_delta)
     }
 
     /// Every node with its id and range, in source order.
     pub(crate) fn nodes(&self) -> impl Iterator<Item = (NodeId, &Kind, TextRange)> {
         self.segments.iter().flat_map(|s| {
-            s.nodes.iter().enumerate().map(move |(i, n)| ((s.key << SEGMENT_SHIFT) | i, &n.kind, place(n.range, s.byte_delta)))
+            s.nodes.iter().enumerate().map(move |(i, n)| ((s.key << SEGMENT_SHIFT) | i, &n.kind, n.range.shifted(s.byte_delta)))
         })
     }
 
