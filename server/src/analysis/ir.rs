@@ -6,9 +6,11 @@
 //! keystroke); inference over all modules of a project then runs on this
 //! IR, which is far cheaper than walking the syntax tree again.
 
-use tree_sitter::Node;
+use tree_sitter::Node as TsNode;
 
-use crate::python::{field, Field, NodeExt};
+use crate::python::{SyntaxNode as Node, SyntaxTree};
+
+use crate::python::{field, Field};
 
 use super::facts::TextRange;
 
@@ -147,7 +149,7 @@ pub enum Arg {
 
 /// Lowers a parsed module. Never fails: unknown or broken syntax becomes
 /// `Other` and ERROR/MISSING nodes are recorded in `syntax_errors`.
-pub fn lower(root: Node, text: &str) -> ModuleIr {
+pub fn lower(root: TsNode, text: &str) -> ModuleIr {
     let mut ir = lower_unshrunk(root, text);
     ir.shrink();
     ir
@@ -160,7 +162,7 @@ impl ModuleIr {
     /// hold one or two, so a module's IR kept about twice its size in slack
     /// (the language server keeps every module's IR for as long as the
     /// project is open).
-    fn shrink(&mut self) {
+    pub(super) fn shrink(&mut self) {
         shrink_stmts(&mut self.body);
         for f in &mut self.functions {
             for p in &mut f.params {
@@ -284,11 +286,14 @@ fn shrink_expr(e: &mut Expr) {
     }
 }
 
-fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
+fn lower_unshrunk(root: TsNode, text: &str) -> ModuleIr {
+    if !root.has_error() {
+        return lower_syntax(&[SyntaxTree::new(root)], text);
+    }
     let mut l = Lowerer::new(text);
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
     let mut body = Vec::new();
-    for_each_top_level_statement(root, text, |statement| l.stmt(statement, &mut body));
+    for_each_top_level_statement(root, text, |statement| l.stmt(SyntaxTree::new(statement).root(), &mut body));
     l.ir.body = body;
     l.ir
 }
@@ -298,7 +303,7 @@ fn lower_unshrunk(root: Node, text: &str) -> ModuleIr {
 /// without errors, and each broken region parsed again block by block:
 /// tree-sitter's recovery can swallow everything after one unclosed bracket
 /// into a single ERROR node.
-pub(super) fn for_each_top_level_statement(root: Node, text: &str, mut each: impl FnMut(Node)) {
+pub(super) fn for_each_top_level_statement(root: TsNode, text: &str, mut each: impl FnMut(TsNode)) {
     let mut cursor = root.walk();
     if !root.has_error() {
         for statement in root.named_children(&mut cursor) {
@@ -307,7 +312,7 @@ pub(super) fn for_each_top_level_statement(root: Node, text: &str, mut each: imp
         return;
     }
     let lines = crate::python::LineStarts::new(text);
-    let children: Vec<Node> = root.children(&mut cursor).collect();
+    let children: Vec<TsNode> = root.children(&mut cursor).collect();
     for child in children {
         if !child.has_error() && !child.is_error() {
             each(child);
@@ -329,21 +334,22 @@ pub(super) fn for_each_top_level_statement(root: Node, text: &str, mut each: imp
 /// again on its own): its statements, and the functions and classes it
 /// defines (numbered from 0, in the order [`lower`] numbers them). See
 /// [`super::memo`].
-pub(super) fn lower_top_level_statement(statement: Node, text: &str) -> ModuleIr {
+pub(super) fn lower_top_level_statement(statement: TsNode, text: &str) -> ModuleIr {
     let mut l = Lowerer::new(text);
     let mut body = Vec::new();
-    l.stmt(statement, &mut body);
+    l.stmt(SyntaxTree::new(statement).root(), &mut body);
     l.ir.body = body;
     l.ir.shrink();
     l.ir
 }
 
-/// Lowers a module parsed as consecutive chunks of whole top-level
-/// statements (see [`crate::python::parse_file`]), none with a syntax error.
-pub fn lower_chunks(roots: &[Node], text: &str) -> ModuleIr {
+/// Lowers a module read without syntax errors: whole, or as consecutive
+/// chunks of whole top-level statements (see
+/// [`crate::python::parse_file_to_syntax`]).
+pub fn lower_syntax(trees: &[SyntaxTree], text: &str) -> ModuleIr {
     let mut l = Lowerer::new(text);
-    for root in roots {
-        let body = l.block(*root);
+    for tree in trees {
+        let body = l.block(tree.root());
         l.ir.body.extend(body);
     }
     l.ir
@@ -353,7 +359,7 @@ fn range(n: Node) -> TextRange {
     TextRange::new(n.start_byte(), n.end_byte())
 }
 
-pub(super) fn collect_syntax_errors(root: Node, out: &mut Vec<TextRange>) {
+pub(super) fn collect_syntax_errors(root: TsNode, out: &mut Vec<TextRange>) {
     if !root.has_error() {
         return;
     }
@@ -361,7 +367,7 @@ pub(super) fn collect_syntax_errors(root: Node, out: &mut Vec<TextRange>) {
     let mut stack = vec![root];
     while let Some(n) = stack.pop() {
         if n.is_error() || n.is_missing() {
-            out.push(range(n));
+            out.push(TextRange::new(n.start_byte(), n.end_byte()));
             continue;
         }
         if n.has_error() {
@@ -405,8 +411,7 @@ impl<'a> Lowerer<'a> {
 
     fn block(&mut self, n: Node) -> Vec<Stmt> {
         let mut out = Vec::new();
-        let mut cursor = n.walk();
-        for c in n.named_children(&mut cursor) {
+        for c in n.named_children() {
             self.stmt(c, &mut out);
         }
         out
@@ -428,8 +433,7 @@ impl<'a> Lowerer<'a> {
     fn stmt_inner(&mut self, n: Node, out: &mut Vec<Stmt>) {
         match n.kind_name() {
             "expression_statement" => {
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     match c.kind_name() {
                         "assignment" => self.assignment(c, out),
                         "augmented_assignment" => {
@@ -465,13 +469,11 @@ impl<'a> Lowerer<'a> {
             }
             "with_statement" => {
                 let mut items = Vec::new();
-                let mut cursor = n.walk();
-                for clause in n.named_children(&mut cursor) {
+                for clause in n.named_children() {
                     if clause.kind_name() != "with_clause" {
                         continue;
                     }
-                    let mut c2 = clause.walk();
-                    for item in clause.named_children(&mut c2) {
+                    for item in clause.named_children() {
                         let Some(value) = item.field(&field::VALUE) else { continue };
                         if value.kind_name() == "as_pattern" {
                             let ctx = value.named_child(0).map(|e| self.expr(e));
@@ -492,13 +494,11 @@ impl<'a> Lowerer<'a> {
             }
             "try_statement" => {
                 let mut blocks = vec![self.field_block(n, &field::BODY)];
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     match c.kind_name() {
                         "except_clause" | "except_group_clause" => {
-                            let mut c2 = c.walk();
                             let mut stmts = Vec::new();
-                            for part in c.named_children(&mut c2) {
+                            for part in c.named_children() {
                                 if part.kind_name() == "block" {
                                     stmts.extend(self.block(part));
                                 }
@@ -506,9 +506,8 @@ impl<'a> Lowerer<'a> {
                             blocks.push(stmts);
                         }
                         "else_clause" | "finally_clause" => {
-                            let mut c2 = c.walk();
                             let mut stmts = Vec::new();
-                            for part in c.named_children(&mut c2) {
+                            for part in c.named_children() {
                                 if part.kind_name() == "block" {
                                     stmts.extend(self.block(part));
                                 }
@@ -528,23 +527,20 @@ impl<'a> Lowerer<'a> {
                 }
                 let mut blocks = Vec::new();
                 if let Some(body) = n.field(&field::BODY) {
-                    let mut cursor = body.walk();
-                    for case in body.named_children(&mut cursor) {
+                    for case in body.named_children() {
                         blocks.push(self.field_block(case, &field::CONSEQUENCE));
                     }
                 }
                 out.push(Stmt::Blocks(blocks));
             }
             "global_statement" | "nonlocal_statement" => {
-                let mut cursor = n.walk();
-                let names = n.named_children(&mut cursor).filter(|c| c.kind_name() == "identifier").map(|c| self.src(c).to_string()).collect();
+                let names = n.named_children().filter(|c| c.kind_name() == "identifier").map(|c| self.src(c).to_string()).collect();
                 if n.kind_name() == "global_statement" {
                     out.push(Stmt::Global(names));
                 }
             }
             "import_statement" => {
-                let mut cursor = n.walk();
-                for c in n.fields(&field::NAME, &mut cursor) {
+                for c in n.fields(&field::NAME) {
                     match c.kind_name() {
                         "dotted_name" => out.push(Stmt::Import { module: self.src(c).to_string(), alias: None }),
                         "aliased_import" => {
@@ -561,8 +557,7 @@ impl<'a> Lowerer<'a> {
                     Some(m) if m.kind_name() == "relative_import" => {
                         let mut level = 0;
                         let mut module = String::new();
-                        let mut cursor = m.walk();
-                        for c in m.named_children(&mut cursor) {
+                        for c in m.named_children() {
                             match c.kind_name() {
                                 "import_prefix" => level = self.src(c).chars().filter(|&ch| ch == '.').count(),
                                 "dotted_name" => module = self.src(c).to_string(),
@@ -576,14 +571,12 @@ impl<'a> Lowerer<'a> {
                 };
                 let mut names = Vec::new();
                 let mut star = false;
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     if c.kind_name() == "wildcard_import" {
                         star = true;
                     }
                 }
-                let mut cursor = n.walk();
-                for c in n.fields(&field::NAME, &mut cursor) {
+                for c in n.fields(&field::NAME) {
                     match c.kind_name() {
                         "dotted_name" => names.push((self.src(c).to_string(), None)),
                         "aliased_import" => {
@@ -606,8 +599,7 @@ impl<'a> Lowerer<'a> {
             }
             "decorated_definition" => {
                 let mut decorators = Vec::new();
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     if c.kind_name() == "decorator" {
                         if let Some(e) = c.named_child(0) {
                             decorators.push(self.expr(e));
@@ -632,16 +624,14 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "block" | "module" => {
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     self.stmt(c, out);
                 }
             }
             // An ERROR node wraps statements tree-sitter could not place;
             // lower what it contains so the rest of the code still counts.
             "ERROR" => {
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     if c.kind_name().ends_with("statement") || c.kind_name().ends_with("definition") || c.kind_name() == "block" {
                         self.stmt(c, out);
                     } else if is_expression(c) {
@@ -653,8 +643,7 @@ impl<'a> Lowerer<'a> {
             _ => {
                 // raise, assert, del, print, exec, type alias ...: evaluate
                 // their expressions for calls.
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     if is_expression(c) {
                         out.push(Stmt::Expr(self.expr(c)));
                     }
@@ -668,8 +657,7 @@ impl<'a> Lowerer<'a> {
         let body = self.field_block(n, body_field);
         let mut orelse = Vec::new();
         // `alternative` holds elif_clause / else_clause nodes in order.
-        let mut cursor = n.walk();
-        let alts: Vec<Node> = n.fields(&field::ALTERNATIVE, &mut cursor).collect();
+        let alts: Vec<Node> = n.fields(&field::ALTERNATIVE).collect();
         let mut tail: Option<Vec<Stmt>> = None;
         for alt in alts.into_iter().rev() {
             match alt.kind_name() {
@@ -735,8 +723,7 @@ impl<'a> Lowerer<'a> {
                 Target::Attr(obj, attr)
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
-                let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).collect();
+                let items: Vec<Node> = n.named_children().collect();
                 Target::Tuple(items.into_iter().map(|c| self.target(c)).collect())
             }
             "list_splat_pattern" | "list_splat" => match n.named_child(0) {
@@ -777,8 +764,7 @@ impl<'a> Lowerer<'a> {
                     if a.kind_name() == "generator_expression" {
                         args.push(Arg::Positional(self.expr(a)));
                     } else {
-                        let mut cursor = a.walk();
-                        for c in a.named_children(&mut cursor) {
+                        for c in a.named_children() {
                             match c.kind_name() {
                                 "keyword_argument" => {
                                     let name = c.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
@@ -805,9 +791,8 @@ impl<'a> Lowerer<'a> {
             }
             "string" => ExprKind::Str(self.string_value(n)),
             "concatenated_string" => {
-                let mut cursor = n.walk();
                 let mut s = Some(String::new());
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     match (s.as_mut(), self.string_value(c)) {
                         (Some(acc), Some(part)) => acc.push_str(&part),
                         _ => s = None,
@@ -816,13 +801,11 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Str(s)
             }
             "tuple" | "list" | "expression_list" | "set" => {
-                let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment").collect();
+                let items: Vec<Node> = n.named_children().filter(|c| c.kind_name() != "comment").collect();
                 ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect())
             }
             "dictionary" => {
-                let mut cursor = n.walk();
-                let items: Vec<Node> = n.named_children(&mut cursor).collect();
+                let items: Vec<Node> = n.named_children().collect();
                 let mut pairs = Vec::new();
                 for c in items {
                     if c.kind_name() == "pair" {
@@ -853,8 +836,7 @@ impl<'a> Lowerer<'a> {
                         elts.push(self.expr(body));
                     }
                 }
-                let mut cursor = n.walk();
-                for c in n.named_children(&mut cursor) {
+                for c in n.named_children() {
                     match c.kind_name() {
                         "for_in_clause" => {
                             let target = match c.field(&field::LEFT) {
@@ -880,8 +862,7 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Lambda(id)
             }
             "conditional_expression" => {
-                let mut cursor = n.walk();
-                let parts: Vec<Node> = n.named_children(&mut cursor).collect();
+                let parts: Vec<Node> = n.named_children().collect();
                 // children: body, condition, alternative
                 let mut alts = Vec::new();
                 let mut others = Vec::new();
@@ -912,8 +893,7 @@ impl<'a> Lowerer<'a> {
             "none" => ExprKind::None,
             "false" => ExprKind::False,
             _ => {
-                let mut cursor = n.walk();
-                let kids: Vec<Node> = n.named_children(&mut cursor).filter(|c| is_expression(*c)).collect();
+                let kids: Vec<Node> = n.named_children().filter(|c| is_expression(*c)).collect();
                 ExprKind::Other(kids.into_iter().map(|c| self.expr(c)).collect())
             }
         };
@@ -921,9 +901,8 @@ impl<'a> Lowerer<'a> {
     }
 
     fn string_value(&self, n: Node) -> Option<String> {
-        let mut cursor = n.walk();
         let mut s = String::new();
-        for c in n.named_children(&mut cursor) {
+        for c in n.named_children() {
             match c.kind_name() {
                 "string_content" => s.push_str(self.src(c)),
                 "interpolation" => return None,
@@ -938,8 +917,7 @@ impl<'a> Lowerer<'a> {
         let mut out = Vec::new();
         let Some(n) = n else { return out };
         let mut keyword_only = false;
-        let mut cursor = n.walk();
-        let kids: Vec<Node> = n.named_children(&mut cursor).collect();
+        let kids: Vec<Node> = n.named_children().collect();
         for c in kids {
             let kind_now = if keyword_only { ParamKind::KeywordOnly } else { ParamKind::Positional };
             match c.kind_name() {
@@ -1060,8 +1038,7 @@ impl<'a> Lowerer<'a> {
         self.scope.push((name, Some(id)));
         let mut body = Vec::new();
         if let Some(b) = def.field(&field::BODY) {
-            let mut cursor = b.walk();
-            for c in b.named_children(&mut cursor) {
+            for c in b.named_children() {
                 self.stmt(c, &mut body);
             }
         }

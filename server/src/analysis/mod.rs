@@ -20,31 +20,41 @@ pub use crate::python::top_level_blocks;
 pub use ir::ModuleIr;
 pub use memo::{IrLayout, LoweredVersion};
 
+use crate::python::ParsedFile;
+
 /// Lowers a parsed file for [`analyze`].
 pub fn lower(tree: &tree_sitter::Tree, text: &str) -> ModuleIr {
     ir::lower(tree.root_node(), text)
 }
 
-/// Lowers a file parsed by [`crate::python::parse_file`]: one tree, or
-/// chunks of it.
-pub fn lower_trees(trees: &[tree_sitter::Tree], text: &str) -> ModuleIr {
-    match trees {
-        [tree] => lower(tree, text),
-        chunks => ir::lower_chunks(&chunks.iter().map(|t| t.root_node()).collect::<Vec<_>>(), text),
+/// Lowers a parsed file: whole, or in chunks.
+pub fn lower_parsed(parsed: &ParsedFile, text: &str) -> ModuleIr {
+    match parsed {
+        ParsedFile::Tree(tree) => lower(tree, text),
+        ParsedFile::Syntax(trees) => {
+            let mut ir = ir::lower_syntax(trees, text);
+            // A file read in chunks is a large one, read once for a command
+            // or a project's first load; the vectors of a smaller one are
+            // made to fit, since the language server keeps them.
+            if trees.len() == 1 {
+                ir.shrink();
+            }
+            ir
+        }
     }
 }
 
-/// [`lower_trees`] for a new version of an edited text, taking the IR of
+/// [`lower_parsed`] for a new version of an edited text, taking the IR of
 /// its unchanged top-level statements from the `previous` version (see
 /// [`memo`]); also returns the layout the version after it needs, or, for a
-/// text parsed in chunks, `previous` back.
-pub fn lower_edited(trees: &[tree_sitter::Tree], text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
-    match trees {
-        [tree] => {
+/// text read into a [`SyntaxTree`], `previous` back.
+pub fn lower_edited(parsed: &ParsedFile, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, Result<IrLayout, Option<LoweredVersion>>) {
+    match parsed {
+        ParsedFile::Tree(tree) => {
             let (ir, layout) = memo::lower_with_previous(tree.root_node(), text, previous);
             (ir, Ok(layout))
         }
-        chunks => (lower_trees(chunks, text), Err(previous)),
+        ParsedFile::Syntax(_) => (lower_parsed(parsed, text), Err(previous)),
     }
 }
 

@@ -29,6 +29,7 @@ pub use roles::{resolve_roles, role_for_function, FunctionRole, RoleKind};
 
 use crate::analysis::TextRange;
 use crate::background::Pending;
+use crate::python::ParsedFile;
 
 /// The stack of the threads that run chalice's emulation (reserved, not
 /// committed: only the pages a deep recursion touches cost memory).
@@ -191,14 +192,18 @@ enum PolicySource<'a> {
     Module(pyast::PyAst),
 }
 
-/// Imports app.py from its parsed trees (see [`crate::python::parse_file`]),
-/// on a large stack (see [`on_large_stack`]).
-pub fn import_app(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
-    on_large_stack(|| import_app_inline(source, trees, python_version))
+/// Imports app.py as parsed, on a large stack (see [`on_large_stack`]).
+pub fn import_app(source: &str, parsed: &ParsedFile, python_version: (u8, u8)) -> ImportedApp {
+    on_large_stack(|| import_app_inline(source, parsed, python_version))
 }
 
-fn import_app_inline(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8)) -> ImportedApp {
-    import_converted(source, pyast::convert_trees(source, trees, pyast::ParseOptions { python_version }), python_version)
+fn import_app_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8)) -> ImportedApp {
+    let options = pyast::ParseOptions { python_version };
+    let converted = match parsed {
+        ParsedFile::Syntax(trees) => pyast::convert_syntax(source, trees, options),
+        ParsedFile::Tree(tree) => pyast::convert(source, tree, options),
+    };
+    import_converted(source, converted, python_version)
 }
 
 fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8)) -> ImportedApp {
@@ -227,28 +232,28 @@ pub struct ImportMemo(pyast::ConversionMemo);
 /// With a `memo` (an editor's text, parsed as one tree), the statements the
 /// last import converted are reused, and the import leaves a memo for the
 /// next one.
-pub fn import_app_in_background(source: std::sync::Arc<str>, trees: Vec<tree_sitter::Tree>, python_version: (u8, u8), memo: Option<ImportMemo>) -> PendingImport {
-    // Copies of a tree share its nodes (a reference count): cheap, and kept
-    // in case no thread can be started.
-    let (text, copies) = (source.clone(), trees.clone());
-    let job = move || import_app_with_memo_inline(&text, &copies, python_version, memo);
-    Pending::start("chalice-import", LARGE_STACK, job, || (import_app(&source, &trees, python_version), None))
+pub fn import_app_in_background(source: std::sync::Arc<str>, parsed: ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> PendingImport {
+    // Copies of a parse share its trees (a reference count): cheap, and
+    // kept in case no thread can be started.
+    let (text, copy) = (source.clone(), parsed.clone());
+    let job = move || import_app_with_memo_inline(&text, &copy, python_version, memo);
+    Pending::start("chalice-import", LARGE_STACK, job, move || (import_app(&source, &parsed, python_version), None))
 }
 
 /// [`import_app`] that, given a `memo` and a text parsed as one tree,
 /// converts only the top-level statements the memo does not hold, and
 /// returns the memo for the next version.
-pub fn import_app_with_memo(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
-    on_large_stack(|| import_app_with_memo_inline(source, trees, python_version, memo))
+pub fn import_app_with_memo(source: &str, parsed: &ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    on_large_stack(|| import_app_with_memo_inline(source, parsed, python_version, memo))
 }
 
-fn import_app_with_memo_inline(source: &str, trees: &[tree_sitter::Tree], python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
-    match (memo, trees) {
-        (Some(ImportMemo(memo)), [tree]) => {
+fn import_app_with_memo_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    match (memo, parsed) {
+        (Some(ImportMemo(memo)), ParsedFile::Tree(tree)) => {
             let (converted, memo) = pyast::convert_with_memo(source, tree, pyast::ParseOptions { python_version }, memo);
             (import_converted(source, converted, python_version), Some(ImportMemo(memo)))
         }
-        _ => (import_app_inline(source, trees, python_version), None),
+        _ => (import_app_inline(source, parsed, python_version), None),
     }
 }
 
@@ -578,8 +583,8 @@ mod tests {
         for (i, text) in versions.iter().enumerate() {
             let tree = crate::python::parse(text, None);
             let source: std::sync::Arc<str> = text.as_str().into();
-            let pending = import_app_in_background(source, vec![tree.clone()], (3, 12), memo.take());
-            let fresh = import_app(text, &[tree], (3, 12));
+            let pending = import_app_in_background(source, ParsedFile::Tree(tree.clone()), (3, 12), memo.take());
+            let fresh = import_app(text, &ParsedFile::Tree(tree), (3, 12));
             assert_eq!(format!("{:#?}", pending.get().0), format!("{fresh:#?}"), "version {i}:\n{text}");
             memo = pending.into_finished().and_then(|(_, memo)| memo).or_else(|| Some(ImportMemo::default()));
         }

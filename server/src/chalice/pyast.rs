@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use tree_sitter::Node as TsNode;
+use crate::python::{SyntaxNode, SyntaxTree};
 
 use crate::python::{field, Field, NodeExt};
 
@@ -482,17 +482,15 @@ pub(crate) fn convert(text: &str, tree: &tree_sitter::Tree, opts: ParseOptions) 
     let root = tree.root_node();
     if root.has_error() {
         let bad = first_error(root).unwrap_or(root);
-        let what = if bad.is_missing() { format!("missing `{}`", bad.kind_name()) } else { "invalid syntax".to_string() };
-        return Err(SyntaxProblem {
-            message: what,
-            range: TextRange::new(bad.start_byte(), bad.end_byte().max(bad.start_byte())),
-            too_deep: false,
-        });
+        return Err(syntax_error(bad.is_missing(), bad.kind_name(), bad.byte_range()));
     }
-    let mut c = Converter::new(text, opts, 0);
-    let module = c.module(root)?;
-    let future_annotations = c.future_annotations;
-    Ok(PyAst::new(vec![c.into_segment()], module, future_annotations))
+    convert_syntax(text, std::slice::from_ref(&SyntaxTree::new(root)), opts)
+}
+
+/// Where `ast.parse` stops at an ERROR or MISSING node.
+fn syntax_error(missing: bool, kind: &str, range: std::ops::Range<usize>) -> SyntaxProblem {
+    let message = if missing { format!("missing `{kind}`") } else { "invalid syntax".to_string() };
+    SyntaxProblem { message, range: TextRange::new(range.start, range.end.max(range.start)), too_deep: false }
 }
 
 /// The segments of a module's top-level statements from its last
@@ -539,7 +537,9 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
     let mut segments = Vec::new();
     let mut body = Vec::new();
     let mut future_annotations = false;
-    for child in named_children(root) {
+    let mut cursor = root.walk();
+    let statements = root.named_children(&mut cursor).filter(|c| !matches!(c.kind_name(), "comment" | "line_continuation"));
+    for child in statements {
         let source = &text[child.byte_range()];
         let (start_byte, start_row) = (child.start_byte(), child.start_position().row);
         // Each kept statement is used once: a second statement with the
@@ -550,7 +550,7 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
                 let mut c = Converter::new(text, opts, next_key);
                 next_key += 1;
                 let mut ids = Vec::new();
-                if let Err(problem) = c.statement(child, &mut ids) {
+                if let Err(problem) = c.statement(SyntaxTree::new(child).root(), &mut ids) {
                     return (Err(problem), ConversionMemo::default());
                 }
                 let future_annotations = c.future_annotations;
@@ -569,34 +569,41 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
     }
     let mut c = Converter::new(text, opts, next_key);
     next_key += 1;
-    let module = c.add(root, Kind::Module { body });
+    let module = c.add_at(root.byte_range(), root.start_position().row, Kind::Module { body });
     segments.push(c.into_segment());
     (Ok(PyAst::new(segments, module, future_annotations)), ConversionMemo { statements: new, next_key })
 }
 
-/// [`convert`] for a module parsed in chunks of whole top-level statements
-/// (see [`crate::python::parse_file`]).
-pub(crate) fn convert_trees(text: &str, trees: &[tree_sitter::Tree], opts: ParseOptions) -> Result<PyAst, SyntaxProblem> {
+/// [`convert`] for a module read whole or in chunks of whole top-level
+/// statements (see [`crate::python::parse_file_to_syntax`]).
+pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOptions) -> Result<PyAst, SyntaxProblem> {
+    // Trees are read only from parses without syntax errors; should one
+    // have any, it is reported as `convert` reports it.
+    if let Some(bad) = trees.iter().find_map(|t| t.first_error()) {
+        return Err(syntax_error(bad.is_missing(), bad.kind_name(), bad.byte_range()));
+    }
     let (first, last) = match trees {
-        [tree] => return convert(text, tree, opts),
-        [first, .., last] => (first.root_node(), last.root_node()),
+        [tree] => {
+            let mut c = Converter::new(text, opts, 0);
+            let module = c.module(tree.root())?;
+            let future_annotations = c.future_annotations;
+            return Ok(PyAst::new(vec![c.into_segment()], module, future_annotations));
+        }
+        [first, .., last] => (first.root(), last.root()),
         [] => unreachable!("a parsed file has at least one tree"),
     };
-    if let Some(bad) = trees.iter().find(|t| t.root_node().has_error()) {
-        return convert(text, bad, opts);
-    }
     // Runs of consecutive chunks, one per thread, each converted into its
     // own segment. Conversion is a tree walk with no state carried from one
     // top-level statement to the next but the `__future__` flag, so the
     // runs convert independently. These threads need the large stack too.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, trees.len());
     let per_run = trees.len().div_ceil(threads);
-    let runs: Vec<&[tree_sitter::Tree]> = trees.chunks(per_run).collect();
-    let convert_run = |segment: usize, run: &[tree_sitter::Tree]| -> R<(Vec<NodeId>, Converter<'_>)> {
+    let runs: Vec<&[SyntaxTree]> = trees.chunks(per_run).collect();
+    let convert_run = |segment: usize, run: &[SyntaxTree]| -> R<(Vec<NodeId>, Converter<'_>)> {
         let mut c = Converter::new(text, opts, segment);
         let mut body = Vec::new();
         for tree in run {
-            body.extend(c.block_statements(tree.root_node())?);
+            body.extend(c.block_statements(tree.root())?);
         }
         Ok((body, c))
     };
@@ -640,7 +647,7 @@ pub(crate) fn convert_trees(text: &str, trees: &[tree_sitter::Tree], opts: Parse
 
 /// The first ERROR or MISSING node, found by descending into the first
 /// child that contains one (iteratively: error trees can be very deep).
-fn first_error(node: TsNode) -> Option<TsNode> {
+fn first_error(node: tree_sitter::Node) -> Option<tree_sitter::Node> {
     let mut cur = node;
     'descend: loop {
         if cur.is_error() || cur.is_missing() {
@@ -669,31 +676,20 @@ struct Converter<'a> {
 
 type R<T> = Result<T, SyntaxProblem>;
 
-fn named_children(n: TsNode) -> Vec<TsNode> {
-    // Most nodes converted are leaves (names, numbers, string parts): skip
-    // creating a tree cursor (an allocation) for them.
-    if n.named_child_count() == 0 {
-        return Vec::new();
-    }
-    let mut cursor = n.walk();
-    n.named_children(&mut cursor).filter(|c| c.kind_name() != "comment" && c.kind_name() != "line_continuation").collect()
+fn named_children(n: SyntaxNode) -> Vec<SyntaxNode> {
+    n.named_children().filter(|c| c.kind_name() != "comment" && c.kind_name() != "line_continuation").collect()
 }
 
-fn has_token(n: TsNode, token: &str) -> bool {
-    if n.child_count() == 0 {
-        return false;
-    }
-    let mut cursor = n.walk();
-    let found = n.children(&mut cursor).any(|c| !c.is_named() && c.kind_name() == token);
-    found
+fn has_token(n: SyntaxNode, token: &str) -> bool {
+    n.children().any(|c| !c.is_named() && c.kind_name() == token)
 }
 
 impl<'a> Converter<'a> {
-    fn text(&self, n: TsNode) -> &'a str {
+    fn text(&self, n: SyntaxNode) -> &'a str {
         &self.src[n.byte_range()]
     }
 
-    fn err(&self, n: TsNode, message: impl Into<String>) -> SyntaxProblem {
+    fn err(&self, n: SyntaxNode, message: impl Into<String>) -> SyntaxProblem {
         SyntaxProblem { message: message.into(), range: TextRange::new(n.start_byte(), n.end_byte()), too_deep: false }
     }
 
@@ -706,21 +702,25 @@ impl<'a> Converter<'a> {
         Segment { nodes: self.nodes.into(), key: self.base >> SEGMENT_SHIFT, byte_delta: 0, line_delta: 0 }
     }
 
-    fn add(&mut self, n: TsNode, kind: Kind) -> NodeId {
-        let p = n.start_position();
-        self.nodes.push(Node { kind, range: TextRange::new(n.start_byte(), n.end_byte()), line: p.row + 1 });
+    fn add(&mut self, n: SyntaxNode, kind: Kind) -> NodeId {
+        self.add_at(n.byte_range(), n.start_position().row, kind)
+    }
+
+    /// Adds a node spanning `range`, which starts on line `row` (from 0).
+    fn add_at(&mut self, range: std::ops::Range<usize>, row: usize, kind: Kind) -> NodeId {
+        self.nodes.push(Node { kind, range: TextRange::new(range.start, range.end), line: row + 1 });
         self.base + self.nodes.len() - 1
     }
 
     /// Adds a node positioned at `start` but spanning to `end` (e.g. a
     /// `Call` made from a decorator, an `Assign` from an `assignment`).
-    fn add_span(&mut self, start: TsNode, end: TsNode, kind: Kind) -> NodeId {
+    fn add_span(&mut self, start: SyntaxNode, end: SyntaxNode, kind: Kind) -> NodeId {
         let p = start.start_position();
         self.nodes.push(Node { kind, range: TextRange::new(start.start_byte(), end.end_byte()), line: p.row + 1 });
         self.base + self.nodes.len() - 1
     }
 
-    fn enter(&mut self, n: TsNode) -> R<()> {
+    fn enter(&mut self, n: SyntaxNode) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
             return Err(SyntaxProblem {
@@ -732,12 +732,12 @@ impl<'a> Converter<'a> {
         Ok(())
     }
 
-    fn module(&mut self, n: TsNode) -> R<NodeId> {
+    fn module(&mut self, n: SyntaxNode) -> R<NodeId> {
         let body = self.block_statements(n)?;
         Ok(self.add(n, Kind::Module { body }))
     }
 
-    fn block_statements(&mut self, n: TsNode) -> R<Vec<NodeId>> {
+    fn block_statements(&mut self, n: SyntaxNode) -> R<Vec<NodeId>> {
         let mut out = Vec::new();
         for child in named_children(n) {
             self.statement(child, &mut out)?;
@@ -745,21 +745,21 @@ impl<'a> Converter<'a> {
         Ok(out)
     }
 
-    fn block_field(&mut self, n: TsNode, field: &Field) -> R<Vec<NodeId>> {
+    fn block_field(&mut self, n: SyntaxNode, field: &Field) -> R<Vec<NodeId>> {
         match n.field(field) {
             Some(b) => self.block_statements(b),
             None => Ok(Vec::new()),
         }
     }
 
-    fn statement(&mut self, n: TsNode, out: &mut Vec<NodeId>) -> R<()> {
+    fn statement(&mut self, n: SyntaxNode, out: &mut Vec<NodeId>) -> R<()> {
         self.enter(n)?;
         let r = self.statement_inner(n, out);
         self.depth -= 1;
         r
     }
 
-    fn statement_inner(&mut self, n: TsNode, out: &mut Vec<NodeId>) -> R<()> {
+    fn statement_inner(&mut self, n: SyntaxNode, out: &mut Vec<NodeId>) -> R<()> {
         let id = match n.kind_name() {
             "expression_statement" => {
                 let kids = named_children(n);
@@ -805,16 +805,14 @@ impl<'a> Converter<'a> {
             }
             "import_statement" => {
                 let mut names = Vec::new();
-                let mut cursor = n.walk();
-                for c in n.fields(&field::NAME, &mut cursor) {
+                for c in n.fields(&field::NAME) {
                     names.push(self.alias(c));
                 }
                 self.add(n, Kind::Import(names))
             }
             "future_import_statement" => {
                 let mut names = Vec::new();
-                let mut cursor = n.walk();
-                for c in n.fields(&field::NAME, &mut cursor) {
+                for c in n.fields(&field::NAME) {
                     let a = self.alias(c);
                     if a.name == "annotations" {
                         self.future_annotations = true;
@@ -825,8 +823,7 @@ impl<'a> Converter<'a> {
             }
             "import_from_statement" => {
                 let mut names = Vec::new();
-                let mut cursor = n.walk();
-                for c in n.fields(&field::NAME, &mut cursor) {
+                for c in n.fields(&field::NAME) {
                     names.push(self.alias(c));
                 }
                 if named_children(n).iter().any(|c| c.kind_name() == "wildcard_import") {
@@ -948,7 +945,7 @@ impl<'a> Converter<'a> {
         Ok(())
     }
 
-    fn alias(&self, n: TsNode) -> Alias {
+    fn alias(&self, n: SyntaxNode) -> Alias {
         if n.kind_name() == "aliased_import" {
             let name = n.field(&field::NAME).map(|x| self.text(x)).unwrap_or_default();
             let asname = n.field(&field::ALIAS).map(|x| self.text(x).to_string());
@@ -958,31 +955,30 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn optional_value(&mut self, n: TsNode) -> R<Option<NodeId>> {
+    fn optional_value(&mut self, n: SyntaxNode) -> R<Option<NodeId>> {
         match named_children(n).into_iter().next() {
             Some(v) => Ok(Some(self.expr_or_tuple(v, Ctx::Load)?)),
             None => Ok(None),
         }
     }
 
-    fn required(&mut self, n: TsNode, field: &Field, ctx: Ctx) -> R<NodeId> {
+    fn required(&mut self, n: SyntaxNode, field: &Field, ctx: Ctx) -> R<NodeId> {
         match n.field(field) {
             Some(c) => self.expr_or_tuple(c, ctx),
             None => Err(self.err(n, format!("missing {}", field.name()))),
         }
     }
 
-    fn if_statement(&mut self, n: TsNode) -> R<NodeId> {
+    fn if_statement(&mut self, n: SyntaxNode) -> R<NodeId> {
         let test = self.required(n, &field::CONDITION, Ctx::Load)?;
         let body = self.block_field(n, &field::CONSEQUENCE)?;
-        let mut cursor = n.walk();
-        let alternatives: Vec<TsNode> = n.fields(&field::ALTERNATIVE, &mut cursor).collect();
+        let alternatives: Vec<SyntaxNode> = n.fields(&field::ALTERNATIVE).collect();
         let orelse = self.elif_chain(&alternatives)?;
         Ok(self.add(n, Kind::If { test, body, orelse }))
     }
 
     /// `elif` clauses become nested `If` nodes in `orelse`, as in `ast`.
-    fn elif_chain(&mut self, alternatives: &[TsNode]) -> R<Vec<NodeId>> {
+    fn elif_chain(&mut self, alternatives: &[SyntaxNode]) -> R<Vec<NodeId>> {
         let Some((first, rest)) = alternatives.split_first() else { return Ok(Vec::new()) };
         match first.kind_name() {
             "else_clause" => self.block_field(*first, &field::BODY),
@@ -995,7 +991,7 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn with_item(&mut self, value: TsNode) -> R<WithItem> {
+    fn with_item(&mut self, value: SyntaxNode) -> R<WithItem> {
         if value.kind_name() == "as_pattern" {
             let expr_node = named_children(value).into_iter().next();
             let target_node = value.field(&field::ALIAS).and_then(|a| named_children(a).into_iter().next());
@@ -1013,7 +1009,7 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn except_clause(&mut self, n: TsNode) -> R<NodeId> {
+    fn except_clause(&mut self, n: SyntaxNode) -> R<NodeId> {
         let mut type_ = None;
         let mut name = None;
         let value = n.field(&field::VALUE);
@@ -1040,7 +1036,7 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::ExceptHandler { type_, name, body }))
     }
 
-    fn function_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
+    fn function_def(&mut self, n: SyntaxNode, decorators: Vec<NodeId>, _outer: SyntaxNode) -> R<NodeId> {
         if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
             return Err(self.err(n, "type parameters need Python 3.12"));
         }
@@ -1058,7 +1054,7 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::FunctionDef { name, is_async, args: Box::new(args), body, decorators, returns }))
     }
 
-    fn class_def(&mut self, n: TsNode, decorators: Vec<NodeId>, _outer: TsNode) -> R<NodeId> {
+    fn class_def(&mut self, n: SyntaxNode, decorators: Vec<NodeId>, _outer: SyntaxNode) -> R<NodeId> {
         if n.field(&field::TYPE_PARAMETERS).is_some() && self.opts.python_version < (3, 12) {
             return Err(self.err(n, "type parameters need Python 3.12"));
         }
@@ -1071,14 +1067,14 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::ClassDef { name, bases, keywords, body, decorators }))
     }
 
-    fn type_expr(&mut self, t: TsNode) -> R<NodeId> {
+    fn type_expr(&mut self, t: SyntaxNode) -> R<NodeId> {
         // `type` wraps one expression (or a PEP 604 / generic form that is
         // still an expression in `ast`).
         let inner = if t.kind_name() == "type" { named_children(t).into_iter().next().unwrap_or(t) } else { t };
         self.type_inner(inner)
     }
 
-    fn type_inner(&mut self, n: TsNode) -> R<NodeId> {
+    fn type_inner(&mut self, n: SyntaxNode) -> R<NodeId> {
         match n.kind_name() {
             "type" => self.type_expr(n),
             "union_type" => {
@@ -1122,7 +1118,7 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn parameters(&mut self, p: TsNode) -> R<Arguments> {
+    fn parameters(&mut self, p: SyntaxNode) -> R<Arguments> {
         let mut a = Arguments::default();
         // Before `/` parameters are positional-only; after `*` or `*args`
         // they are keyword-only.
@@ -1217,18 +1213,17 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn splat_name(&self, n: TsNode) -> String {
+    fn splat_name(&self, n: SyntaxNode) -> String {
         named_children(n).into_iter().next().map(|i| self.text(i).to_string()).unwrap_or_default()
     }
 
-    fn match_statement(&mut self, n: TsNode) -> R<NodeId> {
+    fn match_statement(&mut self, n: SyntaxNode) -> R<NodeId> {
         let subject = self.required(n, &field::SUBJECT, Ctx::Load)?;
         let mut cases = Vec::new();
         if let Some(body) = n.field(&field::BODY) {
-            let mut cursor = body.walk();
-            let clauses: Vec<TsNode> = body.fields(&field::ALTERNATIVE, &mut cursor).collect();
+            let clauses: Vec<SyntaxNode> = body.fields(&field::ALTERNATIVE).collect();
             for clause in clauses {
-                let pats: Vec<TsNode> = named_children(clause).into_iter().filter(|c| c.kind_name() == "case_pattern").collect();
+                let pats: Vec<SyntaxNode> = named_children(clause).into_iter().filter(|c| c.kind_name() == "case_pattern").collect();
                 let pattern = if pats.len() == 1 {
                     self.pattern(pats[0])?
                 } else {
@@ -1252,14 +1247,14 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::Match { subject, cases }))
     }
 
-    fn pattern(&mut self, n: TsNode) -> R<NodeId> {
+    fn pattern(&mut self, n: SyntaxNode) -> R<NodeId> {
         self.enter(n)?;
         let r = self.pattern_inner(n);
         self.depth -= 1;
         r
     }
 
-    fn pattern_inner(&mut self, n: TsNode) -> R<NodeId> {
+    fn pattern_inner(&mut self, n: SyntaxNode) -> R<NodeId> {
         let kids = named_children(n);
         Ok(match n.kind_name() {
             "case_pattern" => match kids.first() {
@@ -1268,7 +1263,7 @@ impl<'a> Converter<'a> {
                 None => self.add(n, Kind::MatchAs { pattern: None, name: None }),
             },
             "dotted_name" => {
-                let parts: Vec<TsNode> = kids.into_iter().filter(|k| k.kind_name() == "identifier").collect();
+                let parts: Vec<SyntaxNode> = kids.into_iter().filter(|k| k.kind_name() == "identifier").collect();
                 if parts.len() == 1 {
                     let name = self.text(parts[0]).to_string();
                     if name == "_" {
@@ -1311,10 +1306,8 @@ impl<'a> Converter<'a> {
                 let mut keys = Vec::new();
                 let mut patterns = Vec::new();
                 let mut rest = None;
-                let mut cursor = n.walk();
-                let key_nodes: Vec<TsNode> = n.fields(&field::KEY, &mut cursor).collect();
-                let mut cursor = n.walk();
-                let value_nodes: Vec<TsNode> = n.fields(&field::VALUE, &mut cursor).collect();
+                let key_nodes: Vec<SyntaxNode> = n.fields(&field::KEY).collect();
+                let value_nodes: Vec<SyntaxNode> = n.fields(&field::VALUE).collect();
                 for k in key_nodes {
                     keys.push(self.pattern_value(k)?);
                 }
@@ -1329,7 +1322,7 @@ impl<'a> Converter<'a> {
             "class_pattern" => {
                 let cls = match kids.first() {
                     Some(d) => {
-                        let parts: Vec<TsNode> =
+                        let parts: Vec<SyntaxNode> =
                             named_children(*d).into_iter().filter(|k| k.kind_name() == "identifier").collect();
                         self.dotted_value(&parts)?
                     }
@@ -1359,7 +1352,7 @@ impl<'a> Converter<'a> {
     }
 
     /// A keyword pattern's value is a pattern whose node may be bare.
-    fn pattern_keyword_value(&mut self, n: TsNode) -> R<NodeId> {
+    fn pattern_keyword_value(&mut self, n: SyntaxNode) -> R<NodeId> {
         match n.kind_name() {
             "identifier" => {
                 let name = self.text(n).to_string();
@@ -1369,10 +1362,10 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn pattern_value(&mut self, n: TsNode) -> R<NodeId> {
+    fn pattern_value(&mut self, n: SyntaxNode) -> R<NodeId> {
         match n.kind_name() {
             "dotted_name" => {
-                let parts: Vec<TsNode> = named_children(n).into_iter().filter(|k| k.kind_name() == "identifier").collect();
+                let parts: Vec<SyntaxNode> = named_children(n).into_iter().filter(|k| k.kind_name() == "identifier").collect();
                 self.dotted_value(&parts)
             }
             "string" | "concatenated_string" => self.expr(n, Ctx::Load),
@@ -1380,7 +1373,7 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn dotted_value(&mut self, parts: &[TsNode]) -> R<NodeId> {
+    fn dotted_value(&mut self, parts: &[SyntaxNode]) -> R<NodeId> {
         let Some(first) = parts.first() else { return Err(SyntaxProblem { message: "empty name".into(), range: TextRange::new(0, 0), too_deep: false }) };
         let mut v = self.add(*first, Kind::Name { id: self.text(*first).to_string(), ctx: Ctx::Load });
         for p in &parts[1..] {
@@ -1390,7 +1383,7 @@ impl<'a> Converter<'a> {
         Ok(v)
     }
 
-    fn assignment(&mut self, n: TsNode) -> R<NodeId> {
+    fn assignment(&mut self, n: SyntaxNode) -> R<NodeId> {
         if n.kind_name() == "augmented_assignment" {
             let target = self.required(n, &field::LEFT, Ctx::Store)?;
             let value = self.assign_value(n)?;
@@ -1426,7 +1419,7 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::Assign { targets, value }))
     }
 
-    fn assign_value(&mut self, n: TsNode) -> R<NodeId> {
+    fn assign_value(&mut self, n: SyntaxNode) -> R<NodeId> {
         match n.field(&field::RIGHT) {
             Some(r) => self.expr_or_tuple(r, Ctx::Load),
             None => Err(self.err(n, "assignment without a value")),
@@ -1435,18 +1428,18 @@ impl<'a> Converter<'a> {
 
     /// An expression where `expression_list` / `pattern_list` (a bare tuple)
     /// may appear.
-    fn expr_or_tuple(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+    fn expr_or_tuple(&mut self, n: SyntaxNode, ctx: Ctx) -> R<NodeId> {
         self.expr(n, ctx)
     }
 
-    fn expr(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+    fn expr(&mut self, n: SyntaxNode, ctx: Ctx) -> R<NodeId> {
         self.enter(n)?;
         let r = self.expr_inner(n, ctx);
         self.depth -= 1;
         r
     }
 
-    fn expr_inner(&mut self, n: TsNode, ctx: Ctx) -> R<NodeId> {
+    fn expr_inner(&mut self, n: SyntaxNode, ctx: Ctx) -> R<NodeId> {
         let kids = named_children(n);
         let id = match n.kind_name() {
             "identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
@@ -1494,8 +1487,7 @@ impl<'a> Converter<'a> {
             }
             "subscript" => {
                 let value = self.required(n, &field::VALUE, Ctx::Load)?;
-                let mut cursor = n.walk();
-                let subs: Vec<TsNode> = n.fields(&field::SUBSCRIPT, &mut cursor).collect();
+                let subs: Vec<SyntaxNode> = n.fields(&field::SUBSCRIPT).collect();
                 let mut elts = Vec::new();
                 for s in &subs {
                     elts.push(self.expr(*s, Ctx::Load)?);
@@ -1514,8 +1506,7 @@ impl<'a> Converter<'a> {
                 // which slot each fills depends on the colons before it.
                 let mut slots: [Option<NodeId>; 3] = [None, None, None];
                 let mut slot = 0;
-                let mut cursor = n.walk();
-                let all: Vec<TsNode> = n.children(&mut cursor).collect();
+                let all: Vec<SyntaxNode> = n.children().collect();
                 for c in all {
                     if !c.is_named() {
                         if c.kind_name() == ":" {
@@ -1656,7 +1647,7 @@ impl<'a> Converter<'a> {
         Ok(id)
     }
 
-    fn argument_list(&mut self, a: TsNode) -> R<(Vec<NodeId>, Vec<NodeId>)> {
+    fn argument_list(&mut self, a: SyntaxNode) -> R<(Vec<NodeId>, Vec<NodeId>)> {
         let mut args = Vec::new();
         let mut keywords = Vec::new();
         for k in named_children(a) {
@@ -1679,7 +1670,7 @@ impl<'a> Converter<'a> {
         Ok((args, keywords))
     }
 
-    fn comprehension(&mut self, n: TsNode) -> R<NodeId> {
+    fn comprehension(&mut self, n: SyntaxNode) -> R<NodeId> {
         let kind = match n.kind_name() {
             "list_comprehension" => CompKind::List,
             "set_comprehension" => CompKind::Set,
@@ -1700,8 +1691,7 @@ impl<'a> Converter<'a> {
             match c.kind_name() {
                 "for_in_clause" => {
                     let target = self.required(c, &field::LEFT, Ctx::Store)?;
-                    let mut cursor = c.walk();
-                    let rights: Vec<TsNode> = c.fields(&field::RIGHT, &mut cursor).filter(|r| r.is_named()).collect();
+                    let rights: Vec<SyntaxNode> = c.fields(&field::RIGHT).filter(|r| r.is_named()).collect();
                     let iter = match rights.first() {
                         Some(r) if rights.len() == 1 => self.expr(*r, Ctx::Load)?,
                         Some(_) => return Err(self.err(c, "invalid syntax")),
@@ -1728,8 +1718,8 @@ impl<'a> Converter<'a> {
         Ok(self.add(n, Kind::Comp { kind, elt, value, generators }))
     }
 
-    fn string(&mut self, n: TsNode) -> R<NodeId> {
-        let parts: Vec<TsNode> = if n.kind_name() == "concatenated_string" { named_children(n) } else { vec![n] };
+    fn string(&mut self, n: SyntaxNode) -> R<NodeId> {
+        let parts: Vec<SyntaxNode> = if n.kind_name() == "concatenated_string" { named_children(n) } else { vec![n] };
         let mut value = String::new();
         let mut is_f = false;
         let mut is_bytes = false;
@@ -1788,10 +1778,9 @@ impl<'a> Converter<'a> {
     }
 }
 
-fn has_trailing_comma_in_subscript(n: TsNode) -> bool {
+fn has_trailing_comma_in_subscript(n: SyntaxNode) -> bool {
     // `a[1,]` is a one-element tuple subscript.
-    let mut cursor = n.walk();
-    let kids: Vec<TsNode> = n.children(&mut cursor).collect();
+    let kids: Vec<SyntaxNode> = n.children().collect();
     kids.iter().any(|c| !c.is_named() && c.kind_name() == ",")
 }
 

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::analysis::{self, FileFacts, IrLayout, LoweredVersion, ModuleInput, ModuleIr, ProjectFacts};
 use crate::background::Pending;
 use crate::chalice;
+use crate::python::ParsedFile;
 
 mod stages;
 mod workspace;
@@ -128,31 +129,28 @@ impl SourceFile {
         if looks_binary(&text) {
             return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None, next_lowering: NextLowering::Nothing };
         }
-        let parsed;
-        let trees = match tree {
-            Some(t) if !t.root_node().has_error() => std::slice::from_ref(t),
+        // An edited text keeps its tree-sitter tree: the memos hold what
+        // lowering and the import made of its top-level statements, which
+        // are found in it.
+        let keep_tree = memos.is_some();
+        let parsed = match tree {
+            // Cloning a tree only takes a reference to it.
+            Some(t) if !t.root_node().has_error() => ParsedFile::whole(t.clone(), keep_tree),
             // tree-sitter's error recovery may read a broken text
             // differently when it reuses an old tree than when it starts
             // afresh, and what the user is told must not depend on the order
             // of their keystrokes: an editor's tree with syntax errors is
             // not used. The text is parsed afresh, whole: a parse in chunks
             // would find a chunk with errors and parse it whole after all.
-            Some(_) => {
-                parsed = vec![crate::python::parse(&text, None)];
-                &parsed[..]
-            }
-            None => {
-                parsed = crate::python::parse_file(&text);
-                &parsed[..]
-            }
+            Some(_) => ParsedFile::whole(crate::python::parse(&text, None), keep_tree),
+            None => ParsedFile::parse(&text, keep_tree),
         };
         let (previous_lowering, import_memo) = match memos {
             Some(EditMemos { lowering, import }) => (Some(lowering), Some(import)),
             None => (None, None),
         };
-        // Cloning a tree only takes a reference to it.
-        let broken_tree = match trees {
-            [tree] if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
+        let broken_tree = match &parsed {
+            ParsedFile::Tree(tree) if as_app.is_some() && tree.root_node().has_error() => Some(tree.clone()),
             _ => None,
         };
         // The import of a text with syntax errors fails at once; the import
@@ -162,16 +160,16 @@ impl SourceFile {
         // chalice's import walks the same trees a second way, on its own
         // thread: it runs while this one lowers the file and, often, while
         // the project's inference runs (only the deploy emulation waits).
-        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), trees.to_vec(), python_version, import_memo));
+        let imported = as_app.map(|python_version| chalice::import_app_in_background(text.clone(), parsed.clone(), python_version, import_memo));
         let repaired = as_app
             .zip(broken_tree.clone())
             .map(|(python_version, tree)| stages::repair_app_in_background(text.clone(), tree, python_version, repair_memo));
         let (ir, next_lowering) = match previous_lowering {
             Some(previous) => {
-                let (ir, next) = analysis::lower_edited(trees, &text, previous);
+                let (ir, next) = analysis::lower_edited(&parsed, &text, previous);
                 (ir, next.map_or_else(NextLowering::Carried, NextLowering::Layout))
             }
-            None => (analysis::lower_trees(trees, &text), NextLowering::Nothing),
+            None => (analysis::lower_parsed(&parsed, &text), NextLowering::Nothing),
         };
         SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering }
     }

@@ -427,7 +427,7 @@ fn repair_import(
         Some(t) if !t.root_node().has_error() => t,
         _ => crate::python::parse(repaired, None),
     };
-    chalice::import_app_with_memo(repaired, std::slice::from_ref(&tree), python_version, memo)
+    chalice::import_app_with_memo(repaired, &crate::python::ParsedFile::Tree(tree), python_version, memo)
 }
 
 fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
@@ -561,12 +561,12 @@ mod tests {
             // With the memo the import of the unbroken app left, as when
             // the user breaks a file that was fine.
             let app_tree = crate::python::parse(app, None);
-            let (_, memo) = chalice::import_app_with_memo(app, std::slice::from_ref(&app_tree), (3, 12), Some(chalice::ImportMemo::default()));
+            let (_, memo) = chalice::import_app_with_memo(app, &crate::python::ParsedFile::Tree(app_tree), (3, 12), Some(chalice::ImportMemo::default()));
             let memo = memo.expect("an import of one tree with a memo leaves one");
             let (with_memo, _) = repair_import(&text, Some(&tree), &repaired, &blanked, (3, 12), Some(memo));
             assert_eq!(format!("{with_memo:?}"), format!("{incremental:?}"), "after {to}, with a memo");
             let fresh_tree = crate::python::parse(&repaired, None);
-            let fresh = chalice::import_app(&repaired, std::slice::from_ref(&fresh_tree), (3, 12));
+            let fresh = chalice::import_app(&repaired, &crate::python::ParsedFile::whole(fresh_tree, false), (3, 12));
             assert_eq!(format!("{incremental:?}"), format!("{fresh:?}"), "after {to}");
             let (without_tree, _) = blank_broken_blocks(&text, None).unwrap();
             assert_eq!(without_tree, repaired);

@@ -2,8 +2,11 @@
 //! queries from `grammar-queries/python/`, and parsing.
 
 pub mod queries;
+pub mod syntax;
 
 use tree_sitter::{Language, Parser, Tree};
+
+pub use syntax::{SyntaxNode, SyntaxTree};
 
 /// The tree-sitter Python grammar.
 pub fn language() -> Language {
@@ -50,12 +53,7 @@ pub trait NodeExt<'t> {
 
 impl<'t> NodeExt<'t> for tree_sitter::Node<'t> {
     fn kind_name(&self) -> &'static str {
-        static KINDS: std::sync::LazyLock<Vec<Box<str>>> = std::sync::LazyLock::new(|| {
-            let lang = language();
-            (0..lang.node_kind_count()).map(|id| lang.node_kind_for_id(id as u16).unwrap_or("").into()).collect()
-        });
-        // Every node's kind id is a symbol of the grammar.
-        KINDS.get(self.kind_id() as usize).map_or("", |name| name)
+        kind_name_of(self.kind_id())
     }
 
     fn field(&self, field: &Field) -> Option<tree_sitter::Node<'t>> {
@@ -71,6 +69,21 @@ impl<'t> NodeExt<'t> for tree_sitter::Node<'t> {
         't: 'c,
     {
         self.children_by_field_id(field.id(), cursor)
+    }
+}
+
+/// The name of a node kind of the grammar, as `Node::kind` gives it.
+pub fn kind_name_of(kind_id: u16) -> &'static str {
+    static KINDS: std::sync::LazyLock<Vec<Box<str>>> = std::sync::LazyLock::new(|| {
+        let lang = language();
+        (0..lang.node_kind_count()).map(|id| lang.node_kind_for_id(id as u16).unwrap_or("").into()).collect()
+    });
+    // Every node's kind id is a symbol of the grammar, but for ERROR nodes'
+    // (tree-sitter's own symbol, not the grammar's).
+    match KINDS.get(kind_id as usize) {
+        Some(name) => name,
+        None if kind_id == u16::MAX => "ERROR",
+        None => "",
     }
 }
 
@@ -102,6 +115,12 @@ macro_rules! fields {
         pub mod field {
             use super::Field;
             $(pub static $constant: Field = Field::new($name);)*
+        }
+
+        /// Every field of [`field`].
+        #[cfg(test)]
+        pub(crate) fn all_fields() -> Vec<&'static Field> {
+            vec![$(&field::$constant),*]
         }
     };
 }
@@ -196,19 +215,68 @@ fn chunk_bytes(len: usize, threads: usize) -> usize {
     (len / (4 * threads.max(1))).clamp(16 << 10, 256 << 10)
 }
 
-/// Parses a whole file: as one tree, or, when it is large, as consecutive
-/// runs of whole top-level statements parsed on every core. The chunks
-/// together are the file; see [`parse_in_chunks`] for when they are used.
-pub fn parse_file(text: &str) -> Vec<Tree> {
+/// Parses a whole file. A large one is parsed as consecutive runs of whole
+/// top-level statements on every core (see [`parse_in_chunks_with`] for
+/// when), each read into a [`SyntaxTree`] by the thread that parsed it as
+/// soon as it is parsed: the tree-sitter trees are dropped there and then,
+/// so that a large file never holds them all at once. The chunks together
+/// are the file. A file parsed whole gives its tree-sitter tree instead,
+/// with or without syntax errors: the caller decides what to read of it.
+pub fn parse_file_to_syntax(text: &str) -> Result<Vec<SyntaxTree>, Tree> {
+    parse_file_chunked(text, |tree| SyntaxTree::new(tree.root_node()))
+}
+
+/// A file as lowering and chalice's import read it.
+#[derive(Clone)]
+pub enum ParsedFile {
+    /// Read without syntax errors, whole or in chunks (see
+    /// [`parse_file_to_syntax`]), and shared by both.
+    Syntax(std::sync::Arc<[SyntaxTree]>),
+    /// A tree-sitter tree of the whole file: one with syntax errors, whose
+    /// readers work out what is still readable, or an editor's, whose
+    /// readers reuse what they made of its unchanged top-level statements.
+    Tree(Tree),
+}
+
+impl ParsedFile {
+    /// Parses a file text (see [`parse_file_to_syntax`]); a whole tree is
+    /// read into a [`SyntaxTree`] unless `keep_tree` or it has syntax errors.
+    pub fn parse(text: &str, keep_tree: bool) -> ParsedFile {
+        match parse_file_to_syntax(text) {
+            Ok(chunks) => ParsedFile::Syntax(chunks.into()),
+            Err(tree) => ParsedFile::whole(tree, keep_tree),
+        }
+    }
+
+    /// A whole tree, read unless `keep_tree` or it has syntax errors.
+    pub fn whole(tree: Tree, keep_tree: bool) -> ParsedFile {
+        if keep_tree || tree.root_node().has_error() {
+            ParsedFile::Tree(tree)
+        } else {
+            ParsedFile::Syntax(std::sync::Arc::new([SyntaxTree::new(tree.root_node())]))
+        }
+    }
+
+    pub fn has_error(&self) -> bool {
+        match self {
+            ParsedFile::Syntax(trees) => trees.iter().any(|t| t.root().has_error()),
+            ParsedFile::Tree(tree) => tree.root_node().has_error(),
+        }
+    }
+}
+
+/// The chunks of a large file, each given to `read` by the thread that
+/// parsed it; or the file parsed whole.
+fn parse_file_chunked<T: Send>(text: &str, read: impl Fn(Tree) -> T + Sync) -> Result<Vec<T>, Tree> {
     if text.len() >= CHUNKED_PARSE_MIN {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         if threads > 1 {
-            if let Some(trees) = parse_in_chunks(text, chunk_bytes(text.len(), threads), threads) {
-                return trees;
+            if let Some(chunks) = parse_in_chunks_with(text, chunk_bytes(text.len(), threads), threads, &read) {
+                return Ok(chunks);
             }
         }
     }
-    vec![parse(text, None)]
+    Err(parse(text, None))
 }
 
 /// Parses `text` as runs of top-level statements ([`top_level_blocks`]) of
@@ -217,8 +285,9 @@ pub fn parse_file(text: &str) -> Vec<Tree> {
 /// lie inside a statement (an unclosed bracket or string runs across it), and
 /// only a whole parse reads the file the way Python does. Without errors,
 /// every chunk is a run of complete statements that starts at the left margin
-/// with no bracket open, which is how a whole parse reads them too.
-pub fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option<Vec<Tree>> {
+/// with no bracket open, which is how a whole parse reads them too. Each
+/// chunk's tree is given to `read` by the thread that parsed it.
+fn parse_in_chunks_with<T: Send>(text: &str, chunk_bytes: usize, threads: usize, read: &(impl Fn(Tree) -> T + Sync)) -> Option<Vec<T>> {
     let mut ranges = Vec::new();
     let mut start = 0;
     for (_, end) in top_level_blocks(text, 0, text.len()) {
@@ -235,7 +304,9 @@ pub fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option
     }
     let lines = LineStarts::new(text);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut trees: Vec<Option<Tree>> = ranges.iter().map(|_| None).collect();
+    // Set when a chunk has a syntax error: the others need not be parsed.
+    let broken = std::sync::atomic::AtomicBool::new(false);
+    let mut chunks: Vec<Option<T>> = ranges.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.clamp(1, ranges.len()))
             .map(|_| {
@@ -244,19 +315,26 @@ pub fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(&(start, end)) = ranges.get(i) else { return parsed };
-                        parsed.push((i, parse_range(text, &lines, start, end)));
+                        if broken.load(std::sync::atomic::Ordering::Relaxed) {
+                            return parsed;
+                        }
+                        let tree = parse_range(text, &lines, start, end);
+                        if tree.root_node().has_error() {
+                            broken.store(true, std::sync::atomic::Ordering::Relaxed);
+                            return parsed;
+                        }
+                        parsed.push((i, read(tree)));
                     }
                 })
             })
             .collect();
         for worker in workers {
-            for (i, tree) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
-                trees[i] = Some(tree);
+            for (i, chunk) in worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)) {
+                chunks[i] = Some(chunk);
             }
         }
     });
-    let trees: Vec<Tree> = trees.into_iter().collect::<Option<_>>()?;
-    trees.iter().all(|t| !t.root_node().has_error()).then_some(trees)
+    chunks.into_iter().collect()
 }
 
 /// Byte offsets of line starts, for turning offsets into tree-sitter
@@ -295,7 +373,9 @@ pub fn parse_range(text: &str, lines: &LineStarts, start: usize, end: usize) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::{ParsedFile, SyntaxTree};
     use crate::lsp::test_support::Rng;
+    use tree_sitter::Tree;
 
     /// Every Python file of the corpus, alone and several end to end, whole
     /// and with random lines dropped, parsed in small chunks: whenever the
@@ -318,16 +398,22 @@ mod tests {
         }
         let (mut compared, mut refused) = (0, 0);
         for text in &texts {
-            let Some(chunks) = super::parse_in_chunks(text, 1 + rng.below(200), 1 + rng.below(3)) else {
+            let read = |tree: Tree| SyntaxTree::new(tree.root_node());
+            let Some(chunks) = super::parse_in_chunks_with(text, 1 + rng.below(200), 1 + rng.below(3), &read) else {
                 refused += 1;
                 continue;
             };
             compared += 1;
-            let whole = super::parse(text, None);
-            let lowered = |trees: &[tree_sitter::Tree]| format!("{:?}", crate::analysis::lower_trees(trees, text));
-            assert_eq!(lowered(std::slice::from_ref(&whole)), lowered(&chunks), "{text}");
-            let imported = |trees: &[tree_sitter::Tree]| format!("{:?}", crate::chalice::import_app(text, trees, (3, 12)));
-            assert_eq!(imported(std::slice::from_ref(&whole)), imported(&chunks), "{text}");
+            // The tree-sitter tree, and it read whole, against the chunks.
+            let whole = ParsedFile::Tree(super::parse(text, None));
+            let whole_read = ParsedFile::whole(super::parse(text, None), false);
+            let chunks = ParsedFile::Syntax(chunks.into());
+            let lowered = |parsed: &ParsedFile| format!("{:?}", crate::analysis::lower_parsed(parsed, text));
+            let imported = |parsed: &ParsedFile| format!("{:?}", crate::chalice::import_app(text, parsed, (3, 12)));
+            for parsed in [&whole_read, &chunks] {
+                assert_eq!(lowered(&whole), lowered(parsed), "{text}");
+                assert_eq!(imported(&whole), imported(parsed), "{text}");
+            }
         }
         assert!(compared > 100 && refused > 10, "compared {compared}, refused {refused}");
     }

@@ -1,0 +1,317 @@
+//! A syntax tree read out of tree-sitter's once, into one flat array in
+//! pre-order, for the two walks that read every node: lowering and chalice's
+//! import.
+//!
+//! tree-sitter's node API is built for editing, not for reading a tree
+//! again and again: finding a node's field scans its parent's children and
+//! the grammar's field map, and each step of a cursor recomputes positions
+//! through hidden nodes. Both walks asked for each node's fields and
+//! children several times, and together cost more than the parse. Here a
+//! node is 28 bytes, its children follow it, and its next sibling's index
+//! is stored with it: a field is a scan of a few entries, a child list a
+//! few jumps.
+//!
+//! A tree is read whole ([`SyntaxTree::new`]), so the tree-sitter tree can be
+//! dropped right after: a large file parsed in chunks never holds all its
+//! tree-sitter trees at once.
+
+use std::ops::Range;
+
+use tree_sitter::Point;
+
+use super::Field;
+
+/// A syntax tree of one tree-sitter node (a module, a chunk of one, or a
+/// single top-level statement) and everything below it.
+pub struct SyntaxTree {
+    nodes: Vec<Entry>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    kind: u16,
+    /// The field this node is in its parent (0: none).
+    field: u16,
+    flags: u8,
+    // tree-sitter keeps offsets and points in 32 bits too.
+    start: u32,
+    end: u32,
+    row: u32,
+    column: u32,
+    /// The index after this node's last descendant: its next sibling's,
+    /// when it has one.
+    next: u32,
+}
+
+const NAMED: u8 = 1;
+const ERROR: u8 = 2;
+const MISSING: u8 = 4;
+const HAS_ERROR: u8 = 8;
+const EXTRA: u8 = 16;
+
+impl SyntaxTree {
+    /// Reads `node` and all its descendants, with one pass of a tree cursor.
+    pub fn new(node: tree_sitter::Node) -> SyntaxTree {
+        let mut nodes = Vec::with_capacity(node.descendant_count());
+        // Indices of the nodes whose descendants are still being read.
+        let mut open: Vec<u32> = Vec::new();
+        let mut cursor = node.walk();
+        let entry = |n: tree_sitter::Node, field: u16| {
+            let flags = (n.is_named() as u8 * NAMED)
+                | (n.is_error() as u8 * ERROR)
+                | (n.is_missing() as u8 * MISSING)
+                | (n.has_error() as u8 * HAS_ERROR)
+                | (n.is_extra() as u8 * EXTRA);
+            let start = n.start_position();
+            Entry {
+                kind: n.kind_id(),
+                field,
+                flags,
+                start: n.start_byte() as u32,
+                end: n.end_byte() as u32,
+                row: start.row as u32,
+                column: start.column as u32,
+                next: 0,
+            }
+        };
+        nodes.push(entry(cursor.node(), 0));
+        open.push(0);
+        loop {
+            if cursor.goto_first_child() {
+                open.push(nodes.len() as u32);
+                nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
+                continue;
+            }
+            // The node under the cursor has no (more) children: close it,
+            // and its ancestors that have no next sibling.
+            loop {
+                let closed = open.pop().expect("the cursor never leaves the node it started at");
+                nodes[closed as usize].next = nodes.len() as u32;
+                if open.is_empty() {
+                    return SyntaxTree { nodes };
+                }
+                if cursor.goto_next_sibling() {
+                    open.push(nodes.len() as u32);
+                    nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
+                    break;
+                }
+                cursor.goto_parent();
+            }
+        }
+    }
+
+    /// The first ERROR or MISSING node, in the order of the text.
+    pub fn first_error(&self) -> Option<SyntaxNode<'_>> {
+        if self.nodes.first().is_none_or(|root| root.flags & HAS_ERROR == 0) {
+            return None;
+        }
+        (0..self.nodes.len() as u32).map(|index| SyntaxNode { tree: self, index }).find(|n| n.is_error() || n.is_missing())
+    }
+
+    /// The node this tree was read from.
+    pub fn root(&self) -> SyntaxNode<'_> {
+        SyntaxNode { tree: self, index: 0 }
+    }
+}
+
+/// A node of a [`SyntaxTree`]. Its methods answer as tree-sitter's
+/// `Node` methods of the same names do.
+#[derive(Clone, Copy)]
+pub struct SyntaxNode<'t> {
+    tree: &'t SyntaxTree,
+    index: u32,
+}
+
+impl PartialEq for SyntaxNode<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.tree, other.tree) && self.index == other.index
+    }
+}
+
+impl Eq for SyntaxNode<'_> {}
+
+impl std::fmt::Debug for SyntaxNode<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.kind_name(), self.byte_range())
+    }
+}
+
+impl<'t> SyntaxNode<'t> {
+    fn entry(&self) -> &'t Entry {
+        &self.tree.nodes[self.index as usize]
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.entry().flags & flag != 0
+    }
+
+    pub fn kind_id(&self) -> u16 {
+        self.entry().kind
+    }
+
+    /// The node's kind, as `tree_sitter::Node::kind` names it.
+    pub fn kind_name(&self) -> &'static str {
+        super::kind_name_of(self.kind_id())
+    }
+
+    pub fn start_byte(&self) -> usize {
+        self.entry().start as usize
+    }
+
+    pub fn end_byte(&self) -> usize {
+        self.entry().end as usize
+    }
+
+    pub fn byte_range(&self) -> Range<usize> {
+        self.start_byte()..self.end_byte()
+    }
+
+    pub fn start_position(&self) -> Point {
+        let e = self.entry();
+        Point { row: e.row as usize, column: e.column as usize }
+    }
+
+    pub fn is_named(&self) -> bool {
+        self.has(NAMED)
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.has(ERROR)
+    }
+
+    pub fn is_missing(&self) -> bool {
+        self.has(MISSING)
+    }
+
+    pub fn has_error(&self) -> bool {
+        self.has(HAS_ERROR)
+    }
+
+    pub fn is_extra(&self) -> bool {
+        self.has(EXTRA)
+    }
+
+    /// Every child, named or not (comments included), in order.
+    pub fn children(&self) -> Children<'t> {
+        Children { tree: self.tree, next: self.index + 1, end: self.entry().next }
+    }
+
+    /// The named children (comments included, as in tree-sitter).
+    pub fn named_children(&self) -> impl Iterator<Item = SyntaxNode<'t>> + 't {
+        self.children().filter(|c| c.is_named())
+    }
+
+    pub fn child_count(&self) -> usize {
+        self.children().count()
+    }
+
+    pub fn named_child_count(&self) -> usize {
+        self.named_children().count()
+    }
+
+    pub fn child(&self, i: usize) -> Option<SyntaxNode<'t>> {
+        self.children().nth(i)
+    }
+
+    pub fn named_child(&self, i: usize) -> Option<SyntaxNode<'t>> {
+        self.named_children().nth(i)
+    }
+
+    /// The first child in `field`, as `child_by_field_name` finds it.
+    pub fn field(&self, field: &Field) -> Option<SyntaxNode<'t>> {
+        let id = field.id().get();
+        self.children().find(|c| c.entry().field == id)
+    }
+
+    /// Every child in `field`, as `children_by_field_name` lists them.
+    pub fn fields(&self, field: &Field) -> impl Iterator<Item = SyntaxNode<'t>> + 't {
+        let id = field.id().get();
+        self.children().filter(move |c| c.entry().field == id)
+    }
+}
+
+/// The children of a node, in order.
+pub struct Children<'t> {
+    tree: &'t SyntaxTree,
+    next: u32,
+    end: u32,
+}
+
+impl<'t> Iterator for Children<'t> {
+    type Item = SyntaxNode<'t>;
+
+    fn next(&mut self) -> Option<SyntaxNode<'t>> {
+        if self.next >= self.end {
+            return None;
+        }
+        let node = SyntaxNode { tree: self.tree, index: self.next };
+        self.next = node.entry().next;
+        Some(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SyntaxTree;
+    use crate::python::NodeExt;
+
+    /// Every node of every Python file of the corpus (and of broken
+    /// versions of them) reads the same as through tree-sitter's API.
+    #[test]
+    fn reads_every_node_as_tree_sitter_does() {
+        let mut rng = crate::lsp::test_support::Rng::new(5);
+        let mut texts: Vec<String> = crate::lsp::edit_fuzz::corpus()
+            .into_iter()
+            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
+            .collect();
+        // Lines dropped, or cut in half: unclosed brackets, strings, blocks.
+        let mut broken = Vec::new();
+        for text in &texts {
+            let mut out = String::new();
+            for line in text.split_inclusive('\n') {
+                match rng.below(9) {
+                    0 | 1 => {}
+                    2 => out.extend(line.chars().take(line.chars().count() / 2)),
+                    _ => out.push_str(line),
+                }
+            }
+            broken.push(out);
+        }
+        texts.extend(broken);
+        texts.push("x = (\u{3042}, 'é'\r\nif y:\r\n  pass\r\n".to_string());
+        let all_fields = crate::python::all_fields();
+        let mut seen = 0;
+        for text in &texts {
+            let tree = crate::python::parse(text, None);
+            let flat = SyntaxTree::new(tree.root_node());
+            let mut stack = vec![(tree.root_node(), flat.root())];
+            while let Some((ts, ours)) = stack.pop() {
+                seen += 1;
+                assert_eq!(ours.kind_name(), ts.kind(), "{text}");
+                assert_eq!(ours.kind_id(), ts.kind_id());
+                assert_eq!(ours.byte_range(), ts.byte_range());
+                assert_eq!(ours.start_position(), ts.start_position());
+                assert_eq!(
+                    (ours.is_named(), ours.is_error(), ours.is_missing(), ours.has_error(), ours.is_extra()),
+                    (ts.is_named(), ts.is_error(), ts.is_missing(), ts.has_error(), ts.is_extra())
+                );
+                assert_eq!(ours.child_count(), ts.child_count() as usize);
+                assert_eq!(ours.named_child_count(), ts.named_child_count() as usize);
+                for &f in &all_fields {
+                    let theirs = ts.field(f).map(|n| n.byte_range());
+                    assert_eq!(ours.field(f).map(|n| n.byte_range()), theirs, "{} of {} in {text}", f.name(), ts.kind());
+                    let mut cursor = ts.walk();
+                    let theirs: Vec<_> = ts.fields(f, &mut cursor).map(|n| (n.kind_id(), n.byte_range())).collect();
+                    let ours: Vec<_> = ours.fields(f).map(|n| (n.kind_id(), n.byte_range())).collect();
+                    assert_eq!(ours, theirs);
+                }
+                let mut cursor = ts.walk();
+                let named: Vec<_> = ts.named_children(&mut cursor).map(|n| n.byte_range()).collect();
+                assert_eq!(ours.named_children().map(|n| n.byte_range()).collect::<Vec<_>>(), named);
+                let mut cursor = ts.walk();
+                stack.extend(ts.children(&mut cursor).zip(ours.children()));
+            }
+        }
+        assert!(seen > 40_000, "{seen}");
+    }
+}
