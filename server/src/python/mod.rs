@@ -87,6 +87,16 @@ pub fn kind_name_of(kind_id: u16) -> &'static str {
     }
 }
 
+/// Whether nodes of a kind are named, as `Node::is_named` tells (ERROR
+/// nodes are).
+pub fn kind_is_named(kind_id: u16) -> bool {
+    static NAMED: std::sync::LazyLock<Vec<bool>> = std::sync::LazyLock::new(|| {
+        let lang = language();
+        (0..lang.node_kind_count()).map(|id| lang.node_kind_is_named(id as u16)).collect()
+    });
+    NAMED.get(kind_id as usize).copied().unwrap_or(kind_id == u16::MAX)
+}
+
 /// A field name of the grammar, with its id looked up on first use.
 pub struct Field {
     name: &'static str,

@@ -21,6 +21,9 @@ use tree_sitter::Point;
 
 use super::Field;
 
+/// The kind id tree-sitter gives ERROR nodes.
+const ERROR_KIND: u16 = u16::MAX;
+
 /// A syntax tree of one tree-sitter node (a module, a chunk of one, or a
 /// single top-level statement) and everything below it.
 pub struct SyntaxTree {
@@ -44,10 +47,8 @@ struct Entry {
 }
 
 const NAMED: u8 = 1;
-const ERROR: u8 = 2;
-const MISSING: u8 = 4;
-const HAS_ERROR: u8 = 8;
-const EXTRA: u8 = 16;
+const MISSING: u8 = 2;
+const HAS_ERROR: u8 = 4;
 
 impl SyntaxTree {
     /// Reads `node` and all its descendants, with one pass of a tree cursor.
@@ -56,15 +57,19 @@ impl SyntaxTree {
         // Indices of the nodes whose descendants are still being read.
         let mut open: Vec<u32> = Vec::new();
         let mut cursor = node.walk();
+        // Each question to tree-sitter is a call into its C code and most of
+        // the cost of reading a node: what the kind tells, and what a tree
+        // without errors tells of all its nodes, is not asked.
+        let clean = !node.has_error();
         let entry = |n: tree_sitter::Node, field: u16| {
-            let flags = (n.is_named() as u8 * NAMED)
-                | (n.is_error() as u8 * ERROR)
-                | (n.is_missing() as u8 * MISSING)
-                | (n.has_error() as u8 * HAS_ERROR)
-                | (n.is_extra() as u8 * EXTRA);
+            let kind = n.kind_id();
+            let mut flags = super::kind_is_named(kind) as u8 * NAMED;
+            if !clean {
+                flags |= (n.is_missing() as u8 * MISSING) | (n.has_error() as u8 * HAS_ERROR);
+            }
             let start = n.start_position();
             Entry {
-                kind: n.kind_id(),
+                kind,
                 field,
                 flags,
                 start: n.start_byte() as u32,
@@ -176,7 +181,7 @@ impl<'t> SyntaxNode<'t> {
     }
 
     pub fn is_error(&self) -> bool {
-        self.has(ERROR)
+        self.kind_id() == ERROR_KIND
     }
 
     pub fn is_missing(&self) -> bool {
@@ -185,10 +190,6 @@ impl<'t> SyntaxNode<'t> {
 
     pub fn has_error(&self) -> bool {
         self.has(HAS_ERROR)
-    }
-
-    pub fn is_extra(&self) -> bool {
-        self.has(EXTRA)
     }
 
     /// Every child, named or not (comments included), in order.
@@ -292,8 +293,8 @@ mod tests {
                 assert_eq!(ours.byte_range(), ts.byte_range());
                 assert_eq!(ours.start_position(), ts.start_position());
                 assert_eq!(
-                    (ours.is_named(), ours.is_error(), ours.is_missing(), ours.has_error(), ours.is_extra()),
-                    (ts.is_named(), ts.is_error(), ts.is_missing(), ts.has_error(), ts.is_extra())
+                    (ours.is_named(), ours.is_error(), ours.is_missing(), ours.has_error()),
+                    (ts.is_named(), ts.is_error(), ts.is_missing(), ts.has_error())
                 );
                 assert_eq!(ours.child_count(), ts.child_count() as usize);
                 assert_eq!(ours.named_child_count(), ts.named_child_count() as usize);
