@@ -592,20 +592,26 @@ pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOption
         [first, .., last] => (first.root(), last.root()),
         [] => unreachable!("a parsed file has at least one tree"),
     };
-    // Runs of consecutive chunks, one per thread, each converted into its
-    // own segment. Conversion is a tree walk with no state carried from one
-    // top-level statement to the next but the `__future__` flag, so the
-    // runs convert independently. These threads need the large stack too.
+    // Runs of consecutive chunks, one per thread. Conversion is a tree walk
+    // with no state carried from one top-level statement to the next but
+    // the `__future__` flag, so the chunks convert independently, each into
+    // its own segment: no segment grows (by copying) to half the module.
+    // These threads need the large stack too.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, trees.len());
     let per_run = trees.len().div_ceil(threads);
     let runs: Vec<&[SyntaxTree]> = trees.chunks(per_run).collect();
-    let convert_run = |segment: usize, run: &[SyntaxTree]| -> R<(Vec<NodeId>, Converter<'_>)> {
-        let mut c = Converter::new(text, opts, segment);
-        let mut body = Vec::new();
-        for tree in run {
-            body.extend(c.block_statements(tree.root())?);
+    let convert_run = |first_segment: usize, run: &[SyntaxTree]| -> Vec<R<(Vec<NodeId>, Converter<'_>)>> {
+        let mut out = Vec::new();
+        for (i, tree) in run.iter().enumerate() {
+            let mut c = Converter::new(text, opts, first_segment + i);
+            let converted = c.block_statements(tree.root()).map(|body| (body, c));
+            let failed = converted.is_err();
+            out.push(converted);
+            if failed {
+                break;
+            }
         }
-        Ok((body, c))
+        out
     };
     let converted: Vec<R<(Vec<NodeId>, Converter<'_>)>> = std::thread::scope(|scope| {
         let others: Vec<_> = runs[1..]
@@ -613,15 +619,16 @@ pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOption
             .enumerate()
             .map(|(i, run)| {
                 let convert_run = &convert_run;
-                std::thread::Builder::new().stack_size(super::LARGE_STACK).spawn_scoped(scope, move || convert_run(i + 1, run))
+                let first = (i + 1) * per_run;
+                std::thread::Builder::new().stack_size(super::LARGE_STACK).spawn_scoped(scope, move || convert_run(first, run))
             })
             .collect();
-        let mut out = vec![convert_run(0, runs[0])];
+        let mut out = convert_run(0, runs[0]);
         for (i, other) in others.into_iter().enumerate() {
-            out.push(match other {
+            out.extend(match other {
                 Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                 // No thread: convert that run here.
-                Err(_) => convert_run(i + 1, runs[i + 1]),
+                Err(_) => convert_run((i + 1) * per_run, runs[i + 1]),
             });
         }
         out
@@ -631,9 +638,9 @@ pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOption
     let mut future_annotations = false;
     // The first problem in source order is the one a single conversion
     // would have stopped at.
-    for run in converted {
-        let (run_body, c) = run?;
-        body.extend(run_body);
+    for chunk in converted {
+        let (chunk_body, c) = chunk?;
+        body.extend(chunk_body);
         future_annotations |= c.future_annotations;
         segments.push(c.into_segment());
     }
