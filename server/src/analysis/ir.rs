@@ -8,7 +8,7 @@
 
 use tree_sitter::Node as TsNode;
 
-use crate::python::{SyntaxNode as Node, SyntaxTree};
+use crate::python::{ReadNode, SyntaxTree};
 
 use crate::python::{field, Field};
 
@@ -287,13 +287,10 @@ fn shrink_expr(e: &mut Expr) {
 }
 
 fn lower_unshrunk(root: TsNode, text: &str) -> ModuleIr {
-    if !root.has_error() {
-        return lower_syntax(&[SyntaxTree::new(root)], text);
-    }
     let mut l = Lowerer::new(text);
     collect_syntax_errors(root, &mut l.ir.syntax_errors);
     let mut body = Vec::new();
-    for_each_top_level_statement(root, text, |statement| l.stmt(SyntaxTree::new(statement).root(), &mut body));
+    for_each_top_level_statement(root, text, |statement| l.stmt(statement, &mut body));
     l.ir.body = body;
     l.ir
 }
@@ -337,7 +334,7 @@ pub(super) fn for_each_top_level_statement(root: TsNode, text: &str, mut each: i
 pub(super) fn lower_top_level_statement(statement: TsNode, text: &str) -> ModuleIr {
     let mut l = Lowerer::new(text);
     let mut body = Vec::new();
-    l.stmt(SyntaxTree::new(statement).root(), &mut body);
+    l.stmt(statement, &mut body);
     l.ir.body = body;
     l.ir.shrink();
     l.ir
@@ -355,7 +352,7 @@ pub fn lower_syntax(trees: &[SyntaxTree], text: &str) -> ModuleIr {
     l.ir
 }
 
-fn range(n: Node) -> TextRange {
+fn range<'t>(n: impl ReadNode<'t>) -> TextRange {
     TextRange::new(n.start_byte(), n.end_byte())
 }
 
@@ -399,7 +396,7 @@ impl<'a> Lowerer<'a> {
         Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 }
     }
 
-    fn src(&self, n: Node) -> &'a str {
+    fn src<'t, N: ReadNode<'t>>(&self, n: N) -> &'a str {
         self.text.get(n.byte_range()).unwrap_or("")
     }
 
@@ -409,7 +406,7 @@ impl<'a> Lowerer<'a> {
         q.join(".")
     }
 
-    fn block(&mut self, n: Node) -> Vec<Stmt> {
+    fn block<'t, N: ReadNode<'t>>(&mut self, n: N) -> Vec<Stmt> {
         let mut out = Vec::new();
         for c in n.named_children() {
             self.stmt(c, &mut out);
@@ -417,11 +414,11 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn field_block(&mut self, n: Node, field: &Field) -> Vec<Stmt> {
+    fn field_block<'t, N: ReadNode<'t>>(&mut self, n: N, field: &Field) -> Vec<Stmt> {
         n.field(field).map(|b| self.block(b)).unwrap_or_default()
     }
 
-    fn stmt(&mut self, n: Node, out: &mut Vec<Stmt>) {
+    fn stmt<'t, N: ReadNode<'t>>(&mut self, n: N, out: &mut Vec<Stmt>) {
         if self.depth > MAX_DEPTH {
             return;
         }
@@ -430,7 +427,7 @@ impl<'a> Lowerer<'a> {
         self.depth -= 1;
     }
 
-    fn stmt_inner(&mut self, n: Node, out: &mut Vec<Stmt>) {
+    fn stmt_inner<'t, N: ReadNode<'t>>(&mut self, n: N, out: &mut Vec<Stmt>) {
         match n.kind_name() {
             "expression_statement" => {
                 for c in n.named_children() {
@@ -652,12 +649,12 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn if_chain(&mut self, n: Node, cond: Option<Node>, body_field: &Field) -> Stmt {
+    fn if_chain<'t, N: ReadNode<'t>>(&mut self, n: N, cond: Option<N>, body_field: &Field) -> Stmt {
         let test = cond.map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
         let body = self.field_block(n, body_field);
         let mut orelse = Vec::new();
         // `alternative` holds elif_clause / else_clause nodes in order.
-        let alts: Vec<Node> = n.fields(&field::ALTERNATIVE).collect();
+        let alts: Vec<N> = n.fields(&field::ALTERNATIVE).collect();
         let mut tail: Option<Vec<Stmt>> = None;
         for alt in alts.into_iter().rev() {
             match alt.kind_name() {
@@ -678,13 +675,13 @@ impl<'a> Lowerer<'a> {
         Stmt::If { test: Box::new(test), body, orelse }
     }
 
-    fn if_chain_clause(&mut self, n: Node) -> Stmt {
+    fn if_chain_clause<'t, N: ReadNode<'t>>(&mut self, n: N) -> Stmt {
         let test = n.field(&field::CONDITION).map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
         let body = self.field_block(n, &field::CONSEQUENCE);
         Stmt::If { test: Box::new(test), body, orelse: Vec::new() }
     }
 
-    fn assignment(&mut self, n: Node, out: &mut Vec<Stmt>) {
+    fn assignment<'t, N: ReadNode<'t>>(&mut self, n: N, out: &mut Vec<Stmt>) {
         // `a = b = c` nests: assignment(left a, right assignment(left b, right c)).
         let mut targets = Vec::new();
         let mut cur = n;
@@ -707,14 +704,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn field_expr(&mut self, n: Node, field: &Field) -> Expr {
+    fn field_expr<'t, N: ReadNode<'t>>(&mut self, n: N, field: &Field) -> Expr {
         match n.field(field) {
             Some(c) => self.expr(c),
             None => Expr { kind: ExprKind::None, range: range(n) },
         }
     }
 
-    fn target(&mut self, n: Node) -> Target {
+    fn target<'t, N: ReadNode<'t>>(&mut self, n: N) -> Target {
         match n.kind_name() {
             "identifier" => Target::Name(self.src(n).to_string()),
             "attribute" => {
@@ -723,7 +720,7 @@ impl<'a> Lowerer<'a> {
                 Target::Attr(obj, attr)
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
-                let items: Vec<Node> = n.named_children().collect();
+                let items: Vec<N> = n.named_children().collect();
                 Target::Tuple(items.into_iter().map(|c| self.target(c)).collect())
             }
             "list_splat_pattern" | "list_splat" => match n.named_child(0) {
@@ -738,7 +735,7 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn expr(&mut self, n: Node) -> Expr {
+    fn expr<'t, N: ReadNode<'t>>(&mut self, n: N) -> Expr {
         if self.depth > MAX_DEPTH {
             return Expr { kind: ExprKind::Other(Vec::new()), range: range(n) };
         }
@@ -748,7 +745,7 @@ impl<'a> Lowerer<'a> {
         e
     }
 
-    fn expr_inner(&mut self, n: Node) -> Expr {
+    fn expr_inner<'t, N: ReadNode<'t>>(&mut self, n: N) -> Expr {
         let r = range(n);
         let kind = match n.kind_name() {
             "identifier" => ExprKind::Name(self.src(n).to_string()),
@@ -801,11 +798,11 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Str(s)
             }
             "tuple" | "list" | "expression_list" | "set" => {
-                let items: Vec<Node> = n.named_children().filter(|c| c.kind_name() != "comment").collect();
+                let items: Vec<N> = n.named_children().filter(|c| c.kind_name() != "comment").collect();
                 ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect())
             }
             "dictionary" => {
-                let items: Vec<Node> = n.named_children().collect();
+                let items: Vec<N> = n.named_children().collect();
                 let mut pairs = Vec::new();
                 for c in items {
                     if c.kind_name() == "pair" {
@@ -862,7 +859,7 @@ impl<'a> Lowerer<'a> {
                 ExprKind::Lambda(id)
             }
             "conditional_expression" => {
-                let parts: Vec<Node> = n.named_children().collect();
+                let parts: Vec<N> = n.named_children().collect();
                 // children: body, condition, alternative
                 let mut alts = Vec::new();
                 let mut others = Vec::new();
@@ -893,14 +890,14 @@ impl<'a> Lowerer<'a> {
             "none" => ExprKind::None,
             "false" => ExprKind::False,
             _ => {
-                let kids: Vec<Node> = n.named_children().filter(|c| is_expression(*c)).collect();
+                let kids: Vec<N> = n.named_children().filter(|c| is_expression(*c)).collect();
                 ExprKind::Other(kids.into_iter().map(|c| self.expr(c)).collect())
             }
         };
         Expr { kind, range: r }
     }
 
-    fn string_value(&self, n: Node) -> Option<String> {
+    fn string_value<'t, N: ReadNode<'t>>(&self, n: N) -> Option<String> {
         let mut s = String::new();
         for c in n.named_children() {
             match c.kind_name() {
@@ -913,11 +910,11 @@ impl<'a> Lowerer<'a> {
         Some(s)
     }
 
-    fn params(&mut self, n: Option<Node>) -> Vec<Param> {
+    fn params<'t, N: ReadNode<'t>>(&mut self, n: Option<N>) -> Vec<Param> {
         let mut out = Vec::new();
         let Some(n) = n else { return out };
         let mut keyword_only = false;
-        let kids: Vec<Node> = n.named_children().collect();
+        let kids: Vec<N> = n.named_children().collect();
         for c in kids {
             let kind_now = if keyword_only { ParamKind::KeywordOnly } else { ParamKind::Positional };
             match c.kind_name() {
@@ -965,7 +962,7 @@ impl<'a> Lowerer<'a> {
         out
     }
 
-    fn function(&mut self, def: Node, outer: Node, decorators: Vec<Expr>) -> FuncId {
+    fn function<'t, N: ReadNode<'t>>(&mut self, def: N, outer: N, decorators: Vec<Expr>) -> FuncId {
         let name_node = def.field(&field::NAME);
         let name = name_node.map(|x| self.src(x).to_string()).unwrap_or_default();
         let qualname = self.qualname(&name);
@@ -1002,7 +999,7 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    fn lambda(&mut self, n: Node) -> FuncId {
+    fn lambda<'t, N: ReadNode<'t>>(&mut self, n: N) -> FuncId {
         let params = self.params(n.field(&field::PARAMETERS));
         let id = self.ir.functions.len();
         let qualname = self.qualname("<lambda>");
@@ -1030,7 +1027,7 @@ impl<'a> Lowerer<'a> {
         id
     }
 
-    fn class(&mut self, def: Node, outer: Node) -> ClassId {
+    fn class<'t, N: ReadNode<'t>>(&mut self, def: N, outer: N) -> ClassId {
         let name = def.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
         let qualname = self.qualname(&name);
         let id = self.ir.classes.len();
@@ -1057,7 +1054,7 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn is_expression(n: Node) -> bool {
+fn is_expression<'t>(n: impl ReadNode<'t>) -> bool {
     !matches!(
         n.kind_name(),
         "comment" | "keyword_separator" | "positional_separator" | "import_prefix" | "ERROR" | "escape_sequence"

@@ -131,8 +131,9 @@ impl SourceFile {
         }
         // An edited text keeps its tree-sitter tree: the memos hold what
         // lowering and the import made of its top-level statements, which
-        // are found in it.
-        let keep_tree = memos.is_some();
+        // are found in it. So does a module that is only lowered, which
+        // reads it once (see `python::ReadNode`).
+        let keep_tree = memos.is_some() || as_app.is_none();
         let parsed = match tree {
             // Cloning a tree only takes a reference to it.
             Some(t) if !t.root_node().has_error() => ParsedFile::whole(t.clone(), keep_tree),

@@ -6,7 +6,7 @@ pub mod syntax;
 
 use tree_sitter::{Language, Parser, Tree};
 
-pub use syntax::{SyntaxNode, SyntaxTree};
+pub use syntax::{ReadNode, SyntaxNode, SyntaxTree};
 
 /// The tree-sitter Python grammar.
 pub fn language() -> Language {

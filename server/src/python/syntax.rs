@@ -231,6 +231,133 @@ impl<'t> SyntaxNode<'t> {
     }
 }
 
+/// What lowering reads of a node, from a [`SyntaxTree`] or straight from
+/// tree-sitter's tree. Reading a tree into a [`SyntaxTree`] pays when two
+/// walks read it (app.py, which chalice's import reads too) or when it is
+/// read in chunks; a module only lowered is read once, and its lowering
+/// skips what it does not need (strings' parts, annotations, punctuation),
+/// so it is lowered from tree-sitter's tree directly.
+pub trait ReadNode<'t>: Copy {
+    fn kind_name(&self) -> &'static str;
+    fn start_byte(&self) -> usize;
+    fn end_byte(&self) -> usize;
+    fn is_named(&self) -> bool;
+    fn is_error(&self) -> bool;
+    fn is_missing(&self) -> bool;
+    fn field(&self, field: &Field) -> Option<Self>;
+    fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't;
+    fn children(&self) -> impl Iterator<Item = Self> + 't;
+    fn named_children(&self) -> impl Iterator<Item = Self> + 't;
+    fn named_child(&self, i: usize) -> Option<Self>;
+
+    fn byte_range(&self) -> Range<usize> {
+        self.start_byte()..self.end_byte()
+    }
+}
+
+impl<'t> ReadNode<'t> for SyntaxNode<'t> {
+    fn kind_name(&self) -> &'static str {
+        SyntaxNode::kind_name(self)
+    }
+    fn start_byte(&self) -> usize {
+        SyntaxNode::start_byte(self)
+    }
+    fn end_byte(&self) -> usize {
+        SyntaxNode::end_byte(self)
+    }
+    fn is_named(&self) -> bool {
+        SyntaxNode::is_named(self)
+    }
+    fn is_error(&self) -> bool {
+        SyntaxNode::is_error(self)
+    }
+    fn is_missing(&self) -> bool {
+        SyntaxNode::is_missing(self)
+    }
+    fn field(&self, field: &Field) -> Option<Self> {
+        SyntaxNode::field(self, field)
+    }
+    fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't {
+        SyntaxNode::fields(self, field)
+    }
+    fn children(&self) -> impl Iterator<Item = Self> + 't {
+        SyntaxNode::children(self)
+    }
+    fn named_children(&self) -> impl Iterator<Item = Self> + 't {
+        SyntaxNode::named_children(self)
+    }
+    fn named_child(&self, i: usize) -> Option<Self> {
+        SyntaxNode::named_child(self, i)
+    }
+}
+
+impl<'t> ReadNode<'t> for tree_sitter::Node<'t> {
+    fn kind_name(&self) -> &'static str {
+        super::kind_name_of(self.kind_id())
+    }
+    fn start_byte(&self) -> usize {
+        tree_sitter::Node::start_byte(self)
+    }
+    fn end_byte(&self) -> usize {
+        tree_sitter::Node::end_byte(self)
+    }
+    fn is_named(&self) -> bool {
+        tree_sitter::Node::is_named(self)
+    }
+    fn is_error(&self) -> bool {
+        tree_sitter::Node::is_error(self)
+    }
+    fn is_missing(&self) -> bool {
+        tree_sitter::Node::is_missing(self)
+    }
+    fn field(&self, field: &Field) -> Option<Self> {
+        self.child_by_field_id(field.id().get())
+    }
+    fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't {
+        let id = field.id();
+        TsChildren::new(*self).filter_map(move |(child, field)| (field == Some(id)).then_some(child))
+    }
+    fn children(&self) -> impl Iterator<Item = Self> + 't {
+        TsChildren::new(*self).map(|(child, _)| child)
+    }
+    fn named_children(&self) -> impl Iterator<Item = Self> + 't {
+        TsChildren::new(*self).map(|(child, _)| child).filter(|c| c.is_named())
+    }
+    fn named_child(&self, i: usize) -> Option<Self> {
+        tree_sitter::Node::named_child(self, i as u32)
+    }
+}
+
+/// A tree-sitter node's children, with the field each is in, read with a
+/// cursor of their own (so the iterator owns what it borrows).
+struct TsChildren<'t> {
+    cursor: Option<tree_sitter::TreeCursor<'t>>,
+    started: bool,
+}
+
+impl<'t> TsChildren<'t> {
+    fn new(node: tree_sitter::Node<'t>) -> Self {
+        // A leaf has no children to look for: no cursor (an allocation).
+        let cursor = (node.child_count() > 0).then(|| node.walk());
+        TsChildren { cursor, started: false }
+    }
+}
+
+impl<'t> Iterator for TsChildren<'t> {
+    type Item = (tree_sitter::Node<'t>, Option<std::num::NonZeroU16>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let cursor = self.cursor.as_mut()?;
+        let moved = if self.started { cursor.goto_next_sibling() } else { cursor.goto_first_child() };
+        self.started = true;
+        if !moved {
+            self.cursor = None;
+            return None;
+        }
+        Some((cursor.node(), cursor.field_id()))
+    }
+}
+
 /// The children of a node, in order.
 pub struct Children<'t> {
     tree: &'t SyntaxTree,
