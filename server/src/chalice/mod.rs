@@ -198,12 +198,7 @@ pub fn import_app(source: &str, parsed: &ParsedFile, python_version: (u8, u8)) -
 }
 
 fn import_app_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8)) -> ImportedApp {
-    let options = pyast::ParseOptions { python_version };
-    let converted = match parsed {
-        ParsedFile::Syntax(trees) => pyast::convert_syntax(source, trees, options),
-        ParsedFile::Tree(tree) => pyast::convert(source, tree, options),
-    };
-    import_converted(source, converted, python_version)
+    import_app_with_memo_inline(source, parsed.clone(), python_version, None).0
 }
 
 fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8)) -> ImportedApp {
@@ -236,7 +231,7 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, parsed: ParsedFile,
     // Copies of a parse share its trees (a reference count): cheap, and
     // kept in case no thread can be started.
     let (text, copy) = (source.clone(), parsed.clone());
-    let job = move || import_app_with_memo_inline(&text, &copy, python_version, memo);
+    let job = move || import_app_with_memo_inline(&text, copy, python_version, memo);
     Pending::start("chalice-import", LARGE_STACK, job, move || (import_app(&source, &parsed, python_version), None))
 }
 
@@ -244,17 +239,24 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, parsed: ParsedFile,
 /// converts only the top-level statements the memo does not hold, and
 /// returns the memo for the next version.
 pub fn import_app_with_memo(source: &str, parsed: &ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
-    on_large_stack(|| import_app_with_memo_inline(source, parsed, python_version, memo))
+    on_large_stack(|| import_app_with_memo_inline(source, parsed.clone(), python_version, memo))
 }
 
-fn import_app_with_memo_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
-    match (memo, parsed) {
+/// Takes the parse by value: once converted, this import's share of the
+/// trees is let go (a large app.py's are hundreds of megabytes), while the
+/// analysis after the conversion runs.
+fn import_app_with_memo_inline(source: &str, parsed: ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    let options = pyast::ParseOptions { python_version };
+    let (converted, memo) = match (memo, &parsed) {
         (Some(ImportMemo(memo)), ParsedFile::Tree(tree)) => {
-            let (converted, memo) = pyast::convert_with_memo(source, tree, pyast::ParseOptions { python_version }, memo);
-            (import_converted(source, converted, python_version), Some(ImportMemo(memo)))
+            let (converted, memo) = pyast::convert_with_memo(source, tree, options, memo);
+            (converted, Some(ImportMemo(memo)))
         }
-        _ => (import_app_inline(source, parsed, python_version), None),
-    }
+        (_, ParsedFile::Syntax(trees)) => (pyast::convert_syntax(source, trees, options), None),
+        (_, ParsedFile::Tree(tree)) => (pyast::convert(source, tree, options), None),
+    };
+    drop(parsed);
+    (import_converted(source, converted, python_version), memo)
 }
 
 /// An import started by [`import_app_in_background`], and the memo it

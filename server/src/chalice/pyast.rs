@@ -710,7 +710,7 @@ impl<'a> Converter<'a> {
     }
 
     fn add(&mut self, n: SyntaxNode, kind: Kind) -> NodeId {
-        self.add_at(n.byte_range(), n.start_position().row, kind)
+        self.add_at(n.byte_range(), n.start_row(), kind)
     }
 
     /// Adds a node spanning `range`, which starts on line `row` (from 0).
@@ -722,9 +722,7 @@ impl<'a> Converter<'a> {
     /// Adds a node positioned at `start` but spanning to `end` (e.g. a
     /// `Call` made from a decorator, an `Assign` from an `assignment`).
     fn add_span(&mut self, start: SyntaxNode, end: SyntaxNode, kind: Kind) -> NodeId {
-        let p = start.start_position();
-        self.nodes.push(Node { kind, range: TextRange::new(start.start_byte(), end.end_byte()), line: p.row + 1 });
-        self.base + self.nodes.len() - 1
+        self.add_at(start.start_byte()..end.end_byte(), start.start_row(), kind)
     }
 
     fn enter(&mut self, n: SyntaxNode) -> R<()> {

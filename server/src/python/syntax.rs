@@ -7,7 +7,7 @@
 //! the grammar's field map, and each step of a cursor recomputes positions
 //! through hidden nodes. Both walks asked for each node's fields and
 //! children several times, and together cost more than the parse. Here a
-//! node is 28 bytes, its children follow it, and its next sibling's index
+//! node is 24 bytes, its children follow it, and its next sibling's index
 //! is stored with it: a field is a scan of a few entries, a child list a
 //! few jumps.
 //!
@@ -16,8 +16,6 @@
 //! tree-sitter trees at once.
 
 use std::ops::Range;
-
-use tree_sitter::Point;
 
 use super::Field;
 
@@ -40,7 +38,6 @@ struct Entry {
     start: u32,
     end: u32,
     row: u32,
-    column: u32,
     /// The index after this node's last descendant: its next sibling's,
     /// when it has one.
     next: u32,
@@ -67,15 +64,13 @@ impl SyntaxTree {
             if !clean {
                 flags |= (n.is_missing() as u8 * MISSING) | (n.has_error() as u8 * HAS_ERROR);
             }
-            let start = n.start_position();
             Entry {
                 kind,
                 field,
                 flags,
                 start: n.start_byte() as u32,
                 end: n.end_byte() as u32,
-                row: start.row as u32,
-                column: start.column as u32,
+                row: n.start_position().row as u32,
                 next: 0,
             }
         };
@@ -171,9 +166,9 @@ impl<'t> SyntaxNode<'t> {
         self.start_byte()..self.end_byte()
     }
 
-    pub fn start_position(&self) -> Point {
-        let e = self.entry();
-        Point { row: e.row as usize, column: e.column as usize }
+    /// The line the node starts on, from 0.
+    pub fn start_row(&self) -> usize {
+        self.entry().row as usize
     }
 
     pub fn is_named(&self) -> bool {
@@ -418,7 +413,7 @@ mod tests {
                 assert_eq!(ours.kind_name(), ts.kind(), "{text}");
                 assert_eq!(ours.kind_id(), ts.kind_id());
                 assert_eq!(ours.byte_range(), ts.byte_range());
-                assert_eq!(ours.start_position(), ts.start_position());
+                assert_eq!(ours.start_row(), ts.start_position().row);
                 assert_eq!(
                     (ours.is_named(), ours.is_error(), ours.is_missing(), ours.has_error()),
                     (ts.is_named(), ts.is_error(), ts.is_missing(), ts.has_error())
