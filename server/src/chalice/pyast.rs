@@ -204,7 +204,10 @@ const SEGMENT_SHIFT: u32 = 32;
 /// them, and placed in the module by offsetting their positions.
 #[derive(Debug, Clone)]
 struct Segment {
-    nodes: Arc<[Node]>,
+    /// Made as one vector, sized up front, and kept as it was made (an
+    /// `Arc<[Node]>` would be a copy of it: a large module's segments are
+    /// hundreds of megabytes).
+    nodes: Arc<Vec<Node>>,
     key: usize,
     byte_delta: isize,
     line_delta: isize,
@@ -585,6 +588,7 @@ pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOption
     let (first, last) = match trees {
         [tree] => {
             let mut c = Converter::new(text, opts, 0);
+            c.nodes.reserve(tree.len());
             let module = c.module(tree.root())?;
             let future_annotations = c.future_annotations;
             return Ok(PyAst::new(vec![c.into_segment()], module, future_annotations));
@@ -604,6 +608,7 @@ pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOption
         let mut out = Vec::new();
         for (i, tree) in run.iter().enumerate() {
             let mut c = Converter::new(text, opts, first_segment + i);
+            c.nodes.reserve(tree.len());
             let converted = c.block_statements(tree.root()).map(|body| (body, c));
             let failed = converted.is_err();
             out.push(converted);
@@ -706,7 +711,12 @@ impl<'a> Converter<'a> {
 
     /// The nodes converted, as a segment in place.
     fn into_segment(self) -> Segment {
-        Segment { nodes: self.nodes.into(), key: self.base >> SEGMENT_SHIFT, byte_delta: 0, line_delta: 0 }
+        let mut nodes = self.nodes;
+        // Gives back the spare room without moving the nodes: the vector
+        // was sized for every node of the syntax tree, about three times as
+        // many as convert, and the room never written to was never touched.
+        nodes.shrink_to_fit();
+        Segment { nodes: Arc::new(nodes), key: self.base >> SEGMENT_SHIFT, byte_delta: 0, line_delta: 0 }
     }
 
     fn add(&mut self, n: SyntaxNode, kind: Kind) -> NodeId {
@@ -1445,39 +1455,40 @@ impl<'a> Converter<'a> {
     }
 
     fn expr_inner(&mut self, n: SyntaxNode, ctx: Ctx) -> R<NodeId> {
-        let kids = named_children(n);
+        // Only some kinds read their children as a list.
+        let kids = || named_children(n);
         let id = match n.kind_name() {
             "identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
             // Soft keywords used as names.
             "keyword_identifier" => self.add(n, Kind::Name { id: self.text(n).to_string(), ctx }),
-            "parenthesized_expression" => match kids.first() {
-                Some(k) => return self.expr(*k, ctx),
+            "parenthesized_expression" => match kids().first().copied() {
+                Some(k) => return self.expr(k, ctx),
                 None => self.add(n, Kind::Tuple { elts: Vec::new() }),
             },
             "expression_list" | "pattern_list" | "tuple" | "tuple_pattern" => {
                 let mut elts = Vec::new();
-                for k in kids {
+                for k in kids() {
                     elts.push(self.expr(k, ctx)?);
                 }
                 self.add(n, Kind::Tuple { elts })
             }
             "list" | "list_pattern" => {
                 let mut elts = Vec::new();
-                for k in kids {
+                for k in kids() {
                     elts.push(self.expr(k, ctx)?);
                 }
                 self.add(n, Kind::List { elts })
             }
             "set" => {
                 let mut elts = Vec::new();
-                for k in kids {
+                for k in kids() {
                     elts.push(self.expr(k, Ctx::Load)?);
                 }
                 self.add(n, Kind::Set(elts))
             }
             "list_splat" | "list_splat_pattern" | "parenthesized_list_splat" => {
-                let inner = match kids.first() {
-                    Some(k) => self.expr(*k, ctx)?,
+                let inner = match kids().first().copied() {
+                    Some(k) => self.expr(k, ctx)?,
                     None => return Err(self.err(n, "empty starred expression")),
                 };
                 if n.kind_name() == "parenthesized_list_splat" {
@@ -1562,7 +1573,7 @@ impl<'a> Converter<'a> {
             }
             "comparison_operator" => {
                 let mut es = Vec::new();
-                for k in kids {
+                for k in kids() {
                     es.push(self.expr(k, Ctx::Load)?);
                 }
                 if es.is_empty() {
@@ -1572,6 +1583,7 @@ impl<'a> Converter<'a> {
                 self.add(n, Kind::Compare { left, comparators: es })
             }
             "conditional_expression" => {
+                let kids = kids();
                 if kids.len() < 3 {
                     return Err(self.err(n, "incomplete conditional expression"));
                 }
@@ -1602,7 +1614,7 @@ impl<'a> Converter<'a> {
             "dictionary" => {
                 let mut keys = Vec::new();
                 let mut values = Vec::new();
-                for k in kids {
+                for k in kids() {
                     match k.kind_name() {
                         "pair" => {
                             keys.push(Some(self.required(k, &field::KEY, Ctx::Load)?));
@@ -1624,15 +1636,15 @@ impl<'a> Converter<'a> {
                 self.comprehension(n)?
             }
             "await" => {
-                let v = match kids.first() {
-                    Some(k) => self.expr(*k, Ctx::Load)?,
+                let v = match kids().first().copied() {
+                    Some(k) => self.expr(k, Ctx::Load)?,
                     None => return Err(self.err(n, "await without a value")),
                 };
                 self.add(n, Kind::Await(v))
             }
             "yield" => {
-                let v = match kids.first() {
-                    Some(k) => Some(self.expr(*k, Ctx::Load)?),
+                let v = match kids().first().copied() {
+                    Some(k) => Some(self.expr(k, Ctx::Load)?),
                     None => None,
                 };
                 if has_token(n, "from") {

@@ -108,6 +108,15 @@ impl SyntaxTree {
         (0..self.nodes.len() as u32).map(|index| SyntaxNode { tree: self, index }).find(|n| n.is_error() || n.is_missing())
     }
 
+    /// How many nodes the tree has.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
     /// The node this tree was read from.
     pub fn root(&self) -> SyntaxNode<'_> {
         SyntaxNode { tree: self, index: 0 }
