@@ -318,47 +318,52 @@ impl<'t> ReadNode<'t> for tree_sitter::Node<'t> {
         self.child_by_field_id(field.id().get())
     }
     fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't {
-        let id = field.id();
-        TsChildren::new(*self).filter_map(move |(child, field)| (field == Some(id)).then_some(child))
+        TsChildren::new(*self, Some(field.id()))
     }
     fn children(&self) -> impl Iterator<Item = Self> + 't {
-        TsChildren::new(*self).map(|(child, _)| child)
+        TsChildren::new(*self, None)
     }
     fn named_children(&self) -> impl Iterator<Item = Self> + 't {
-        TsChildren::new(*self).map(|(child, _)| child).filter(|c| c.is_named())
+        TsChildren::new(*self, None).filter(|c| c.is_named())
     }
     fn named_child(&self, i: usize) -> Option<Self> {
         tree_sitter::Node::named_child(self, i as u32)
     }
 }
 
-/// A tree-sitter node's children, with the field each is in, read with a
-/// cursor of their own (so the iterator owns what it borrows).
+/// A tree-sitter node's children (those in one field, when given), read
+/// with a cursor of their own (so the iterator owns what it borrows).
 struct TsChildren<'t> {
     cursor: Option<tree_sitter::TreeCursor<'t>>,
     started: bool,
+    field: Option<std::num::NonZeroU16>,
 }
 
 impl<'t> TsChildren<'t> {
-    fn new(node: tree_sitter::Node<'t>) -> Self {
+    fn new(node: tree_sitter::Node<'t>, field: Option<std::num::NonZeroU16>) -> Self {
         // A leaf has no children to look for: no cursor (an allocation).
         let cursor = (node.child_count() > 0).then(|| node.walk());
-        TsChildren { cursor, started: false }
+        TsChildren { cursor, started: false, field }
     }
 }
 
 impl<'t> Iterator for TsChildren<'t> {
-    type Item = (tree_sitter::Node<'t>, Option<std::num::NonZeroU16>);
+    type Item = tree_sitter::Node<'t>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let cursor = self.cursor.as_mut()?;
-        let moved = if self.started { cursor.goto_next_sibling() } else { cursor.goto_first_child() };
-        self.started = true;
-        if !moved {
-            self.cursor = None;
-            return None;
+        loop {
+            let moved = if self.started { cursor.goto_next_sibling() } else { cursor.goto_first_child() };
+            self.started = true;
+            if !moved {
+                self.cursor = None;
+                return None;
+            }
+            // A child's field is worked out only when one is asked for.
+            if self.field.is_none() || cursor.field_id() == self.field {
+                return Some(cursor.node());
+            }
         }
-        Some((cursor.node(), cursor.field_id()))
     }
 }
 
