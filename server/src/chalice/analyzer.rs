@@ -362,7 +362,7 @@ impl<'a> Emulator<'a> {
     fn find_views(&mut self, id: NodeId) -> R {
         let ast = self.ast;
         match ast.kind(id) {
-            Kind::FunctionDef { is_async: false, .. } => {
+            Kind::FunctionDef(f) if !f.is_async => {
                 if self.is_chalice_view(id) {
                     let name = ast.function_name(id).unwrap_or_default().to_string();
                     let top = Chain { local: self.st.top, global: self.st.top };
@@ -371,17 +371,19 @@ impl<'a> Emulator<'a> {
                 }
                 Ok(())
             }
-            Kind::FunctionDef { body, .. } => self.find_views_in(body),
-            Kind::Module { body } | Kind::ClassDef { body, .. } | Kind::With { body, .. } => self.find_views_in(body),
+            Kind::FunctionDef(f) => self.find_views_in(&f.body),
+            Kind::ClassDef(c) => self.find_views_in(&c.body),
+            Kind::Module { body } | Kind::With { body, .. } => self.find_views_in(body),
             Kind::For { body, orelse, .. } | Kind::While { body, orelse, .. } | Kind::If { body, orelse, .. } => {
                 self.find_views_in(body)?;
                 self.find_views_in(orelse)
             }
-            Kind::Try { body, handlers, orelse, finalbody } => {
+            Kind::Try(t) => {
+                let super::pyast::Try { body, handlers, orelse, finalbody } = &**t;
                 self.find_views_in(body)?;
                 for h in handlers {
-                    if let Kind::ExceptHandler { body, .. } = ast.kind(*h) {
-                        self.find_views_in(body)?;
+                    if let Kind::ExceptHandler(h) = ast.kind(*h) {
+                        self.find_views_in(&h.body)?;
                     }
                 }
                 self.find_views_in(orelse)?;
@@ -405,8 +407,8 @@ impl<'a> Emulator<'a> {
     }
 
     fn is_chalice_view(&self, def: NodeId) -> bool {
-        let Kind::FunctionDef { decorators, .. } = self.ast.kind(def) else { return false };
-        decorators.iter().any(|d| match self.ast.kind(*d) {
+        let Kind::FunctionDef(f) = self.ast.kind(def) else { return false };
+        f.decorators.iter().any(|d| match self.ast.kind(*d) {
             Kind::Call { func, .. } => match self.ast.kind(*func) {
                 Kind::Attribute { attr, .. } => CHALICE_VIEW_DECORATORS.contains(&attr.as_str()),
                 _ => false,
@@ -520,7 +522,8 @@ impl<'a> Emulator<'a> {
                 Ok(())
             }
             Kind::Lambda { .. } => Ok(()),
-            Kind::FunctionDef { name, body, .. } => {
+            Kind::FunctionDef(f) => {
+                let (name, body) = (&f.name, &f.body);
                 if *name == self.st.table(inf.chain.local).name {
                     // The function being analysed: its body, not its
                     // decorators or defaults.
@@ -532,7 +535,7 @@ impl<'a> Emulator<'a> {
                     self.register_ast_node_for_symbol(inf.chain, name, id)
                 }
             }
-            Kind::ClassDef { .. } => Ok(()),
+            Kind::ClassDef(_) => Ok(()),
             Kind::Comp { kind: CompKind::Set, .. } => self.generic_visit(inf, id),
             Kind::Comp { kind, .. } => self.handle_comprehension(inf, id, *kind),
             Kind::Return(value) => {
@@ -562,7 +565,7 @@ impl<'a> Emulator<'a> {
         let def = self.lookup_ast_node_for_symbol(inf.chain, function_name, call)?;
         let Kind::Call { args: call_args, .. } = ast.kind(call) else { return Ok(()) };
         let params: Vec<String> = match ast.kind(def) {
-            Kind::FunctionDef { args, .. } => args.args.iter().map(|a| a.name.clone()).collect(),
+            Kind::FunctionDef(f) => f.args.args.iter().map(|a| a.name.clone()).collect(),
             _ => Vec::new(),
         };
         // _map_function_params: bind positional argument types to the
@@ -677,7 +680,7 @@ impl<'a> Emulator<'a> {
             }
             Raise::ValueError { message, node } => {
                 let range = self.ast.range(node);
-                let described = if matches!(self.ast.kind(node), Kind::FunctionDef { .. }) {
+                let described = if matches!(self.ast.kind(node), Kind::FunctionDef(_)) {
                     format!(
                         "`{}` is a chalice view whose `def` is not at module level (e.g. inside a class); chalice's \
                          analyzer looks for its symbol table among the module's functions and fails",

@@ -266,17 +266,18 @@ impl<'a> GraphBuilder<'a> {
                 self.register_blueprint_call(*e);
                 self.feature_flag_call(*e);
             }
-            Kind::FunctionDef { decorators, name, .. } => self.decorated(id, name, decorators),
+            Kind::FunctionDef(f) => self.decorated(id, &f.name, &f.decorators),
             Kind::If { body, orelse, .. } | Kind::For { body, orelse, .. } | Kind::While { body, orelse, .. } => {
                 self.statements(body);
                 self.statements(orelse);
             }
             Kind::With { body, .. } => self.statements(body),
-            Kind::Try { body, handlers, orelse, finalbody } => {
+            Kind::Try(t) => {
+                let super::pyast::Try { body, handlers, orelse, finalbody } = &**t;
                 self.statements(body);
                 for h in handlers {
-                    if let Kind::ExceptHandler { body, .. } = ast.kind(*h) {
-                        self.statements(body);
+                    if let Kind::ExceptHandler(h) = ast.kind(*h) {
+                        self.statements(&h.body);
                     }
                 }
                 self.statements(orelse);

@@ -111,17 +111,53 @@ pub(crate) struct WithItem {
 }
 
 #[derive(Debug, Clone)]
+pub(crate) struct FunctionDef {
+    pub name: String,
+    pub is_async: bool,
+    pub args: Arguments,
+    pub body: Vec<NodeId>,
+    pub decorators: Vec<NodeId>,
+    pub returns: Option<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ClassDef {
+    pub name: String,
+    pub bases: Vec<NodeId>,
+    pub keywords: Vec<NodeId>,
+    pub body: Vec<NodeId>,
+    pub decorators: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Try {
+    pub body: Vec<NodeId>,
+    pub handlers: Vec<NodeId>,
+    pub orelse: Vec<NodeId>,
+    pub finalbody: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ExceptHandler {
+    pub type_: Option<NodeId>,
+    pub name: Option<String>,
+    pub body: Vec<NodeId>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MatchMapping {
+    pub keys: Vec<NodeId>,
+    pub patterns: Vec<NodeId>,
+    pub rest: Option<String>,
+}
+
+#[derive(Debug, Clone)]
 pub(crate) enum Kind {
     Module { body: Vec<NodeId> },
-    FunctionDef {
-        name: String,
-        is_async: bool,
-        args: Box<Arguments>,
-        body: Vec<NodeId>,
-        decorators: Vec<NodeId>,
-        returns: Option<NodeId>,
-    },
-    ClassDef { name: String, bases: Vec<NodeId>, keywords: Vec<NodeId>, body: Vec<NodeId>, decorators: Vec<NodeId> },
+    // The large kinds, rare among a module's nodes, are boxed: a node is
+    // as large as its largest kind.
+    FunctionDef(Box<FunctionDef>),
+    ClassDef(Box<ClassDef>),
     Return(Option<NodeId>),
     Delete(Vec<NodeId>),
     Assign { targets: Vec<NodeId>, value: NodeId },
@@ -133,8 +169,8 @@ pub(crate) enum Kind {
     With { items: Vec<WithItem>, body: Vec<NodeId> },
     Match { subject: NodeId, cases: Vec<MatchCase> },
     Raise { exc: Option<NodeId>, cause: Option<NodeId> },
-    Try { body: Vec<NodeId>, handlers: Vec<NodeId>, orelse: Vec<NodeId>, finalbody: Vec<NodeId> },
-    ExceptHandler { type_: Option<NodeId>, name: Option<String>, body: Vec<NodeId> },
+    Try(Box<Try>),
+    ExceptHandler(Box<ExceptHandler>),
     Assert { test: NodeId, msg: Option<NodeId> },
     Import(Vec<Alias>),
     ImportFrom { names: Vec<Alias> },
@@ -176,7 +212,7 @@ pub(crate) enum Kind {
     MatchValue(NodeId),
     MatchSingleton,
     MatchSequence(Vec<NodeId>),
-    MatchMapping { keys: Vec<NodeId>, patterns: Vec<NodeId>, rest: Option<String> },
+    MatchMapping(Box<MatchMapping>),
     MatchClass { cls: NodeId, patterns: Vec<NodeId>, kwd_patterns: Vec<NodeId> },
     MatchStar(Option<String>),
     MatchAs { pattern: Option<NodeId>, name: Option<String> },
@@ -291,13 +327,15 @@ impl PyAst {
         };
         match self.kind(id) {
             Kind::Module { body } => out.extend(body),
-            Kind::FunctionDef { args, body, decorators, returns, .. } => {
+            Kind::FunctionDef(f) => {
+                let FunctionDef { args, body, decorators, returns, .. } = &**f;
                 push_arguments(&mut out, args);
                 out.extend(body);
                 out.extend(decorators);
                 push_opt(&mut out, returns);
             }
-            Kind::ClassDef { bases, keywords, body, decorators, .. } => {
+            Kind::ClassDef(c) => {
+                let ClassDef { bases, keywords, body, decorators, .. } = &**c;
                 out.extend(bases);
                 out.extend(keywords);
                 out.extend(body);
@@ -348,13 +386,15 @@ impl PyAst {
                 push_opt(&mut out, exc);
                 push_opt(&mut out, cause);
             }
-            Kind::Try { body, handlers, orelse, finalbody } => {
+            Kind::Try(t) => {
+                let Try { body, handlers, orelse, finalbody } = &**t;
                 out.extend(body);
                 out.extend(handlers);
                 out.extend(orelse);
                 out.extend(finalbody);
             }
-            Kind::ExceptHandler { type_, body, .. } => {
+            Kind::ExceptHandler(h) => {
+                let ExceptHandler { type_, body, .. } = &**h;
                 push_opt(&mut out, type_);
                 out.extend(body);
             }
@@ -428,7 +468,8 @@ impl PyAst {
             }
             Kind::MatchValue(v) => out.push(*v),
             Kind::MatchSequence(p) | Kind::MatchOr(p) => out.extend(p),
-            Kind::MatchMapping { keys, patterns, .. } => {
+            Kind::MatchMapping(m) => {
+                let MatchMapping { keys, patterns, .. } = &**m;
                 out.extend(keys);
                 out.extend(patterns);
             }
@@ -445,7 +486,7 @@ impl PyAst {
     /// The decorated function's line and name, for messages.
     pub(crate) fn function_name(&self, id: NodeId) -> Option<&str> {
         match self.kind(id) {
-            Kind::FunctionDef { name, .. } => Some(name),
+            Kind::FunctionDef(f) => Some(&f.name),
             _ => None,
         }
     }
@@ -919,7 +960,7 @@ impl<'a> Converter<'a> {
                         _ => {}
                     }
                 }
-                self.add(n, Kind::Try { body, handlers, orelse, finalbody })
+                self.add(n, Kind::Try(Box::new(Try { body, handlers, orelse, finalbody })))
             }
             "function_definition" => self.function_def(n, Vec::new(), n)?,
             "class_definition" => self.class_def(n, Vec::new(), n)?,
@@ -1048,7 +1089,7 @@ impl<'a> Converter<'a> {
             Some(b) => self.block_statements(b)?,
             None => Vec::new(),
         };
-        Ok(self.add(n, Kind::ExceptHandler { type_, name, body }))
+        Ok(self.add(n, Kind::ExceptHandler(Box::new(ExceptHandler { type_, name, body }))))
     }
 
     fn function_def(&mut self, n: SyntaxNode, decorators: Vec<NodeId>, _outer: SyntaxNode) -> R<NodeId> {
@@ -1066,7 +1107,7 @@ impl<'a> Converter<'a> {
             None => None,
         };
         let body = self.block_field(n, &field::BODY)?;
-        Ok(self.add(n, Kind::FunctionDef { name, is_async, args: Box::new(args), body, decorators, returns }))
+        Ok(self.add(n, Kind::FunctionDef(Box::new(FunctionDef { name, is_async, args, body, decorators, returns }))))
     }
 
     fn class_def(&mut self, n: SyntaxNode, decorators: Vec<NodeId>, _outer: SyntaxNode) -> R<NodeId> {
@@ -1079,7 +1120,7 @@ impl<'a> Converter<'a> {
             None => (Vec::new(), Vec::new()),
         };
         let body = self.block_field(n, &field::BODY)?;
-        Ok(self.add(n, Kind::ClassDef { name, bases, keywords, body, decorators }))
+        Ok(self.add(n, Kind::ClassDef(Box::new(ClassDef { name, bases, keywords, body, decorators }))))
     }
 
     fn type_expr(&mut self, t: SyntaxNode) -> R<NodeId> {
@@ -1332,7 +1373,7 @@ impl<'a> Converter<'a> {
                 for k in kids.iter().filter(|k| k.kind_name() == "splat_pattern") {
                     rest = named_children(*k).first().map(|i| self.text(*i).to_string());
                 }
-                self.add(n, Kind::MatchMapping { keys, patterns, rest })
+                self.add(n, Kind::MatchMapping(Box::new(MatchMapping { keys, patterns, rest })))
             }
             "class_pattern" => {
                 let cls = match kids.first() {

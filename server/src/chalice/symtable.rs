@@ -240,7 +240,8 @@ impl<'a> Builder<'a> {
     fn stmt(&mut self, id: NodeId) -> R {
         let ast = self.ast;
         match ast.kind(id) {
-            Kind::FunctionDef { name, args, body, decorators, returns, .. } => {
+            Kind::FunctionDef(f) => {
+                let super::pyast::FunctionDef { name, args, body, decorators, returns, .. } = &**f;
                 self.add_def(name, DEF_LOCAL, id)?;
                 for d in &args.defaults {
                     self.expr(*d)?;
@@ -258,7 +259,8 @@ impl<'a> Builder<'a> {
                 self.stmts(body)?;
                 self.exit();
             }
-            Kind::ClassDef { name, bases, keywords, body, decorators } => {
+            Kind::ClassDef(c) => {
+                let super::pyast::ClassDef { name, bases, keywords, body, decorators } = &**c;
                 self.add_def(name, DEF_LOCAL, id)?;
                 for b in bases {
                     self.expr(*b)?;
@@ -332,11 +334,13 @@ impl<'a> Builder<'a> {
                 self.opt(*exc)?;
                 self.opt(*cause)?;
             }
-            Kind::Try { body, handlers, orelse, finalbody } => {
+            Kind::Try(t) => {
+                let super::pyast::Try { body, handlers, orelse, finalbody } = &**t;
                 self.stmts(body)?;
                 self.stmts(orelse)?;
                 for h in handlers {
-                    if let Kind::ExceptHandler { type_, name, body } = ast.kind(*h) {
+                    if let Kind::ExceptHandler(handler) = ast.kind(*h) {
+                        let super::pyast::ExceptHandler { type_, name, body } = &**handler;
                         self.opt(*type_)?;
                         if let Some(n) = name {
                             self.add_def(n, DEF_LOCAL, *h)?;
@@ -527,7 +531,8 @@ impl<'a> Builder<'a> {
                     self.add_def(n, DEF_LOCAL, id)?;
                 }
             }
-            Kind::MatchMapping { keys, patterns, rest } => {
+            Kind::MatchMapping(m) => {
+                let super::pyast::MatchMapping { keys, patterns, rest } = &**m;
                 for k in keys {
                     self.expr(*k)?;
                 }
