@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::python::{SyntaxNode, SyntaxTree};
 
-use crate::python::{field, Field, NodeExt};
+use crate::python::{field, Field, ReadNode};
 
 use crate::analysis::TextRange;
 
@@ -1784,7 +1784,7 @@ impl<'a> Converter<'a> {
         let mut is_text = false;
         let mut interpolations = Vec::new();
         for p in &parts {
-            let start = p.child(0).filter(|c| c.kind_name() == "string_start");
+            let start = p.children().next().filter(|c| c.kind_name() == "string_start");
             let prefix_with_quote = start.map(|s| self.text(s)).unwrap_or("'");
             let prefix: String = prefix_with_quote.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
             let raw = prefix.contains('r');

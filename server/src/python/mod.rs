@@ -31,48 +31,9 @@ pub fn parser() -> Result<Parser, String> {
     Ok(parser)
 }
 
-/// Fast access to a node's kind and fields. tree-sitter's own `kind()`
-/// measures and UTF-8-checks the name on every call, and
-/// `child_by_field_name` compares the name with every field of the grammar;
-/// on a 5,000-line file the walks that lower and convert it make hundreds of
-/// thousands of such calls. Names are resolved to ids once here.
-pub trait NodeExt<'t> {
-    /// The same string as `Node::kind`.
-    fn kind_name(&self) -> &'static str;
-    /// The same node as `Node::child_by_field_name(field.name())`.
-    fn field(&self, field: &Field) -> Option<tree_sitter::Node<'t>>;
-    /// The same nodes as `Node::children_by_field_name(field.name(), cursor)`.
-    fn fields<'c>(
-        &self,
-        field: &Field,
-        cursor: &'c mut tree_sitter::TreeCursor<'t>,
-    ) -> impl Iterator<Item = tree_sitter::Node<'t>> + 'c
-    where
-        't: 'c;
-}
-
-impl<'t> NodeExt<'t> for tree_sitter::Node<'t> {
-    fn kind_name(&self) -> &'static str {
-        kind_name_of(self.kind_id())
-    }
-
-    fn field(&self, field: &Field) -> Option<tree_sitter::Node<'t>> {
-        self.child_by_field_id(field.id().get())
-    }
-
-    fn fields<'c>(
-        &self,
-        field: &Field,
-        cursor: &'c mut tree_sitter::TreeCursor<'t>,
-    ) -> impl Iterator<Item = tree_sitter::Node<'t>> + 'c
-    where
-        't: 'c,
-    {
-        self.children_by_field_id(field.id(), cursor)
-    }
-}
-
 /// The name of a node kind of the grammar, as `Node::kind` gives it.
+/// tree-sitter's own `kind()` measures and UTF-8-checks the name on every
+/// call; the walks that read a tree ask for every node's kind.
 pub fn kind_name_of(kind_id: u16) -> &'static str {
     static KINDS: std::sync::LazyLock<Vec<Box<str>>> = std::sync::LazyLock::new(|| {
         let lang = language();
@@ -97,7 +58,9 @@ pub fn kind_is_named(kind_id: u16) -> bool {
     NAMED.get(kind_id as usize).copied().unwrap_or(kind_id == u16::MAX)
 }
 
-/// A field name of the grammar, with its id looked up on first use.
+/// A field name of the grammar, with its id looked up on first use
+/// (`child_by_field_name` compares the name with every field of the
+/// grammar on every call).
 pub struct Field {
     name: &'static str,
     id: std::sync::OnceLock<std::num::NonZeroU16>,
@@ -428,7 +391,7 @@ mod tests {
         assert!(compared > 100 && refused > 10, "compared {compared}, refused {refused}");
     }
 
-    use super::NodeExt;
+    use super::ReadNode;
 
     #[test]
     fn grammar_abi_is_compatible() {
@@ -456,14 +419,15 @@ mod tests {
         let mut stack = vec![tree.root_node()];
         let mut seen = 0;
         while let Some(n) = stack.pop() {
-            assert_eq!(n.kind_name(), n.kind());
+            assert_eq!(ReadNode::kind_name(&n), n.kind());
             for f in fields {
                 assert_eq!(n.field(f), n.child_by_field_name(f.name()));
-                let mut c1 = n.walk();
-                let mut c2 = n.walk();
-                let ours: Vec<_> = n.fields(f, &mut c1).collect();
-                let theirs: Vec<_> = n.children_by_field_name(f.name(), &mut c2).collect();
+                let mut cursor = n.walk();
+                let ours: Vec<_> = n.fields(f).collect();
+                let theirs: Vec<_> = n.children_by_field_name(f.name(), &mut cursor).collect();
                 assert_eq!(ours, theirs);
+                let theirs: Vec<_> = n.named_children(&mut cursor).collect();
+                assert_eq!(ReadNode::named_children(&n).collect::<Vec<_>>(), theirs);
             }
             seen += 1;
             stack.extend(n.children(&mut cursor));

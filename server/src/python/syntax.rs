@@ -158,52 +158,13 @@ impl<'t> SyntaxNode<'t> {
         self.entry().kind
     }
 
-    /// The node's kind, as `tree_sitter::Node::kind` names it.
-    pub fn kind_name(&self) -> &'static str {
-        super::kind_name_of(self.kind_id())
-    }
-
-    pub fn start_byte(&self) -> usize {
-        self.entry().start as usize
-    }
-
-    pub fn end_byte(&self) -> usize {
-        self.entry().end as usize
-    }
-
-    pub fn byte_range(&self) -> Range<usize> {
-        self.start_byte()..self.end_byte()
-    }
-
     /// The line the node starts on, from 0.
     pub fn start_row(&self) -> usize {
         self.entry().row as usize
     }
 
-    pub fn is_named(&self) -> bool {
-        self.has(NAMED)
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.kind_id() == ERROR_KIND
-    }
-
-    pub fn is_missing(&self) -> bool {
-        self.has(MISSING)
-    }
-
     pub fn has_error(&self) -> bool {
         self.has(HAS_ERROR)
-    }
-
-    /// Every child, named or not (comments included), in order.
-    pub fn children(&self) -> Children<'t> {
-        Children { tree: self.tree, next: self.index + 1, end: self.entry().next }
-    }
-
-    /// The named children (comments included, as in tree-sitter).
-    pub fn named_children(&self) -> impl Iterator<Item = SyntaxNode<'t>> + 't {
-        self.children().filter(|c| c.is_named())
     }
 
     pub fn child_count(&self) -> usize {
@@ -213,85 +174,73 @@ impl<'t> SyntaxNode<'t> {
     pub fn named_child_count(&self) -> usize {
         self.named_children().count()
     }
-
-    pub fn child(&self, i: usize) -> Option<SyntaxNode<'t>> {
-        self.children().nth(i)
-    }
-
-    pub fn named_child(&self, i: usize) -> Option<SyntaxNode<'t>> {
-        self.named_children().nth(i)
-    }
-
-    /// The first child in `field`, as `child_by_field_name` finds it.
-    pub fn field(&self, field: &Field) -> Option<SyntaxNode<'t>> {
-        let id = field.id().get();
-        self.children().find(|c| c.entry().field == id)
-    }
-
-    /// Every child in `field`, as `children_by_field_name` lists them.
-    pub fn fields(&self, field: &Field) -> impl Iterator<Item = SyntaxNode<'t>> + 't {
-        let id = field.id().get();
-        self.children().filter(move |c| c.entry().field == id)
-    }
 }
 
-/// What lowering reads of a node, from a [`SyntaxTree`] or straight from
-/// tree-sitter's tree. Reading a tree into a [`SyntaxTree`] pays when two
-/// walks read it (app.py, which chalice's import reads too) or when it is
-/// read in chunks; a module only lowered is read once, and its lowering
-/// skips what it does not need (strings' parts, annotations, punctuation),
-/// so it is lowered from tree-sitter's tree directly.
+/// What the walks read of a node, from a [`SyntaxTree`] or straight from
+/// tree-sitter's tree, each method answering as tree-sitter's method of the
+/// same name does. Reading a tree into a [`SyntaxTree`] pays when two walks
+/// read it (app.py, which chalice's import reads too) or when it is read in
+/// chunks; a module only lowered is read once, and its lowering skips what
+/// it does not need (strings' parts, annotations, punctuation), so it is
+/// lowered from tree-sitter's tree directly.
 pub trait ReadNode<'t>: Copy {
+    /// The node's kind, as `Node::kind` names it.
     fn kind_name(&self) -> &'static str;
     fn start_byte(&self) -> usize;
     fn end_byte(&self) -> usize;
     fn is_named(&self) -> bool;
     fn is_error(&self) -> bool;
     fn is_missing(&self) -> bool;
+    /// The first child in `field`, as `child_by_field_name` finds it.
     fn field(&self, field: &Field) -> Option<Self>;
+    /// Every child in `field`, as `children_by_field_name` lists them.
     fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't;
+    /// Every child, named or not (comments included), in order.
     fn children(&self) -> impl Iterator<Item = Self> + 't;
-    fn named_children(&self) -> impl Iterator<Item = Self> + 't;
-    fn named_child(&self, i: usize) -> Option<Self>;
 
     fn byte_range(&self) -> Range<usize> {
         self.start_byte()..self.end_byte()
+    }
+
+    /// The named children (comments included, as in tree-sitter).
+    fn named_children(&self) -> impl Iterator<Item = Self> + 't {
+        self.children().filter(|c| c.is_named())
+    }
+
+    fn named_child(&self, i: usize) -> Option<Self> {
+        self.named_children().nth(i)
     }
 }
 
 impl<'t> ReadNode<'t> for SyntaxNode<'t> {
     fn kind_name(&self) -> &'static str {
-        SyntaxNode::kind_name(self)
+        super::kind_name_of(self.kind_id())
     }
     fn start_byte(&self) -> usize {
-        SyntaxNode::start_byte(self)
+        self.entry().start as usize
     }
     fn end_byte(&self) -> usize {
-        SyntaxNode::end_byte(self)
+        self.entry().end as usize
     }
     fn is_named(&self) -> bool {
-        SyntaxNode::is_named(self)
+        self.has(NAMED)
     }
     fn is_error(&self) -> bool {
-        SyntaxNode::is_error(self)
+        self.kind_id() == ERROR_KIND
     }
     fn is_missing(&self) -> bool {
-        SyntaxNode::is_missing(self)
+        self.has(MISSING)
     }
     fn field(&self, field: &Field) -> Option<Self> {
-        SyntaxNode::field(self, field)
+        let id = field.id().get();
+        self.children().find(|c| c.entry().field == id)
     }
     fn fields(&self, field: &Field) -> impl Iterator<Item = Self> + 't {
-        SyntaxNode::fields(self, field)
+        let id = field.id().get();
+        self.children().filter(move |c| c.entry().field == id)
     }
     fn children(&self) -> impl Iterator<Item = Self> + 't {
-        SyntaxNode::children(self)
-    }
-    fn named_children(&self) -> impl Iterator<Item = Self> + 't {
-        SyntaxNode::named_children(self)
-    }
-    fn named_child(&self, i: usize) -> Option<Self> {
-        SyntaxNode::named_child(self, i)
+        Children { tree: self.tree, next: self.index + 1, end: self.entry().next }
     }
 }
 
@@ -322,9 +271,6 @@ impl<'t> ReadNode<'t> for tree_sitter::Node<'t> {
     }
     fn children(&self) -> impl Iterator<Item = Self> + 't {
         TsChildren::new(*self, None)
-    }
-    fn named_children(&self) -> impl Iterator<Item = Self> + 't {
-        TsChildren::new(*self, None).filter(|c| c.is_named())
     }
     fn named_child(&self, i: usize) -> Option<Self> {
         tree_sitter::Node::named_child(self, i as u32)
@@ -368,7 +314,7 @@ impl<'t> Iterator for TsChildren<'t> {
 }
 
 /// The children of a node, in order.
-pub struct Children<'t> {
+struct Children<'t> {
     tree: &'t SyntaxTree,
     next: u32,
     end: u32,
@@ -389,8 +335,7 @@ impl<'t> Iterator for Children<'t> {
 
 #[cfg(test)]
 mod tests {
-    use super::SyntaxTree;
-    use crate::python::NodeExt;
+    use super::{ReadNode, SyntaxTree};
 
     /// Every node of every Python file of the corpus (and of broken
     /// versions of them) reads the same as through tree-sitter's API.
@@ -425,6 +370,7 @@ mod tests {
             while let Some((ts, ours)) = stack.pop() {
                 seen += 1;
                 assert_eq!(ours.kind_name(), ts.kind(), "{text}");
+                assert_eq!(ReadNode::kind_name(&ts), ts.kind());
                 assert_eq!(ours.kind_id(), ts.kind_id());
                 assert_eq!(ours.byte_range(), ts.byte_range());
                 assert_eq!(ours.start_row(), ts.start_position().row);
@@ -433,12 +379,12 @@ mod tests {
                     (ts.is_named(), ts.is_error(), ts.is_missing(), ts.has_error())
                 );
                 assert_eq!(ours.child_count(), ts.child_count() as usize);
-                assert_eq!(ours.named_child_count(), ts.named_child_count() as usize);
+                assert_eq!(ours.named_child_count(), ts.named_child_count());
                 for &f in &all_fields {
-                    let theirs = ts.field(f).map(|n| n.byte_range());
+                    let theirs = ts.child_by_field_name(f.name()).map(|n| n.byte_range());
                     assert_eq!(ours.field(f).map(|n| n.byte_range()), theirs, "{} of {} in {text}", f.name(), ts.kind());
                     let mut cursor = ts.walk();
-                    let theirs: Vec<_> = ts.fields(f, &mut cursor).map(|n| (n.kind_id(), n.byte_range())).collect();
+                    let theirs: Vec<_> = ts.children_by_field_name(f.name(), &mut cursor).map(|n| (n.kind_id(), n.byte_range())).collect();
                     let ours: Vec<_> = ours.fields(f).map(|n| (n.kind_id(), n.byte_range())).collect();
                     assert_eq!(ours, theirs);
                 }
