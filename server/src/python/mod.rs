@@ -196,7 +196,16 @@ fn chunk_bytes(len: usize, threads: usize) -> usize {
 /// are the file. A file parsed whole gives its tree-sitter tree instead,
 /// with or without syntax errors: the caller decides what to read of it.
 pub fn parse_file_to_syntax(text: &str) -> Result<Vec<SyntaxTree>, Tree> {
-    parse_file_chunked(text, |tree| SyntaxTree::new(tree.root_node()))
+    if text.len() >= CHUNKED_PARSE_MIN {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > 1 {
+            let read = |tree: Tree| SyntaxTree::new(tree.root_node());
+            if let Some(chunks) = parse_in_chunks_with(text, chunk_bytes(text.len(), threads), threads, &read) {
+                return Ok(chunks);
+            }
+        }
+    }
+    Err(parse(text, None))
 }
 
 /// A file as lowering and chalice's import read it.
@@ -206,8 +215,9 @@ pub enum ParsedFile {
     /// [`parse_file_to_syntax`]), and shared by both.
     Syntax(std::sync::Arc<[SyntaxTree]>),
     /// A tree-sitter tree of the whole file: one with syntax errors, whose
-    /// readers work out what is still readable, or an editor's, whose
-    /// readers reuse what they made of its unchanged top-level statements.
+    /// readers work out what is still readable; an editor's, whose readers
+    /// reuse what they made of its unchanged top-level statements; or one
+    /// only lowered, which reads it once (see [`ReadNode`]).
     Tree(Tree),
 }
 
@@ -229,27 +239,6 @@ impl ParsedFile {
             ParsedFile::Syntax(std::sync::Arc::new([SyntaxTree::new(tree.root_node())]))
         }
     }
-
-    pub fn has_error(&self) -> bool {
-        match self {
-            ParsedFile::Syntax(trees) => trees.iter().any(|t| t.root().has_error()),
-            ParsedFile::Tree(tree) => tree.root_node().has_error(),
-        }
-    }
-}
-
-/// The chunks of a large file, each given to `read` by the thread that
-/// parsed it; or the file parsed whole.
-fn parse_file_chunked<T: Send>(text: &str, read: impl Fn(Tree) -> T + Sync) -> Result<Vec<T>, Tree> {
-    if text.len() >= CHUNKED_PARSE_MIN {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads > 1 {
-            if let Some(chunks) = parse_in_chunks_with(text, chunk_bytes(text.len(), threads), threads, &read) {
-                return Ok(chunks);
-            }
-        }
-    }
-    Err(parse(text, None))
 }
 
 /// Parses `text` as runs of top-level statements ([`top_level_blocks`]) of
