@@ -8,9 +8,7 @@
 
 use tree_sitter::Node as TsNode;
 
-use crate::python::{ReadNode, SyntaxTree};
-
-use crate::python::{field, Field};
+use crate::python::{field, Field, ReadNode, SyntaxTree};
 
 use super::facts::TextRange;
 
@@ -364,7 +362,7 @@ pub(super) fn collect_syntax_errors(root: TsNode, out: &mut Vec<TextRange>) {
     let mut stack = vec![root];
     while let Some(n) = stack.pop() {
         if n.is_error() || n.is_missing() {
-            out.push(TextRange::new(n.start_byte(), n.end_byte()));
+            out.push(range(n));
             continue;
         }
         if n.has_error() {
