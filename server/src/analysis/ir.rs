@@ -340,7 +340,7 @@ pub(super) fn lower_top_level_statement(statement: TsNode, text: &str) -> Module
 
 /// Lowers a module read without syntax errors: whole, or as consecutive
 /// chunks of whole top-level statements (see
-/// [`crate::python::parse_file_to_syntax`]).
+/// [`crate::python::ParsedFile::parse`]).
 pub fn lower_syntax(trees: &[SyntaxTree], text: &str) -> ModuleIr {
     let mut l = Lowerer::new(text);
     for tree in trees {

@@ -8,14 +8,7 @@ use super::*;
 /// Splits a fixture into `(path, text)` files; text before the first
 /// marker is `app.py`.
 pub(crate) fn split_fixture(fixture: &str) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = vec![("app.py".into(), String::new())];
-    for line in fixture.split_inclusive('\n') {
-        if let Some(path) = line.strip_prefix("#- ") {
-            files.push((path.trim().to_string(), String::new()));
-        } else {
-            files.last_mut().unwrap().1.push_str(line);
-        }
-    }
+    let mut files = sections(fixture, Some("app.py"));
     files.retain(|(p, t)| !(p == "app.py" && t.trim().is_empty()) || files_len_one(fixture));
     files
 }
@@ -24,7 +17,15 @@ pub(crate) fn split_fixture(fixture: &str) -> Vec<(String, String)> {
 /// headers; the oracle's `setup`, `run` and `expect` sections and the JSON
 /// files are left out).
 pub(crate) fn fixture_python_files(text: &str) -> Vec<(String, String)> {
-    let mut sections: Vec<(String, String)> = Vec::new();
+    let mut files = sections(text, None);
+    files.retain(|(name, _)| name.ends_with(".py"));
+    files
+}
+
+/// The `#- name` sections of a fixture, in order; the text before the
+/// first header is the section `first`, or is left out.
+fn sections(text: &str, first: Option<&str>) -> Vec<(String, String)> {
+    let mut sections: Vec<(String, String)> = first.map(|name| (name.to_string(), String::new())).into_iter().collect();
     for line in text.split_inclusive('\n') {
         if let Some(name) = line.strip_prefix("#- ") {
             sections.push((name.trim().to_string(), String::new()));
@@ -32,7 +33,6 @@ pub(crate) fn fixture_python_files(text: &str) -> Vec<(String, String)> {
             last.1.push_str(line);
         }
     }
-    sections.retain(|(name, _)| name.ends_with(".py"));
     sections
 }
 

@@ -619,10 +619,11 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
 }
 
 /// [`convert`] for a module read whole or in chunks of whole top-level
-/// statements (see [`crate::python::parse_file_to_syntax`]).
+/// statements (see [`crate::python::ParsedFile::parse`]).
 pub(crate) fn convert_syntax(text: &str, trees: &[SyntaxTree], opts: ParseOptions) -> Result<PyAst, SyntaxProblem> {
     // Trees are read only from parses without syntax errors; should one
-    // have any, it is reported as `convert` reports it.
+    // have any, it is reported at its first ERROR or MISSING node, as
+    // `convert` reports it.
     if let Some(bad) = trees.iter().find_map(|t| t.first_error()) {
         return Err(syntax_error(bad.is_missing(), bad.kind_name(), bad.byte_range()));
     }

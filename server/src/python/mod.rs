@@ -188,31 +188,11 @@ fn chunk_bytes(len: usize, threads: usize) -> usize {
     (len / (4 * threads.max(1))).clamp(16 << 10, 256 << 10)
 }
 
-/// Parses a whole file. A large one is parsed as consecutive runs of whole
-/// top-level statements on every core (see [`parse_in_chunks_with`] for
-/// when), each read into a [`SyntaxTree`] by the thread that parsed it as
-/// soon as it is parsed: the tree-sitter trees are dropped there and then,
-/// so that a large file never holds them all at once. The chunks together
-/// are the file. A file parsed whole gives its tree-sitter tree instead,
-/// with or without syntax errors: the caller decides what to read of it.
-pub fn parse_file_to_syntax(text: &str) -> Result<Vec<SyntaxTree>, Tree> {
-    if text.len() >= CHUNKED_PARSE_MIN {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads > 1 {
-            let read = |tree: Tree| SyntaxTree::new(tree.root_node());
-            if let Some(chunks) = parse_in_chunks_with(text, chunk_bytes(text.len(), threads), threads, &read) {
-                return Ok(chunks);
-            }
-        }
-    }
-    Err(parse(text, None))
-}
-
 /// A file as lowering and chalice's import read it.
 #[derive(Clone)]
 pub enum ParsedFile {
     /// Read without syntax errors, whole or in chunks (see
-    /// [`parse_file_to_syntax`]), and shared by both.
+    /// [`ParsedFile::parse`]), and shared by both.
     Syntax(std::sync::Arc<[SyntaxTree]>),
     /// A tree-sitter tree of the whole file: one with syntax errors, whose
     /// readers work out what is still readable; an editor's, whose readers
@@ -222,13 +202,23 @@ pub enum ParsedFile {
 }
 
 impl ParsedFile {
-    /// Parses a file text (see [`parse_file_to_syntax`]); a whole tree is
-    /// read into a [`SyntaxTree`] unless `keep_tree` or it has syntax errors.
+    /// Parses a file text. A large one is parsed as consecutive runs of
+    /// whole top-level statements on every core (see [`parse_in_chunks`]
+    /// for when), each read into a [`SyntaxTree`] by the thread that parsed
+    /// it as soon as it is parsed: the tree-sitter trees are dropped there
+    /// and then, so that a large file never holds them all at once. The
+    /// chunks together are the file. A file parsed whole is read into a
+    /// [`SyntaxTree`] unless `keep_tree` or it has syntax errors.
     pub fn parse(text: &str, keep_tree: bool) -> ParsedFile {
-        match parse_file_to_syntax(text) {
-            Ok(chunks) => ParsedFile::Syntax(chunks.into()),
-            Err(tree) => ParsedFile::whole(tree, keep_tree),
+        if text.len() >= CHUNKED_PARSE_MIN {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if threads > 1 {
+                if let Some(chunks) = parse_in_chunks(text, chunk_bytes(text.len(), threads), threads) {
+                    return ParsedFile::Syntax(chunks.into());
+                }
+            }
         }
+        ParsedFile::whole(parse(text, None), keep_tree)
     }
 
     /// A whole tree, read unless `keep_tree` or it has syntax errors.
@@ -248,8 +238,8 @@ impl ParsedFile {
 /// only a whole parse reads the file the way Python does. Without errors,
 /// every chunk is a run of complete statements that starts at the left margin
 /// with no bracket open, which is how a whole parse reads them too. Each
-/// chunk's tree is given to `read` by the thread that parsed it.
-fn parse_in_chunks_with<T: Send>(text: &str, chunk_bytes: usize, threads: usize, read: &(impl Fn(Tree) -> T + Sync)) -> Option<Vec<T>> {
+/// chunk's tree is read into a [`SyntaxTree`] by the thread that parsed it.
+fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option<Vec<SyntaxTree>> {
     let mut ranges = Vec::new();
     let mut start = 0;
     for (_, end) in top_level_blocks(text, 0, text.len()) {
@@ -268,7 +258,7 @@ fn parse_in_chunks_with<T: Send>(text: &str, chunk_bytes: usize, threads: usize,
     let next = std::sync::atomic::AtomicUsize::new(0);
     // Set when a chunk has a syntax error: the others need not be parsed.
     let broken = std::sync::atomic::AtomicBool::new(false);
-    let mut chunks: Vec<Option<T>> = ranges.iter().map(|_| None).collect();
+    let mut chunks: Vec<Option<SyntaxTree>> = ranges.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.clamp(1, ranges.len()))
             .map(|_| {
@@ -285,7 +275,7 @@ fn parse_in_chunks_with<T: Send>(text: &str, chunk_bytes: usize, threads: usize,
                             broken.store(true, std::sync::atomic::Ordering::Relaxed);
                             return parsed;
                         }
-                        parsed.push((i, read(tree)));
+                        parsed.push((i, SyntaxTree::new(tree.root_node())));
                     }
                 })
             })
@@ -335,9 +325,8 @@ pub fn parse_range(text: &str, lines: &LineStarts, start: usize, end: usize) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::{ParsedFile, SyntaxTree};
+    use super::ParsedFile;
     use crate::lsp::test_support::Rng;
-    use tree_sitter::Tree;
 
     /// Every Python file of the corpus, alone and several end to end, whole
     /// and with random lines dropped, parsed in small chunks: whenever the
@@ -360,8 +349,7 @@ mod tests {
         }
         let (mut compared, mut refused) = (0, 0);
         for text in &texts {
-            let read = |tree: Tree| SyntaxTree::new(tree.root_node());
-            let Some(chunks) = super::parse_in_chunks_with(text, 1 + rng.below(200), 1 + rng.below(3), &read) else {
+            let Some(chunks) = super::parse_in_chunks(text, 1 + rng.below(200), 1 + rng.below(3)) else {
                 refused += 1;
                 continue;
             };

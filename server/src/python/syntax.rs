@@ -77,26 +77,24 @@ impl SyntaxTree {
         nodes.push(entry(cursor.node(), 0));
         open.push(0);
         loop {
-            if cursor.goto_first_child() {
-                open.push(nodes.len() as u32);
-                nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
-                continue;
-            }
-            // The node under the cursor has no (more) children: close it,
-            // and its ancestors that have no next sibling.
-            loop {
-                let closed = open.pop().expect("the cursor never leaves the node it started at");
-                nodes[closed as usize].next = nodes.len() as u32;
-                if open.is_empty() {
-                    return SyntaxTree { nodes };
+            // The cursor moves to the next node in pre-order: the first
+            // child, or else the next sibling of the node or of its nearest
+            // ancestor that has one, closing the nodes it leaves.
+            if !cursor.goto_first_child() {
+                loop {
+                    let closed = open.pop().expect("the cursor never leaves the node it started at");
+                    nodes[closed as usize].next = nodes.len() as u32;
+                    if open.is_empty() {
+                        return SyntaxTree { nodes };
+                    }
+                    if cursor.goto_next_sibling() {
+                        break;
+                    }
+                    cursor.goto_parent();
                 }
-                if cursor.goto_next_sibling() {
-                    open.push(nodes.len() as u32);
-                    nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
-                    break;
-                }
-                cursor.goto_parent();
             }
+            open.push(nodes.len() as u32);
+            nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
         }
     }
 
@@ -167,11 +165,13 @@ impl<'t> SyntaxNode<'t> {
         self.has(HAS_ERROR)
     }
 
-    pub fn child_count(&self) -> usize {
+    #[cfg(test)]
+    fn child_count(&self) -> usize {
         self.children().count()
     }
 
-    pub fn named_child_count(&self) -> usize {
+    #[cfg(test)]
+    fn named_child_count(&self) -> usize {
         self.named_children().count()
     }
 }
