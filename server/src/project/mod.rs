@@ -131,9 +131,10 @@ impl SourceFile {
         }
         // An edited text keeps its tree-sitter tree: the memos hold what
         // lowering and the import made of its top-level statements, which
-        // are found in it. So does a module that is only lowered, which
-        // reads it once (see `python::ReadNode`).
-        let keep_tree = memos.is_some() || as_app.is_none();
+        // are found in it. Any other is read into a flat syntax tree, which
+        // costs less to read once and lower than lowering from tree-sitter's
+        // tree does.
+        let keep_tree = memos.is_some();
         let parsed = match tree {
             // Cloning a tree only takes a reference to it.
             Some(t) if !t.root_node().has_error() => ParsedFile::whole(t.clone(), keep_tree),
