@@ -87,9 +87,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             texts.insert(file, text);
             diagnostics.extend(ds);
         }
-        // The process exits soon: freeing a large project's syntax IR node
-        // by node would take longer than analysing some of its files.
-        std::mem::forget(project);
+        crate::teardown::release(project);
     }
     let base = std::env::current_dir().unwrap_or_default();
     let report = Report::new(&diagnostics, &texts, &base);

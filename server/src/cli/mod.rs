@@ -56,6 +56,9 @@ pub fn main() -> ExitCode {
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    if !matches!(cli.command, Command::Lsp { .. }) {
+        crate::teardown::exits_after_run();
+    }
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Policy(args) => policy::run(args),

@@ -69,9 +69,7 @@ fn run_needed(args: &PolicyArgs) -> ExitCode {
         },
     };
     print!("{}", crate::policy::to_pretty(&doc));
-    // The process exits now: freeing a large project's IR node by node
-    // would take longer than analysing some of its files.
-    std::mem::forget(project);
+    crate::teardown::release(project);
     ExitCode::SUCCESS
 }
 
