@@ -57,15 +57,23 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Diagnostics with the texts of the files they point into.
 pub struct Report<'a> {
     pub diagnostics: &'a [Diagnostic],
-    pub texts: &'a BTreeMap<PathBuf, Arc<str>>,
     /// Paths are shown relative to this directory when under it.
     pub base: &'a Path,
-    pub lines: std::cell::RefCell<BTreeMap<PathBuf, std::rc::Rc<SourceLines<'a>>>>,
+    /// The line index of each file a diagnostic points into.
+    lines: BTreeMap<&'a Path, SourceLines<'a>>,
 }
+
+/// Diagnostics rendered by one thread at a time: a large app's tens of
+/// thousands of findings are rendered on every core, in order.
+const RENDERED_TOGETHER: usize = 1024;
 
 impl<'a> Report<'a> {
     pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, Arc<str>>, base: &'a Path) -> Self {
-        Report { diagnostics, texts, base, lines: Default::default() }
+        let mut lines = BTreeMap::new();
+        for d in diagnostics {
+            lines.entry(d.path.as_path()).or_insert_with(|| SourceLines::new(texts.get(&d.path).map(|t| &**t).unwrap_or("")));
+        }
+        Report { diagnostics, base, lines }
     }
 }
 
@@ -74,16 +82,9 @@ impl<'a> Report<'a> {
         p.strip_prefix(self.base).unwrap_or(p).display().to_string()
     }
 
-    /// The line index of a file, built once per file and report.
-    fn lines(&self, path: &Path) -> std::rc::Rc<SourceLines<'a>> {
-        let mut cache = self.lines.borrow_mut();
-        if let Some(l) = cache.get(path) {
-            return l.clone();
-        }
-        let text = self.texts.get(path).map(|t| &**t).unwrap_or("");
-        let l = std::rc::Rc::new(SourceLines::new(text));
-        cache.insert(path.to_path_buf(), l.clone());
-        l
+    /// The line index of a file a diagnostic points into.
+    fn lines(&self, path: &Path) -> &SourceLines<'a> {
+        &self.lines[path]
     }
 
     fn span(&self, d: &Diagnostic) -> (LineCol, LineCol) {
@@ -91,9 +92,31 @@ impl<'a> Report<'a> {
         (lines.line_col(d.range.start), lines.line_col(d.range.end))
     }
 
+    /// `render` of every diagnostic, in order, on every core.
+    fn each<T: Send>(&self, render: impl Fn(&Diagnostic) -> T + Sync + Send) -> Vec<T> {
+        use rayon::prelude::*;
+        self.diagnostics.par_iter().with_min_len(RENDERED_TOGETHER).map(render).collect()
+    }
+
+    /// What `render` writes for each diagnostic, one after another.
+    fn concatenated(&self, render: impl Fn(&mut String, &Diagnostic) + Sync + Send) -> String {
+        use rayon::prelude::*;
+        let parts: Vec<String> = self
+            .diagnostics
+            .par_chunks(RENDERED_TOGETHER)
+            .map(|chunk| {
+                let mut out = String::new();
+                for d in chunk {
+                    render(&mut out, d);
+                }
+                out
+            })
+            .collect();
+        parts.concat()
+    }
+
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        for d in self.diagnostics {
+        let mut out = self.concatenated(|out, d| {
             let (start, end) = self.span(d);
             let lines = self.lines(&d.path);
             let gutter = start.line.to_string().len();
@@ -114,7 +137,7 @@ impl<'a> Report<'a> {
                 let _ = writeln!(out, "{pad} = fix: {}", f.title);
             }
             out.push('\n');
-        }
+        });
         let (errors, warnings, others) = counts(self.diagnostics);
         if self.diagnostics.is_empty() {
             out.push_str("No problems found.\n");
@@ -126,24 +149,20 @@ impl<'a> Report<'a> {
     }
 
     pub fn json(&self) -> String {
-        let items: Vec<Value> = self
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let (s, e) = self.span(d);
-                json!({
-                    "path": self.display_path(&d.path),
-                    "code": d.code,
-                    "severity": d.severity,
-                    "message": d.message,
-                    "range": {
-                        "start": {"line": s.line, "column": s.col, "offset": d.range.start},
-                        "end": {"line": e.line, "column": e.col, "offset": d.range.end}
-                    },
-                    "fixes": d.fixes.iter().map(|f| json!({"title": f.title, "edits": f.edits})).collect::<Vec<_>>(),
-                })
+        let items: Vec<Value> = self.each(|d| {
+            let (s, e) = self.span(d);
+            json!({
+                "path": self.display_path(&d.path),
+                "code": d.code,
+                "severity": d.severity,
+                "message": d.message,
+                "range": {
+                    "start": {"line": s.line, "column": s.col, "offset": d.range.start},
+                    "end": {"line": e.line, "column": e.col, "offset": d.range.end}
+                },
+                "fixes": d.fixes.iter().map(|f| json!({"title": f.title, "edits": f.edits})).collect::<Vec<_>>(),
             })
-            .collect();
+        });
         let mut s = serde_json::to_string_pretty(&items).unwrap_or_default();
         s.push('\n');
         s
@@ -162,31 +181,27 @@ impl<'a> Report<'a> {
                 })
             });
         }
-        let results: Vec<Value> = self
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let (s, e) = self.span(d);
-                json!({
-                    "ruleId": d.code,
-                    "level": match d.severity {
-                        Severity::Error => "error",
-                        Severity::Warning => "warning",
-                        Severity::Info | Severity::Hint => "note",
-                    },
-                    "message": {"text": d.message},
-                    "locations": [{
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": self.display_path(&d.path).replace('\\', "/")},
-                            "region": {
-                                "startLine": s.line, "startColumn": s.col_utf16,
-                                "endLine": e.line, "endColumn": e.col_utf16
-                            }
+        let results: Vec<Value> = self.each(|d| {
+            let (s, e) = self.span(d);
+            json!({
+                "ruleId": d.code,
+                "level": match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info | Severity::Hint => "note",
+                },
+                "message": {"text": d.message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": self.display_path(&d.path).replace('\\', "/")},
+                        "region": {
+                            "startLine": s.line, "startColumn": s.col_utf16,
+                            "endLine": e.line, "endColumn": e.col_utf16
                         }
-                    }]
-                })
+                    }
+                }]
             })
-            .collect();
+        });
         let doc = json!({
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -206,8 +221,7 @@ impl<'a> Report<'a> {
 
     /// GitHub Actions workflow commands (`::warning file=...::message`).
     pub fn github(&self) -> String {
-        let mut out = String::new();
-        for d in self.diagnostics {
+        self.concatenated(|out, d| {
             let (s, e) = self.span(d);
             let level = match d.severity {
                 Severity::Error => "error",
@@ -225,8 +239,7 @@ impl<'a> Report<'a> {
                 escape_property(d.code),
                 escape_data(&d.message)
             );
-        }
-        out
+        })
     }
 }
 
