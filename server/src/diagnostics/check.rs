@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::analysis::{CallFact, Construct, Origin, ProjectFacts, TextRange};
 use crate::json;
 use crate::model;
@@ -165,25 +167,39 @@ type Reach = HashMap<(usize, String), Vec<usize>>;
 fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
     let mut reached_by: Reach = HashMap::new();
     let Some(app) = input.app_module else { return reached_by };
-    for (i, f) in stage.functions.iter().enumerate() {
-        let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
-        let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
-        while let Some(k) = stack.pop() {
-            if !seen.insert(k.clone()) {
-                continue;
+    // Each function's walk is its own (a large app has tens of thousands),
+    // so they run on every core; merged in function order.
+    let reached: Vec<BTreeSet<(usize, String)>> = stage
+        .functions
+        .par_iter()
+        .with_min_len(PER_THREAD)
+        .map(|f| {
+            let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+            let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
+            while let Some(k) = stack.pop() {
+                if !seen.insert(k.clone()) {
+                    continue;
+                }
+                // Nested functions and methods defined inside a reached
+                // function run as part of it when called; calls are edges.
+                if let Some(next) = input.facts.call_graph.get(&k) {
+                    stack.extend(next.iter().cloned());
+                }
             }
-            // Nested functions and methods defined inside a reached
-            // function run as part of it when called; calls are edges.
-            if let Some(next) = input.facts.call_graph.get(&k) {
-                stack.extend(next.iter().cloned());
-            }
-        }
+            seen
+        })
+        .collect();
+    for (i, seen) in reached.into_iter().enumerate() {
         for k in seen {
             reached_by.entry(k).or_default().push(i);
         }
     }
     reached_by
 }
+
+/// Calls, functions or groups handled by one thread at a time when the
+/// work is spread over every core.
+const PER_THREAD: usize = 512;
 
 /// Missing actions of one call in one stage, with the reason.
 struct Finding {
@@ -222,17 +238,18 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         // otherwise redo it for each.
         let mut fixes_for: BTreeMap<(usize, Vec<String>), Vec<Fix>> = BTreeMap::new();
         let switch = AutogenSwitch::new();
-        for (m, file) in input.facts.files.iter().enumerate() {
-            let (_, rel) = &input.files[m];
-            for fact in &file.calls {
-                for f in finding_for(input, stage, m, rel, fact, &reach) {
-                    let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f, &switch)).clone();
-                    let entry = grouped.entry((m, fact.range, f.code, f.missing.clone())).or_insert_with(|| (Vec::new(), f.reason.clone(), Vec::new()));
-                    if !entry.0.contains(&stage.name) {
-                        entry.0.push(stage.name.clone());
-                    }
-                    entry.2.extend(fixes);
+        // What each call misses depends on nothing but the call, so it is
+        // worked out on every core; grouping and fixes follow in order.
+        let calls: Vec<(usize, &CallFact)> = input.facts.files.iter().enumerate().flat_map(|(m, file)| file.calls.iter().map(move |fact| (m, fact))).collect();
+        let findings: Vec<Vec<Finding>> = calls.par_iter().with_min_len(PER_THREAD).map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, &reach)).collect();
+        for (&(m, fact), found) in calls.iter().zip(findings) {
+            for f in found {
+                let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f, &switch)).clone();
+                let entry = grouped.entry((m, fact.range, f.code, f.missing)).or_insert_with(|| (Vec::new(), f.reason, Vec::new()));
+                if !entry.0.contains(&stage.name) {
+                    entry.0.push(stage.name.clone());
                 }
+                entry.2.extend(fixes);
             }
         }
     }
@@ -265,21 +282,22 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             }
         }
     }
-    for ((m, range, code, missing), (stages, reason, fixes)) in grouped {
+    let grouped: Vec<_> = grouped.into_iter().collect();
+    out.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };
         let stage_word = if stages.len() == 1 { "stage" } else { "stages" };
         let message = format!("{actions} {verb} needed here but will not be granted in {stage_word} {}: {reason}", stages.join(", "));
-        out.push(Diagnostic {
+        Diagnostic {
             path: path.clone(),
             range,
             severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Warning),
             code,
             message,
             fixes,
-        });
-    }
+        }
+    }));
     out
 }
 
