@@ -18,4 +18,4 @@ pub mod model;
 pub mod policy;
 pub mod project;
 pub mod python;
-pub mod teardown;
+pub mod process;

@@ -208,7 +208,7 @@ fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxP
             return Err(graph_failure(e));
         }
         let policy = policy_from_ast(source, &ast, python_version);
-        crate::teardown::release(ast);
+        crate::process::release(ast);
         Ok((graph, policy))
     });
     ImportedApp { python_version, outcome }

@@ -87,7 +87,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             texts.insert(file, text);
             diagnostics.extend(ds);
         }
-        crate::teardown::release(project);
+        crate::process::release(project);
     }
     let base = std::env::current_dir().unwrap_or_default();
     let report = Report::new(&diagnostics, &texts, &base);

@@ -57,7 +57,7 @@ pub fn main() -> ExitCode {
         }
     };
     if !matches!(cli.command, Command::Lsp { .. }) {
-        crate::teardown::exits_after_run();
+        crate::process::set_one_shot();
     }
     match cli.command {
         Command::Check(args) => check::run(args),

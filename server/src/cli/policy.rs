@@ -69,7 +69,7 @@ fn run_needed(args: &PolicyArgs) -> ExitCode {
         },
     };
     print!("{}", crate::policy::to_pretty(&doc));
-    crate::teardown::release(project);
+    crate::process::release(project);
     ExitCode::SUCCESS
 }
 
