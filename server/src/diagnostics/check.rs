@@ -212,12 +212,12 @@ struct Finding {
 
 pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    // (file, range, code, missing) → (stages, reason, fixes)
-    let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<String>, String, Vec<Fix>)> = BTreeMap::new();
+    // (file, range, code, missing) → (stages by index, reason, fixes)
+    let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<usize>, String, Vec<Fix>)> = BTreeMap::new();
     // (file, call index) → the dependent actions some stage's role running
     // the call does not grant.
     let mut dependent_missing: BTreeMap<(usize, usize), BTreeSet<&'static str>> = BTreeMap::new();
-    for stage in input.stages {
+    for (stage_index, stage) in input.stages.iter().enumerate() {
         let reach = reachability(input, stage);
         // Which roles run a call matters only for an action some role of
         // the stage grants (rarely: autogen never grants kms:*).
@@ -236,7 +236,9 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         // computing one re-reads and re-edits config.json and the policy
         // file: a large app with the same gap at many call sites would
         // otherwise redo it for each.
-        let mut fixes_for: BTreeMap<(usize, Vec<String>), Vec<Fix>> = BTreeMap::new();
+        // Role → missing actions → fixes (looked up by reference: a large
+        // app has one entry for tens of thousands of call sites).
+        let mut fixes_for: BTreeMap<usize, BTreeMap<Vec<String>, Vec<Fix>>> = BTreeMap::new();
         let switch = AutogenSwitch::new();
         // What each call misses depends on nothing but the call, so it is
         // worked out on every core; grouping and fixes follow in order.
@@ -244,10 +246,14 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         let findings: Vec<Vec<Finding>> = calls.par_iter().with_min_len(PER_THREAD).map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, &reach)).collect();
         for (&(m, fact), found) in calls.iter().zip(findings) {
             for f in found {
-                let fixes = fixes_for.entry((f.role, f.missing.clone())).or_insert_with(|| fix_for(stage, &f, &switch)).clone();
+                let for_role = fixes_for.entry(f.role).or_default();
+                let fixes = match for_role.get(&f.missing) {
+                    Some(fixes) => fixes.clone(),
+                    None => for_role.entry(f.missing.clone()).or_insert(fix_for(stage, &f, &switch)).clone(),
+                };
                 let entry = grouped.entry((m, fact.range, f.code, f.missing)).or_insert_with(|| (Vec::new(), f.reason, Vec::new()));
-                if !entry.0.contains(&stage.name) {
-                    entry.0.push(stage.name.clone());
+                if !entry.0.contains(&stage_index) {
+                    entry.0.push(stage_index);
                 }
                 entry.2.extend(fixes);
             }
@@ -288,6 +294,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };
         let stage_word = if stages.len() == 1 { "stage" } else { "stages" };
+        let stages: Vec<&str> = stages.iter().map(|&i| input.stages[i].name.as_str()).collect();
         let message = format!("{actions} {verb} needed here but will not be granted in {stage_word} {}: {reason}", stages.join(", "));
         Diagnostic {
             path: path.clone(),

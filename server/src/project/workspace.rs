@@ -212,15 +212,24 @@ impl Project {
         // Resolving a path touches the file system; a large app has tens of
         // thousands of fixes editing the same two or three files.
         let mut inside = HashMap::new();
+        // Call sites with the same gap share one fix's edits (`Fix::edits`):
+        // they are checked once, known by their address. Every set of edits
+        // was made before this loop, so no two share one.
+        let mut inside_by_edits: HashMap<*const [crate::diagnostics::FileEdit], bool> = HashMap::new();
         for mut d in all {
-            d.fixes.retain(|f| self.edits_only_inside(f, &mut inside));
+            d.fixes.retain(|f| *inside_by_edits.entry(std::sync::Arc::as_ptr(&f.edits)).or_insert_with(|| self.edits_only_inside(f, &mut inside)));
             match self.severity_setting(d.code) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
                 None if codes::OFF_BY_DEFAULT.contains(&d.code) => continue,
                 None => {}
             }
-            out.entry(d.path.clone()).or_default().push(d);
+            match out.get_mut(&d.path) {
+                Some(list) => list.push(d),
+                None => {
+                    out.insert(d.path.clone(), vec![d]);
+                }
+            }
         }
         for list in out.values_mut() {
             list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
