@@ -74,7 +74,7 @@ impl SyntaxTree {
         let written = unsafe {
             chalice_iam_flatten(node.into_raw(), nodes.as_mut_ptr(), u32::try_from(capacity).unwrap_or(u32::MAX), named.as_ptr(), named.len() as u32)
         };
-        assert!(written != u32::MAX && written as usize <= capacity, "tree-sitter tree read into a syntax tree: out of memory");
+        assert!(written != u32::MAX && written as usize <= capacity, "tree-sitter tree read into a syntax tree: more nodes than it counts, or no memory for the walk");
         // SAFETY: the first `written` entries were initialised by the walk.
         unsafe { nodes.set_len(written as usize) };
         SyntaxTree { nodes }
