@@ -13,10 +13,7 @@
 //!
 //! A tree is read whole ([`SyntaxTree::new`]), so the tree-sitter tree can be
 //! dropped right after: a large file parsed in chunks never holds all its
-//! tree-sitter trees at once. It is read by `flatten.c`, which walks
-//! tree-sitter's subtrees directly: a tree cursor spends about a thousand
-//! instructions a node (each step climbs back through the hidden nodes it
-//! left), four times as much.
+//! tree-sitter trees at once.
 
 use std::ops::Range;
 
@@ -31,9 +28,7 @@ pub struct SyntaxTree {
     nodes: Vec<Entry>,
 }
 
-/// Laid out as `FlatEntry` in `flatten.c`, which writes it.
 #[derive(Clone, Copy)]
-#[repr(C)]
 struct Entry {
     kind: u16,
     /// The field this node is in its parent (0: none).
@@ -48,36 +43,59 @@ struct Entry {
     next: u32,
 }
 
-unsafe extern "C" {
-    /// Writes `root` and its visible descendants, in pre-order, into `out`
-    /// (room for `capacity`); returns how many, or u32::MAX when it ran out
-    /// of room or memory.
-    fn chalice_iam_flatten(root: tree_sitter::ffi::TSNode, out: *mut Entry, capacity: u32, named_by_kind: *const u8, kind_count: u32) -> u32;
-}
-
-// The flags `flatten.c` sets.
 const NAMED: u8 = 1;
 const MISSING: u8 = 2;
 const HAS_ERROR: u8 = 4;
 
 impl SyntaxTree {
-    /// Reads `node` and all its descendants, in one pass over tree-sitter's
-    /// subtrees (`flatten.c`).
+    /// Reads `node` and all its descendants, with one pass of a tree cursor.
     pub fn new(node: tree_sitter::Node) -> SyntaxTree {
-        let capacity = node.descendant_count();
-        let mut nodes: Vec<Entry> = Vec::with_capacity(capacity);
-        let named = super::named_by_kind();
-        // SAFETY: `node` belongs to a live tree, borrowed for this call;
-        // `nodes` has room for `capacity` entries, the root and its visible
-        // descendants, and the C walk writes no more than it is told
-        // (returning u32::MAX instead); `Entry` is `repr(C)` as its C twin.
-        let written = unsafe {
-            chalice_iam_flatten(node.into_raw(), nodes.as_mut_ptr(), u32::try_from(capacity).unwrap_or(u32::MAX), named.as_ptr(), named.len() as u32)
+        let mut nodes = Vec::with_capacity(node.descendant_count());
+        // Indices of the nodes whose descendants are still being read.
+        let mut open: Vec<u32> = Vec::new();
+        let mut cursor = node.walk();
+        // Each question to tree-sitter is a call into its C code and most of
+        // the cost of reading a node: what the kind tells, and what a tree
+        // without errors tells of all its nodes, is not asked.
+        let clean = !node.has_error();
+        let entry = |n: tree_sitter::Node, field: u16| {
+            let kind = n.kind_id();
+            let mut flags = super::kind_is_named(kind) as u8 * NAMED;
+            if !clean {
+                flags |= (n.is_missing() as u8 * MISSING) | (n.has_error() as u8 * HAS_ERROR);
+            }
+            Entry {
+                kind,
+                field,
+                flags,
+                start: n.start_byte() as u32,
+                end: n.end_byte() as u32,
+                row: n.start_position().row as u32,
+                next: 0,
+            }
         };
-        assert!(written != u32::MAX && written as usize <= capacity, "tree-sitter tree read into a syntax tree: more nodes than it counts, or no memory for the walk");
-        // SAFETY: the first `written` entries were initialised by the walk.
-        unsafe { nodes.set_len(written as usize) };
-        SyntaxTree { nodes }
+        nodes.push(entry(cursor.node(), 0));
+        open.push(0);
+        loop {
+            // The cursor moves to the next node in pre-order: the first
+            // child, or else the next sibling of the node or of its nearest
+            // ancestor that has one, closing the nodes it leaves.
+            if !cursor.goto_first_child() {
+                loop {
+                    let closed = open.pop().expect("the cursor never leaves the node it started at");
+                    nodes[closed as usize].next = nodes.len() as u32;
+                    if open.is_empty() {
+                        return SyntaxTree { nodes };
+                    }
+                    if cursor.goto_next_sibling() {
+                        break;
+                    }
+                    cursor.goto_parent();
+                }
+            }
+            open.push(nodes.len() as u32);
+            nodes.push(entry(cursor.node(), cursor.field_id().map_or(0, |f| f.get())));
+        }
     }
 
     /// The first ERROR or MISSING node, in the order of the text.
