@@ -35,7 +35,7 @@ use super::convert;
 use super::document::{input_edit, ChangeOutcome, Document};
 use super::line_index::{LineIndex, PositionEncoding};
 use super::outbox::{Outbox, OutboxQueue, Outgoing};
-use super::session::{load_projects, Session};
+use super::session::{load_all, Session};
 use super::test_support::{dump, reference_lines, reference_offset, reference_position, Rng};
 use crate::project::Settings;
 
@@ -295,7 +295,7 @@ fn open_session(root: &Path, encoding: PositionEncoding, documents: &[Model]) ->
     let mut session = Session::new(outbox.clone());
     session.encoding = encoding;
     session.set_folders(vec![root.to_path_buf()]);
-    session.add_loaded_projects(load_projects(&[root.to_path_buf()], &Settings::default(), &outbox));
+    session.add_loaded_projects(load_all(&[root.to_path_buf()], &Settings::default(), &outbox));
     for d in documents {
         session.open_document(Document::new(d.uri.clone(), d.language, d.text.clone(), d.version));
     }

@@ -107,8 +107,20 @@ impl Handle {
         tokio::task::spawn_blocking(move || {
             // A panic while reading must still end the load as far as the
             // session knows (it keeps file events while a load runs).
-            let loaded = handle.catching("loading projects", || session::load_projects(&folders, &settings, &handle.outbox));
-            handle.with_session("loading projects", |session| session.add_loaded_projects(loaded.unwrap_or_default()));
+            // Each project is handed over as soon as it is read, so that a
+            // document waiting for it does not wait for the others too.
+            let found = handle.catching("loading projects", || {
+                session::load_projects(
+                    &folders,
+                    &settings,
+                    &handle.outbox,
+                    &mut |root| handle.with_session("loading projects", |session| session.claim_for_loading(root)).unwrap_or(true),
+                    &mut |project| {
+                        handle.with_session("loading projects", |session| session.add_loaded_project(project));
+                    },
+                )
+            });
+            handle.with_session("loading projects", |session| session.finish_load(&found.unwrap_or_default()));
         });
     }
 

@@ -97,6 +97,9 @@ pub struct Session {
     /// when it arrives.
     loads_in_flight: usize,
     changed_during_loads: Vec<PathBuf>,
+    /// Roots a background load is reading, or has read and not yet handed
+    /// over (see [`Self::claim_for_loading`]).
+    loading: BTreeSet<PathBuf>,
 }
 
 impl Session {
@@ -116,6 +119,7 @@ impl Session {
             pending_overlays: BTreeSet::new(),
             loads_in_flight: 0,
             changed_during_loads: Vec::new(),
+            loading: BTreeSet::new(),
         }
     }
 
@@ -276,31 +280,71 @@ impl Session {
         self.loads_in_flight += 1;
     }
 
-    /// Adds projects loaded in the background, unless a document opened in
+    /// Test builds only: adds projects loaded in the background and ends
+    /// that load (see [`Self::add_loaded_project`] and [`Self::finish_load`]).
+    #[cfg(test)]
+    pub fn add_loaded_projects(&mut self, loaded: Vec<Project>) {
+        let roots: Vec<PathBuf> = loaded.iter().map(|p| p.root().to_path_buf()).collect();
+        for project in loaded {
+            self.add_loaded_project(project);
+        }
+        self.finish_load(&roots);
+    }
+
+    /// A background load is about to read the project at `root`: `false`
+    /// when it is loaded already (a document opened in it meanwhile). From
+    /// now until it arrives, a document opened in it waits for it rather
+    /// than reading it a second time.
+    pub fn claim_for_loading(&mut self, root: &Path) -> bool {
+        if self.projects.contains_key(root) {
+            return false;
+        }
+        self.loading.insert(root.to_path_buf());
+        true
+    }
+
+    /// Adds a project loaded in the background, unless a document opened in
     /// the meantime already loaded the same root, or its folder was removed.
     /// A project whose files changed on disk, or whose settings changed,
     /// while it was being read is read again.
-    pub fn add_loaded_projects(&mut self, loaded: Vec<Project>) {
-        let roots: Vec<String> = loaded.iter().map(|p| p.root().display().to_string()).collect();
-        self.outbox.info(format!("loaded {} Chalice project(s): {}", roots.len(), roots.join(", ")));
-        self.loads_in_flight = self.loads_in_flight.saturating_sub(1);
-        for project in loaded {
-            let root = project.root().to_path_buf();
-            if self.projects.contains_key(&root) || !self.in_folders(&root) {
-                continue;
-            }
-            let outdated = project.settings != self.engine_settings()
-                || self.changed_during_loads.iter().any(|p| p.starts_with(&root) || root.starts_with(p));
-            if outdated {
-                self.reload_project(&root);
-                continue;
-            }
-            self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new(), fixes: HashMap::new() });
-            self.overlay_all_open_documents(&root);
-            self.mark_stale(&root);
+    pub fn add_loaded_project(&mut self, project: Project) {
+        let root = project.root().to_path_buf();
+        self.loading.remove(&root);
+        if self.projects.contains_key(&root) || !self.in_folders(&root) {
+            return;
         }
-        if self.loads_in_flight == 0 {
-            self.changed_during_loads.clear();
+        let outdated = project.settings != self.engine_settings()
+            || self.changed_during_loads.iter().any(|p| p.starts_with(&root) || root.starts_with(p));
+        if outdated {
+            self.reload_project(&root);
+            return;
+        }
+        self.projects.insert(root.clone(), LoadedProject { project, published: HashMap::new(), fixes: HashMap::new() });
+        self.overlay_all_open_documents(&root);
+        self.mark_stale(&root);
+    }
+
+    /// A background load ended, having found the projects at `roots`. Once
+    /// no load runs, a document that waited for a project no load brought
+    /// (one that failed to read) has it read now.
+    pub fn finish_load(&mut self, roots: &[PathBuf]) {
+        let names: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+        self.outbox.info(format!("loaded {} Chalice project(s): {}", names.len(), names.join(", ")));
+        self.loads_in_flight = self.loads_in_flight.saturating_sub(1);
+        if self.loads_in_flight > 0 {
+            return;
+        }
+        self.changed_during_loads.clear();
+        if std::mem::take(&mut self.loading).is_empty() {
+            return;
+        }
+        let waiting: BTreeSet<PathBuf> =
+            self.documents.iter().filter_map(Document::path).filter(|p| self.project_using(p).is_none()).map(Path::to_path_buf).collect();
+        for path in waiting {
+            if let Some(root) = self.project_for(&path) {
+                self.pending_overlays.insert((root.clone(), path));
+                self.mark_stale(&root);
+            }
         }
     }
 
@@ -359,6 +403,9 @@ impl Session {
         let root = workspace::enclosing_project_root(path)?;
         if self.projects.contains_key(&root) {
             return None; // loaded, and it does not use this file
+        }
+        if self.loading.contains(&root) {
+            return None; // on its way: it is given the open documents when it arrives
         }
         match Project::load(&root, self.engine_settings()) {
             Ok(project) => {
@@ -612,10 +659,18 @@ impl Session {
 #[cfg(test)]
 pub const TEST_PANIC_FOLDER: &str = "chalice-iam-test-panic";
 
-/// Finds and loads the Chalice projects under `folders`. Slow (reads and
-/// parses every file), so it runs without the session lock.
-pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
-    let mut loaded = Vec::new();
+/// Finds and loads the Chalice projects under `folders`, handing each to
+/// `deliver` as soon as it is read; a root `claim` refuses (a document
+/// opened meanwhile loaded it) is not read again. Returns every root found.
+/// Slow (reads and parses every file), so it runs without the session lock.
+pub fn load_projects(
+    folders: &[PathBuf],
+    settings: &Settings,
+    outbox: &Outbox,
+    claim: &mut dyn FnMut(&Path) -> bool,
+    deliver: &mut dyn FnMut(Project),
+) -> Vec<PathBuf> {
+    let mut found = Vec::new();
     for folder in folders {
         // Test builds only: a folder of this name makes loading panic.
         #[cfg(test)]
@@ -623,12 +678,24 @@ pub fn load_projects(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) 
             panic!("test panic while loading projects");
         }
         for root in project::discover_projects(folder) {
+            found.push(root.clone());
+            if !claim(&root) {
+                continue;
+            }
             match Project::load(&root, settings.clone()) {
-                Ok(project) => loaded.push(project),
+                Ok(project) => deliver(project),
                 Err(error) => outbox.warn(format!("cannot load project: {error}")),
             }
         }
     }
+    found
+}
+
+/// Test builds only: [`load_projects`] collected.
+#[cfg(test)]
+pub fn load_all(folders: &[PathBuf], settings: &Settings, outbox: &Outbox) -> Vec<Project> {
+    let mut loaded = Vec::new();
+    load_projects(folders, settings, outbox, &mut |_| true, &mut |project| loaded.push(project));
     loaded
 }
 
@@ -662,7 +729,7 @@ mod tests {
         let (outbox, queue) = Outbox::new();
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
-        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        session.add_loaded_projects(load_all(std::slice::from_ref(&root), &Settings::default(), &outbox));
         let uri = convert::file_uri(&root.join("app.py")).unwrap();
         (session, queue, dir, uri)
     }
@@ -730,7 +797,7 @@ mod tests {
         let (outbox, mut queue) = Outbox::new();
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
-        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        session.add_loaded_projects(load_all(std::slice::from_ref(&root), &Settings::default(), &outbox));
         let uri = convert::file_uri(&root.join("app.py")).unwrap();
         session.publish_stale();
         let mut published = None;
@@ -792,7 +859,7 @@ mod tests {
         let (outbox, mut queue) = Outbox::new();
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
-        session.add_loaded_projects(load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox));
+        session.add_loaded_projects(load_all(std::slice::from_ref(&root), &Settings::default(), &outbox));
         let policy_uri = convert::file_uri(&root.join(".chalice/p.json")).unwrap();
         let config_uri = convert::file_uri(&root.join(".chalice/config.json")).unwrap();
         session.open_document(Document::new(policy_uri.clone(), "json", policy.to_owned(), 3));
@@ -810,6 +877,55 @@ mod tests {
         assert_eq!(published(&mut queue, &policy_uri), [(Some(3), Vec::<String>::new())]);
     }
 
+    /// A document opened while a background load reads its project does
+    /// not read it a second time: it gets the project, with its open text,
+    /// when the load hands it over. One the load fails to bring is read
+    /// once no load runs; and a load does not read again a project a
+    /// document opened before it already loaded.
+    #[test]
+    fn a_document_opened_during_a_background_load_waits_for_its_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("app.py"), APP).unwrap();
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        let open = |session: &mut Session| {
+            let text = APP.replace("scan()", "query()");
+            session.open_document(Document::new(uri.clone(), "python", text, 1));
+        };
+        let (outbox, mut queue) = Outbox::new();
+
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        assert!(session.claim_for_loading(&root));
+        open(&mut session);
+        assert!(session.projects.is_empty(), "the open read the project the load is reading");
+        session.add_loaded_project(Project::load(&root, Settings::default()).unwrap());
+        session.finish_load(std::slice::from_ref(&root));
+        session.publish_stale();
+        let first = published(&mut queue, &uri);
+        assert!(matches!(first.as_slice(), [(Some(1), m)] if m.iter().any(|m| m.starts_with("dynamodb:Query"))), "{first:?}");
+
+        // The load ends without the project (it could not read it).
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        assert!(session.claim_for_loading(&root));
+        open(&mut session);
+        session.finish_load(&[]);
+        assert!(session.projects.contains_key(&root));
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &uri).len(), 1);
+
+        // The document opened first: the load leaves the project alone.
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        open(&mut session);
+        assert!(session.projects.contains_key(&root));
+        assert!(!session.claim_for_loading(&root));
+    }
+
     /// A file that changes on disk while its project is read in the
     /// background is not lost when the project arrives; nor is a settings
     /// change.
@@ -825,7 +941,7 @@ mod tests {
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
         session.project_load_started();
-        let loaded = load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox);
+        let loaded = load_all(std::slice::from_ref(&root), &Settings::default(), &outbox);
         // While the load was running: db.py changes, and the client says so.
         std::fs::write(&db, "import boto3\n\ndef scan():\n    return boto3.resource('dynamodb').Table('t').query()\n").unwrap();
         session.files_changed(&[FileEvent { path: db.clone(), kind: FileEventKind::Changed }]);
@@ -837,7 +953,7 @@ mod tests {
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
         session.project_load_started();
-        let loaded = load_projects(std::slice::from_ref(&root), &Settings::default(), &outbox);
+        let loaded = load_all(std::slice::from_ref(&root), &Settings::default(), &outbox);
         session.set_configured_settings(ClientSettings { stage: Some("prod".into()), ..ClientSettings::default() });
         session.add_loaded_projects(loaded);
         assert_eq!(session.projects[&root].project.settings.stage.as_deref(), Some("prod"));
