@@ -48,14 +48,15 @@ pub fn kind_name_of(kind_id: u16) -> &'static str {
     }
 }
 
-/// Whether nodes of a kind are named, as `Node::is_named` tells (ERROR
-/// nodes are).
-pub fn kind_is_named(kind_id: u16) -> bool {
-    static NAMED: std::sync::LazyLock<Vec<bool>> = std::sync::LazyLock::new(|| {
+/// For each kind id, 1 if its nodes are named (as `Node::is_named` tells),
+/// else 0 (ERROR nodes, whose id is past the end, are named). `flatten.c`
+/// reads it too.
+fn named_by_kind() -> &'static [u8] {
+    static NAMED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
         let lang = language();
-        (0..lang.node_kind_count()).map(|id| lang.node_kind_is_named(id as u16)).collect()
+        (0..lang.node_kind_count()).map(|id| lang.node_kind_is_named(id as u16) as u8).collect()
     });
-    NAMED.get(kind_id as usize).copied().unwrap_or(kind_id == u16::MAX)
+    &NAMED
 }
 
 /// A field name of the grammar, with its id looked up on first use
@@ -196,8 +197,9 @@ pub enum ParsedFile {
     Syntax(std::sync::Arc<[SyntaxTree]>),
     /// A tree-sitter tree of the whole file: one with syntax errors, whose
     /// readers work out what is still readable; an editor's, whose readers
-    /// reuse what they made of its unchanged top-level statements; or one
-    /// only lowered, which reads it once (see [`ReadNode`]).
+    /// reuse what they made of its unchanged top-level statements; or, in
+    /// the language server, one only lowered, which reads it once (see
+    /// [`ReadNode`]).
     Tree(Tree),
 }
 
