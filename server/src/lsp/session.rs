@@ -525,6 +525,7 @@ impl Session {
 
     /// The markdown hover for a position in an open document.
     pub fn hover(&mut self, uri: &Uri, position: Position) -> Option<String> {
+        self.load_project_awaited_by(uri);
         self.apply_pending_overlays();
         let (loaded, path) = self.project_of_document(uri)?;
         let view = self.view(&loaded.project, &path)?;
@@ -534,6 +535,7 @@ impl Session {
     /// Code lenses of an open document: their ranges, titles, and the root
     /// of the project (the argument of the lens command).
     pub fn lenses(&mut self, uri: &Uri) -> Vec<(lsp::Range, String, PathBuf)> {
+        self.load_project_awaited_by(uri);
         self.apply_pending_overlays();
         let Some((loaded, path)) = self.project_of_document(uri) else { return Vec::new() };
         let Some(view) = self.view(&loaded.project, &path) else { return Vec::new() };
@@ -548,6 +550,7 @@ impl Session {
 
     /// The fix granting every missing action of the document's project.
     pub fn fix_all(&mut self, uri: &Uri) -> Option<FixData> {
+        self.load_project_awaited_by(uri);
         self.apply_pending_overlays();
         let (loaded, _) = self.project_of_document(uri)?;
         let fix = loaded.project.fix_all()?;
@@ -594,15 +597,35 @@ impl Session {
     }
 
     /// The project a command argument names: a root path or `file:` URI;
-    /// without one, the only project there is.
-    pub fn project_named(&self, name: Option<&str>) -> Option<PathBuf> {
+    /// without one, the only project there is. One a background load is
+    /// still reading is read now (see [`Self::load_project_awaited_by`]).
+    pub fn project_named(&mut self, name: Option<&str>) -> Option<PathBuf> {
         match name {
             Some(name) => {
                 let path = name.parse::<Uri>().ok().and_then(|u| super::document::file_path(&u)).unwrap_or(name.into());
+                if self.loading.remove(&path) {
+                    self.reload_project(&path);
+                }
                 self.projects.contains_key(&path).then_some(path)
             }
             None if self.projects.len() == 1 => self.projects.keys().next().cloned(),
             None => None,
+        }
+    }
+
+    /// A request about an open document whose project a background load is
+    /// still reading cannot wait for it: the project is read now, and the
+    /// load's copy is dropped when it arrives.
+    fn load_project_awaited_by(&mut self, uri: &Uri) {
+        let Some(path) = self.documents.get(uri).and_then(Document::path).map(Path::to_path_buf) else { return };
+        if self.project_using(&path).is_some() {
+            return;
+        }
+        let Some(root) = workspace::enclosing_project_root(&path) else { return };
+        if self.loading.remove(&root) {
+            if let Some(root) = self.project_for(&path) {
+                self.mark_stale(&root);
+            }
         }
     }
 
@@ -879,9 +902,10 @@ mod tests {
 
     /// A document opened while a background load reads its project does
     /// not read it a second time: it gets the project, with its open text,
-    /// when the load hands it over. One the load fails to bring is read
-    /// once no load runs; and a load does not read again a project a
-    /// document opened before it already loaded.
+    /// when the load hands it over, unless a request about it comes first.
+    /// One the load fails to bring is read once no load runs; and a load
+    /// does not read again a project a document opened before it already
+    /// loaded.
     #[test]
     fn a_document_opened_during_a_background_load_waits_for_its_project() {
         let dir = tempfile::tempdir().unwrap();
@@ -905,6 +929,28 @@ mod tests {
         session.publish_stale();
         let first = published(&mut queue, &uri);
         assert!(matches!(first.as_slice(), [(Some(1), m)] if m.iter().any(|m| m.starts_with("dynamodb:Query"))), "{first:?}");
+
+        // A request about the document while the load still reads its
+        // project: the project is read for it at once.
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        assert!(session.claim_for_loading(&root));
+        open(&mut session);
+        let line = "    return boto3.resource('dynamodb').Table('t').query()";
+        let at = Position::new(3, line.find("query").unwrap() as u32 + 1);
+        let hover = session.hover(&uri, at);
+        assert!(hover.as_deref().is_some_and(|h| h.contains("dynamodb:Query")), "{hover:?}");
+        session.add_loaded_project(Project::load(&root, Settings::default()).unwrap());
+        session.finish_load(std::slice::from_ref(&root));
+        session.publish_stale();
+        assert_eq!(published(&mut queue, &uri).len(), 1);
+        // So is a project a command names.
+        let mut session = Session::new(outbox.clone());
+        session.set_folders(vec![root.clone()]);
+        session.project_load_started();
+        assert!(session.claim_for_loading(&root));
+        assert_eq!(session.project_named(root.to_str()), Some(root.clone()));
 
         // The load ends without the project (it could not read it).
         let mut session = Session::new(outbox.clone());
