@@ -17,11 +17,12 @@
 //! instructions a node (each step climbs back through the hidden nodes it
 //! left); `flatten.c` walks tree-sitter's subtrees directly, for a quarter
 //! of that. The one-shot commands read with `flatten.c`: their trees are
-//! fresh parses, each read by the thread that made it, and a large file's
-//! reading is a fifth of its parse. The language server reads with the
-//! cursor: its trees are edited and shared with background threads, and it
-//! reads little at a time. Both readers are compared node by node with
-//! tree-sitter's API (`tests::reads_every_node_as_tree_sitter_does`).
+//! fresh parses, each read by the thread that made it, and reading a large
+//! file with the cursor costs more than a quarter of its parse. The
+//! language server reads with the cursor: its trees are edited and shared
+//! with background threads, and it reads little at a time. Both readers are
+//! compared node by node with tree-sitter's API
+//! (`tests::reads_every_node_as_tree_sitter_does`).
 
 use std::ops::Range;
 
