@@ -48,9 +48,14 @@ pub fn kind_name_of(kind_id: u16) -> &'static str {
     }
 }
 
-/// For each kind id, 1 if its nodes are named (as `Node::is_named` tells),
-/// else 0 (ERROR nodes, whose id is past the end, are named). `flatten.c`
-/// reads it too.
+/// Whether nodes of a kind are named, as `Node::is_named` tells (ERROR
+/// nodes are).
+pub fn kind_is_named(kind_id: u16) -> bool {
+    named_by_kind().get(kind_id as usize).map_or(kind_id == u16::MAX, |&named| named != 0)
+}
+
+/// For each kind id, 1 if its nodes are named, else 0 (ERROR nodes, whose
+/// id is past the end, are named): `flatten.c` reads it.
 fn named_by_kind() -> &'static [u8] {
     static NAMED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
         let lang = language();

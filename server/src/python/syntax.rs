@@ -102,15 +102,13 @@ impl SyntaxTree {
         // Indices of the nodes whose descendants are still being read.
         let mut open: Vec<u32> = Vec::new();
         let mut cursor = node.walk();
-        let named = super::named_by_kind();
         // Each question to tree-sitter is a call into its C code and most of
         // the cost of reading a node: what the kind tells, and what a tree
         // without errors tells of all its nodes, is not asked.
         let clean = !node.has_error();
         let entry = |n: tree_sitter::Node, field: u16| {
             let kind = n.kind_id();
-            // ERROR nodes are named.
-            let mut flags = named.get(kind as usize).map_or(kind == ERROR_KIND, |&n| n != 0) as u8 * NAMED;
+            let mut flags = super::kind_is_named(kind) as u8 * NAMED;
             if !clean {
                 flags |= (n.is_missing() as u8 * MISSING) | (n.has_error() as u8 * HAS_ERROR);
             }
