@@ -393,10 +393,15 @@ impl<'a> Fuzz<'a> {
                 self.notify("workspace/didChangeWorkspaceFolders", json!({ "event": event })).await;
             }
             76..=78 => {
-                // Cancelling something in flight, something answered, or nothing.
+                // Cancelling something in flight, something answered, or
+                // nothing. Never an id a later request will have: tower-lsp
+                // may act on a cancellation after it has read the requests
+                // that follow it, so a cancellation sent early for a future
+                // id can cancel that request, as it would in any server.
                 let id = match self.pending.last() {
                     Some((id, _, _)) if self.rng.chance(60) => id.clone(),
-                    _ => json!(self.rng.below(1000)),
+                    _ if self.rng.chance(50) => json!(self.rng.below(self.client.next_id as usize + 1)),
+                    _ => json!(format!("never-sent-{}", self.rng.below(1000))),
                 };
                 self.cancelled.push(id.clone());
                 self.notify("$/cancelRequest", json!({ "id": id })).await;
