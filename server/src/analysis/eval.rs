@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use super::facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 use super::ir::{Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, ParamKind, Stmt, Target};
+use super::name::Name;
 use super::value::{DefRef, Value, ValueSet};
 use crate::model;
 
@@ -108,7 +109,7 @@ struct Slot {
 /// cell of the names added; `any` changes with any entry (star imports
 /// read them all).
 struct Named {
-    slots: HashMap<String, Slot>,
+    slots: HashMap<Name, Slot>,
     keys: Cell,
     any: Cell,
 }
@@ -163,8 +164,8 @@ enum Unit {
 struct Frame {
     module: usize,
     func: Option<usize>,
-    env: HashMap<String, ValueSet>,
-    globals: Vec<String>,
+    env: HashMap<Name, ValueSet>,
+    globals: Vec<Name>,
     is_module: bool,
     /// Inside a class body: assignments become class attributes.
     class_body: Option<usize>,
@@ -539,7 +540,7 @@ impl<'a> Evaluator<'a> {
             }
             Stmt::Blocks(blocks) => {
                 let start = fr.env.clone();
-                let mut joined: Option<HashMap<String, ValueSet>> = None;
+                let mut joined: Option<HashMap<Name, ValueSet>> = None;
                 for b in blocks {
                     self.block(fr, b);
                     match &mut joined {
@@ -575,10 +576,10 @@ impl<'a> Evaluator<'a> {
 
     fn import(&mut self, fr: &mut Frame, module: &str, alias: Option<&str>) {
         let (bind_name, value) = match alias {
-            Some(a) => (a.to_string(), self.module_value(module)),
+            Some(a) => (Name::from(a), self.module_value(module)),
             None => {
                 let top = module.split('.').next().unwrap_or(module);
-                (top.to_string(), self.module_value(top))
+                (Name::from(top), self.module_value(top))
             }
         };
         if !value.is_empty() {
@@ -598,7 +599,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn import_from(&mut self, fr: &mut Frame, module: &str, level: usize, names: &[(String, Option<String>)], star: bool) {
+    fn import_from(&mut self, fr: &mut Frame, module: &str, level: usize, names: &[(Name, Option<Name>)], star: bool) {
         let base = if level == 0 {
             module.to_string()
         } else {
@@ -623,7 +624,7 @@ impl<'a> Evaluator<'a> {
                 let named = &self.sums.module_env[m];
                 self.read(named.any);
                 self.read(named.keys);
-                let env: Vec<(String, ValueSet)> = named.slots.iter().map(|(k, v)| (k.clone(), v.vals.clone())).collect();
+                let env: Vec<(Name, ValueSet)> = named.slots.iter().map(|(k, v)| (k.clone(), v.vals.clone())).collect();
                 for (k, v) in env {
                     self.assign_name(fr, &k, v);
                 }
@@ -656,13 +657,13 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn assign_name(&mut self, fr: &mut Frame, name: &str, v: ValueSet) {
+    fn assign_name(&mut self, fr: &mut Frame, name: &Name, v: ValueSet) {
         if !fr.is_module && fr.class_body.is_none() && fr.globals.iter().any(|g| g == name) {
             // `global x; x = ...` in a function: the module's x may hold it
             // from now on (lazy singletons).
             self.merge_named(NamedAt::Env(fr.module), name, &v);
         }
-        fr.env.insert(name.to_string(), v);
+        fr.env.insert(name.clone(), v);
     }
 
     fn bind(&mut self, fr: &mut Frame, t: &Target, v: &ValueSet) {
@@ -1135,8 +1136,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn edge(&mut self, fr: &Frame, to: DefRef) {
-        let from = (fr.module, fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone()).unwrap_or_default());
-        let to = (to.module, self.func(to).qualname.clone());
+        let from = (fr.module, fr.func.map(|f| self.ir(fr.module).functions[f].qualname.to_string()).unwrap_or_default());
+        let to = (to.module, self.func(to).qualname.to_string());
         self.edges.push((from, to));
     }
 
@@ -1498,7 +1499,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
+        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.to_string());
         self.facts.push(CallFact {
             range,
             service: service.to_string(),
@@ -1514,7 +1515,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn unresolved(&mut self, fr: &Frame, range: TextRange, reason: String) {
-        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.clone());
+        let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.to_string());
         self.unresolved.push(UnresolvedCall { range, reason, function });
     }
 }
@@ -1544,7 +1545,7 @@ fn collection_model(service: &str, owner: &str, name: &str) -> Option<&'static m
     }
 }
 
-fn join_into(into: &mut HashMap<String, ValueSet>, other: HashMap<String, ValueSet>) {
+fn join_into(into: &mut HashMap<Name, ValueSet>, other: HashMap<Name, ValueSet>) {
     for (k, v) in other {
         into.entry(k).or_default().union(&v);
     }

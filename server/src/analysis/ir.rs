@@ -11,6 +11,7 @@ use tree_sitter::Node as TsNode;
 use crate::python::{field, Field, ReadNode, SyntaxTree};
 
 use super::facts::TextRange;
+use super::name::{Name, NameTable};
 
 pub type FuncId = usize;
 pub type ClassId = usize;
@@ -25,9 +26,9 @@ pub struct ModuleIr {
 
 #[derive(Debug)]
 pub struct FunctionIr {
-    pub name: String,
+    pub name: Name,
     /// `Class.method`, `outer.inner`, or just `name`.
-    pub qualname: String,
+    pub qualname: Name,
     pub class: Option<ClassId>,
     pub params: Vec<Param>,
     pub body: Vec<Stmt>,
@@ -46,8 +47,8 @@ pub struct FunctionIr {
 
 #[derive(Debug)]
 pub struct ClassIr {
-    pub name: String,
-    pub qualname: String,
+    pub name: Name,
+    pub qualname: Name,
     /// Class-level statements (attribute assignments); methods are in
     /// `methods`.
     pub body: Vec<Stmt>,
@@ -65,7 +66,7 @@ pub enum ParamKind {
 
 #[derive(Debug)]
 pub struct Param {
-    pub name: String,
+    pub name: Name,
     pub default: Option<Expr>,
     pub kind: ParamKind,
 }
@@ -86,19 +87,19 @@ pub enum Stmt {
     With { items: Vec<(Expr, Option<Target>)>, body: Vec<Stmt> },
     /// try / except / else / finally, and match cases: every block may run.
     Blocks(Vec<Vec<Stmt>>),
-    Global(Vec<String>),
+    Global(Vec<Name>),
     /// `import a.b` (binds `a`), `import a.b as c` (binds `c` to `a.b`).
-    Import { module: String, alias: Option<String> },
+    Import { module: Name, alias: Option<Name> },
     /// `from .m import x as y`: `level` leading dots.
-    ImportFrom { module: String, level: usize, names: Vec<(String, Option<String>)>, star: bool },
+    ImportFrom { module: Name, level: usize, names: Vec<(Name, Option<Name>)>, star: bool },
     Def(FuncId),
     Class(ClassId),
 }
 
 #[derive(Debug)]
 pub enum Target {
-    Name(String),
-    Attr(Expr, String),
+    Name(Name),
+    Attr(Expr, Name),
     Tuple(Vec<Target>),
     Star(Box<Target>),
     /// Subscript targets and anything else: evaluated, not bound.
@@ -113,8 +114,8 @@ pub struct Expr {
 
 #[derive(Debug)]
 pub enum ExprKind {
-    Name(String),
-    Attr(Box<Expr>, String),
+    Name(Name),
+    Attr(Box<Expr>, Name),
     Call { func: Box<Expr>, args: Vec<Arg> },
     /// A string literal; `None` when it has interpolations.
     Str(Option<String>),
@@ -128,7 +129,7 @@ pub enum ExprKind {
     /// `a if c else b`, `a or b`: the value is one of the alternatives.
     Alternatives(Vec<Expr>),
     /// `x := value`.
-    Walrus(String, Box<Expr>),
+    Walrus(Name, Box<Expr>),
     None,
     /// The literal `False` (a keyword argument passed as `False` does not
     /// count as passing it, e.g. `WithDecryption=False`).
@@ -140,7 +141,7 @@ pub enum ExprKind {
 #[derive(Debug)]
 pub enum Arg {
     Positional(Expr),
-    Keyword(String, Expr),
+    Keyword(Name, Expr),
     Star(Expr),
     StarStar(Expr),
 }
@@ -383,25 +384,35 @@ struct Lowerer<'a> {
     ir: ModuleIr,
     /// Enclosing class / function names for qualnames, and the class id
     /// when directly inside a class body.
-    scope: Vec<(String, Option<ClassId>)>,
+    scope: Vec<(Name, Option<ClassId>)>,
     /// Enclosing functions, innermost last.
     func_stack: Vec<FuncId>,
     depth: usize,
+    names: NameTable,
 }
 
 impl<'a> Lowerer<'a> {
     fn new(text: &'a str) -> Self {
-        Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0 }
+        Lowerer { text, ir: ModuleIr::default(), scope: Vec::new(), func_stack: Vec::new(), depth: 0, names: NameTable::default() }
     }
 
     fn src<'t, N: ReadNode<'t>>(&self, n: N) -> &'a str {
         self.text.get(n.byte_range()).unwrap_or("")
     }
 
-    fn qualname(&self, name: &str) -> String {
+    /// The name a node spells, shared with its other uses in the module.
+    fn name<'t, N: ReadNode<'t>>(&mut self, n: N) -> Name {
+        let spelling = self.text.get(n.byte_range()).unwrap_or("");
+        self.names.name(spelling)
+    }
+
+    fn qualname(&mut self, name: &str) -> Name {
+        if self.scope.is_empty() {
+            return self.names.name(name);
+        }
         let mut q: Vec<&str> = self.scope.iter().map(|(s, _)| s.as_str()).collect();
         q.push(name);
-        q.join(".")
+        Name::from(q.join("."))
     }
 
     fn block<'t, N: ReadNode<'t>>(&mut self, n: N) -> Vec<Stmt> {
@@ -529,7 +540,7 @@ impl<'a> Lowerer<'a> {
                 out.push(Stmt::Blocks(blocks));
             }
             "global_statement" | "nonlocal_statement" => {
-                let names = n.named_children().filter(|c| c.kind_name() == "identifier").map(|c| self.src(c).to_string()).collect();
+                let names = n.named_children().filter(|c| c.kind_name() == "identifier").map(|c| self.name(c)).collect();
                 if n.kind_name() == "global_statement" {
                     out.push(Stmt::Global(names));
                 }
@@ -537,10 +548,10 @@ impl<'a> Lowerer<'a> {
             "import_statement" => {
                 for c in n.fields(&field::NAME) {
                     match c.kind_name() {
-                        "dotted_name" => out.push(Stmt::Import { module: self.src(c).to_string(), alias: None }),
+                        "dotted_name" => out.push(Stmt::Import { module: self.name(c), alias: None }),
                         "aliased_import" => {
-                            let module = c.field(&field::NAME).map(|m| self.src(m).to_string()).unwrap_or_default();
-                            let alias = c.field(&field::ALIAS).map(|a| self.src(a).to_string());
+                            let module = c.field(&field::NAME).map(|m| self.name(m)).unwrap_or_default();
+                            let alias = c.field(&field::ALIAS).map(|a| self.name(a));
                             out.push(Stmt::Import { module, alias });
                         }
                         _ => {}
@@ -551,18 +562,18 @@ impl<'a> Lowerer<'a> {
                 let (module, level) = match n.field(&field::MODULE_NAME) {
                     Some(m) if m.kind_name() == "relative_import" => {
                         let mut level = 0;
-                        let mut module = String::new();
+                        let mut module = Name::default();
                         for c in m.named_children() {
                             match c.kind_name() {
                                 "import_prefix" => level = self.src(c).chars().filter(|&ch| ch == '.').count(),
-                                "dotted_name" => module = self.src(c).to_string(),
+                                "dotted_name" => module = self.name(c),
                                 _ => {}
                             }
                         }
                         (module, level)
                     }
-                    Some(m) => (self.src(m).to_string(), 0),
-                    None => (String::new(), 0),
+                    Some(m) => (self.name(m), 0),
+                    None => (Name::default(), 0),
                 };
                 let mut names = Vec::new();
                 let mut star = false;
@@ -573,10 +584,10 @@ impl<'a> Lowerer<'a> {
                 }
                 for c in n.fields(&field::NAME) {
                     match c.kind_name() {
-                        "dotted_name" => names.push((self.src(c).to_string(), None)),
+                        "dotted_name" => names.push((self.name(c), None)),
                         "aliased_import" => {
-                            let name = c.field(&field::NAME).map(|m| self.src(m).to_string()).unwrap_or_default();
-                            let alias = c.field(&field::ALIAS).map(|a| self.src(a).to_string());
+                            let name = c.field(&field::NAME).map(|m| self.name(m)).unwrap_or_default();
+                            let alias = c.field(&field::ALIAS).map(|a| self.name(a));
                             names.push((name, alias));
                         }
                         _ => {}
@@ -711,10 +722,10 @@ impl<'a> Lowerer<'a> {
 
     fn target<'t, N: ReadNode<'t>>(&mut self, n: N) -> Target {
         match n.kind_name() {
-            "identifier" => Target::Name(self.src(n).to_string()),
+            "identifier" => Target::Name(self.name(n)),
             "attribute" => {
                 let obj = self.field_expr(n, &field::OBJECT);
-                let attr = n.field(&field::ATTRIBUTE).map(|a| self.src(a).to_string()).unwrap_or_default();
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.name(a)).unwrap_or_default();
                 Target::Attr(obj, attr)
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
@@ -746,10 +757,10 @@ impl<'a> Lowerer<'a> {
     fn expr_inner<'t, N: ReadNode<'t>>(&mut self, n: N) -> Expr {
         let r = range(n);
         let kind = match n.kind_name() {
-            "identifier" => ExprKind::Name(self.src(n).to_string()),
+            "identifier" => ExprKind::Name(self.name(n)),
             "attribute" => {
                 let obj = self.field_expr(n, &field::OBJECT);
-                let attr = n.field(&field::ATTRIBUTE).map(|a| self.src(a).to_string()).unwrap_or_default();
+                let attr = n.field(&field::ATTRIBUTE).map(|a| self.name(a)).unwrap_or_default();
                 ExprKind::Attr(Box::new(obj), attr)
             }
             "call" => {
@@ -762,7 +773,7 @@ impl<'a> Lowerer<'a> {
                         for c in a.named_children() {
                             match c.kind_name() {
                                 "keyword_argument" => {
-                                    let name = c.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                                    let name = c.field(&field::NAME).map(|x| self.name(x)).unwrap_or_default();
                                     let value = self.field_expr(c, &field::VALUE);
                                     args.push(Arg::Keyword(name, value));
                                 }
@@ -881,7 +892,7 @@ impl<'a> Lowerer<'a> {
                 None => ExprKind::Other(Vec::new()),
             },
             "named_expression" => {
-                let name = n.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                let name = n.field(&field::NAME).map(|x| self.name(x)).unwrap_or_default();
                 let value = self.field_expr(n, &field::VALUE);
                 ExprKind::Walrus(name, Box::new(value))
             }
@@ -916,21 +927,21 @@ impl<'a> Lowerer<'a> {
         for c in kids {
             let kind_now = if keyword_only { ParamKind::KeywordOnly } else { ParamKind::Positional };
             match c.kind_name() {
-                "identifier" => out.push(Param { name: self.src(c).to_string(), default: None, kind: kind_now }),
+                "identifier" => out.push(Param { name: self.name(c), default: None, kind: kind_now }),
                 "typed_parameter" => {
                     // typed_parameter wraps an identifier or a splat pattern.
                     if let Some(inner) = c.named_child(0) {
                         match inner.kind_name() {
-                            "identifier" => out.push(Param { name: self.src(inner).to_string(), default: None, kind: kind_now }),
+                            "identifier" => out.push(Param { name: self.name(inner), default: None, kind: kind_now }),
                             "list_splat_pattern" => {
                                 keyword_only = true;
                                 if let Some(id) = inner.named_child(0) {
-                                    out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarArgs });
+                                    out.push(Param { name: self.name(id), default: None, kind: ParamKind::VarArgs });
                                 }
                             }
                             "dictionary_splat_pattern" => {
                                 if let Some(id) = inner.named_child(0) {
-                                    out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarKeywords });
+                                    out.push(Param { name: self.name(id), default: None, kind: ParamKind::VarKeywords });
                                 }
                             }
                             _ => {}
@@ -938,20 +949,20 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 "default_parameter" | "typed_default_parameter" => {
-                    let name = c.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+                    let name = c.field(&field::NAME).map(|x| self.name(x)).unwrap_or_default();
                     let default = c.field(&field::VALUE).map(|v| self.expr(v));
                     out.push(Param { name, default, kind: kind_now });
                 }
                 "list_splat_pattern" => {
                     keyword_only = true;
                     if let Some(id) = c.named_child(0) {
-                        out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarArgs });
+                        out.push(Param { name: self.name(id), default: None, kind: ParamKind::VarArgs });
                     }
                 }
                 "keyword_separator" => keyword_only = true,
                 "dictionary_splat_pattern" => {
                     if let Some(id) = c.named_child(0) {
-                        out.push(Param { name: self.src(id).to_string(), default: None, kind: ParamKind::VarKeywords });
+                        out.push(Param { name: self.name(id), default: None, kind: ParamKind::VarKeywords });
                     }
                 }
                 _ => {}
@@ -962,7 +973,7 @@ impl<'a> Lowerer<'a> {
 
     fn function<'t, N: ReadNode<'t>>(&mut self, def: N, outer: N, decorators: Vec<Expr>) -> FuncId {
         let name_node = def.field(&field::NAME);
-        let name = name_node.map(|x| self.src(x).to_string()).unwrap_or_default();
+        let name = name_node.map(|x| self.name(x)).unwrap_or_default();
         let qualname = self.qualname(&name);
         let class = self.scope.last().and_then(|(_, c)| *c);
         let params = self.params(def.field(&field::PARAMETERS));
@@ -971,7 +982,7 @@ impl<'a> Lowerer<'a> {
             ExprKind::Attr(_, a) => Some(a.clone()),
             _ => None,
         };
-        let names: Vec<String> = decorators.iter().filter_map(deco_name).collect();
+        let names: Vec<Name> = decorators.iter().filter_map(deco_name).collect();
         let id = self.ir.functions.len();
         self.ir.functions.push(FunctionIr {
             name: name.clone(),
@@ -1026,7 +1037,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn class<'t, N: ReadNode<'t>>(&mut self, def: N, outer: N) -> ClassId {
-        let name = def.field(&field::NAME).map(|x| self.src(x).to_string()).unwrap_or_default();
+        let name = def.field(&field::NAME).map(|x| self.name(x)).unwrap_or_default();
         let qualname = self.qualname(&name);
         let id = self.ir.classes.len();
         self.ir.classes.push(ClassIr { name: name.clone(), qualname, body: Vec::new(), methods: Vec::new(), range: range(outer) });

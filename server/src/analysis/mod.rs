@@ -12,6 +12,7 @@ mod eval;
 mod facts;
 mod ir;
 mod memo;
+mod name;
 mod value;
 
 pub use eval::{FnKey, ProjectFacts};
