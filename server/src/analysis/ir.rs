@@ -646,6 +646,10 @@ impl<'a> Lowerer<'a> {
                 }
             }
             "comment" | "pass_statement" | "break_statement" | "continue_statement" => {}
+            // An expression where a statement belongs: a piece of a region
+            // tree-sitter recovered from an error (`f(x)` read as a call, not
+            // an expression statement). Read as the statement it would be.
+            kind if !kind.ends_with("_statement") && is_expression(n) => out.push(Stmt::Expr(self.expr(n))),
             _ => {
                 // raise, assert, del, print, exec, type alias ...: evaluate
                 // their expressions for calls.

@@ -32,6 +32,10 @@ pub struct IrLayout {
 struct StatementSpan {
     /// `None` for a statement with a syntax error, which is not reused.
     text: Option<Range<usize>>,
+    /// The statement's node kind: the same text read as another kind (a
+    /// call where there was an expression statement, in a region tree-sitter
+    /// recovered from an error) lowers differently.
+    kind: u16,
     stmts: usize,
     functions: usize,
     classes: usize,
@@ -47,6 +51,8 @@ pub struct LoweredVersion {
 
 /// One top-level statement's IR as it lay in the previous version.
 struct Taken {
+    /// Its node kind (see [`StatementSpan::kind`]).
+    kind: u16,
     start: usize,
     first_function: usize,
     first_class: usize,
@@ -90,7 +96,10 @@ impl Lowering<'_, '_> {
         // error recovery made of it is not a statement to reuse), and so is
         // a second statement with the text of one already taken.
         let clean = !statement.has_error() && !statement.is_error() && !statement.is_missing();
-        let taken = clean.then(|| self.kept.remove(source)).flatten().unwrap_or_else(|| Taken {
+        let same_kind = |t: &Taken| t.kind == statement.kind_id();
+        let reused = clean && self.kept.get(source).is_some_and(same_kind);
+        let taken = reused.then(|| self.kept.remove(source)).flatten().unwrap_or_else(|| Taken {
+            kind: statement.kind_id(),
             start,
             first_function: 0,
             first_class: 0,
@@ -109,6 +118,7 @@ impl Lowering<'_, '_> {
         }
         self.layout.statements.push(StatementSpan {
             text: clean.then(|| statement.byte_range()),
+            kind: statement.kind_id(),
             stmts: ir.body.len(),
             functions: ir.functions.len(),
             classes: ir.classes.len(),
@@ -120,7 +130,7 @@ impl Lowering<'_, '_> {
 }
 
 /// The previous version's IR, taken apart by top-level statement and keyed
-/// by the statement's text (moved, not copied).
+/// by the statement's kind and text (moved, not copied).
 fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&'t str, Taken> {
     let (mut body, mut functions, mut classes) = (ir.body.into_iter(), ir.functions.into_iter(), ir.classes.into_iter());
     let (mut first_function, mut first_class) = (0, 0);
@@ -133,7 +143,7 @@ fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&
             syntax_errors: Vec::new(),
         };
         if let Some(source) = span.text.clone().and_then(|range| Some((range.start, text.get(range)?))) {
-            kept.insert(source.1, Taken { start: source.0, first_function, first_class, ir: part });
+            kept.insert(source.1, Taken { kind: span.kind, start: source.0, first_function, first_class, ir: part });
         }
         first_function += span.functions;
         first_class += span.classes;
@@ -324,4 +334,16 @@ mod tests {
         let dangling = format!("{APP}\nx = (\n");
         check_versions(&[APP, &colon, APP, &colon, &colon, &bracket, &class, APP, &dangling, &bracket, APP]);
     }
+
+    /// The last line is an expression statement in the first version and,
+    /// after the edit above it, a bare call among the pieces of a region
+    /// tree-sitter recovered from an error: the same text, another kind of
+    /// node (found by the protocol fuzzer).
+    #[test]
+    fn a_statement_read_as_another_kind_is_lowered_again() {
+        let before = "import boto3\nfrom chalice import Chalice\n\napp''' =😀 Chalice(app_name='links')\ns3 = boto3.resource('s3')\n('''\n@app.route('/xform')\ndef form():\n    return s3.meta.cli\r\nent.g(enerate_presigned_post(\n Fields={'acl': 'private'},\n        Conditions=[{'acl': 'private'content-length-range', 0, 1048576]],\n    )\nboto3.client('s3').list_buckets()\n";
+        let after = "import boto3\nfrom chalice import Chalice\n\napp''' =😀 Chalice(app_name='links')\ns3 = boto3.resource('s3')\n('''\n@app.route(('/xform')\ndef form():\n    return s3.meta.cliboto3.client('s3').list_buckets()\n\r\nent.g(enerate_presigned_post(\n Fields={'acl': 'private'},\n        Conditions=[{'acl': 'private'content-length-range', 0, 1048576]],\n    )\nboto3.client('s3').list_buckets()\n";
+        check_versions(&[before, after, before]);
+    }
 }
+

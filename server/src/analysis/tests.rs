@@ -317,6 +317,36 @@ def last():
     );
 }
 
+/// tree-sitter's recovery can leave a bare call among the pieces of a
+/// broken region (here, after a string and a bracket left open): it is read
+/// as the expression statement it would be, not as its callee and
+/// arguments apart (found by the protocol fuzzer).
+#[test]
+fn a_call_left_bare_by_error_recovery_is_still_a_call() {
+    check(
+        r#"
+import boto3
+from chalice import Chalice
+
+app''' =😀 Chalice(app_name='links')
+s3 = boto3.resource('s3')
+('''
+@app.route(('/xform')
+def form():
+    return s3.meta.cliboto3.client('s3').list_buckets()
+
+ent.g(enerate_presigned_post(
+ Fields={'acl': 'private'},
+        Conditions=[{'acl': 'private'content-length-range', 0, 1048576]],
+    )
+boto3.client('s3').list_buckets()
+"#,
+        expect![[r#"
+            app.py:16:1 s3 ListBuckets -> s3:ListAllMyBuckets
+        "#]],
+    );
+}
+
 /// Units whose summary reads did not change are not run again (see
 /// `eval`): the facts must be exactly those of rounds that run every unit,
 /// on every corpus of the repository and on dependencies that point
