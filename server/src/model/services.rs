@@ -117,33 +117,17 @@ struct Entry {
     parsed: OnceLock<ServiceModel>,
 }
 
+include!(concat!(env!("OUT_DIR"), "/services_index.rs"));
+
 fn index() -> &'static Vec<Entry> {
     static INDEX: OnceLock<Vec<Entry>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        // Find the `S ` header lines and slice the text between them; the
-        // bodies are parsed only when a service is first asked for.
-        let text = SERVICES_TXT;
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut body_start = 0;
-        let mut pos = 0;
-        let close = |entries: &mut Vec<Entry>, start: usize, end: usize| {
-            if let Some(last) = entries.last_mut() {
-                last.body = &text[start..end];
-            }
-        };
-        for line in text.split_inclusive('\n') {
-            if let Some(rest) = line.strip_prefix("S ") {
-                close(&mut entries, body_start, pos);
-                let mut parts = rest.split_whitespace();
-                let name = parts.next().unwrap_or_default();
-                let prefix = parts.next().filter(|p| *p != "-");
-                entries.push(Entry { name, prefix, body: "", parsed: OnceLock::new() });
-                body_start = pos + line.len();
-            }
-            pos += line.len();
-        }
-        close(&mut entries, body_start, text.len());
-        entries
+        // The build script found the `S ` header lines; the bodies between
+        // them are parsed only when a service is first asked for.
+        SERVICE_INDEX
+            .iter()
+            .map(|&(name, prefix, start, end)| Entry { name, prefix, body: &SERVICES_TXT[start..end], parsed: OnceLock::new() })
+            .collect()
     })
 }
 
@@ -238,6 +222,19 @@ pub(crate) fn header_versions() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The build script's index: one entry per `S ` header line, each body
+    /// everything from the line after its header up to the next header.
+    #[test]
+    fn the_index_holds_every_service_and_its_whole_body() {
+        let headers: Vec<(usize, &str)> = SERVICES_TXT.match_indices("S ").filter(|&(at, _)| at == 0 || SERVICES_TXT.as_bytes()[at - 1] == b'\n').collect();
+        assert_eq!(headers.len(), SERVICE_INDEX.len());
+        for (i, &(name, prefix, start, end)) in SERVICE_INDEX.iter().enumerate() {
+            let header = &SERVICES_TXT[headers[i].0..start];
+            assert_eq!(header.trim_end(), format!("S {name} {}", prefix.unwrap_or("-")));
+            assert_eq!(end, headers.get(i + 1).map_or(SERVICES_TXT.len(), |h| h.0));
+        }
+    }
 
     #[test]
     fn services_are_sorted_for_binary_search() {
