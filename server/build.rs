@@ -22,9 +22,9 @@ fn main() {
 
 /// Writes `services_index.rs`: each service of `services.txt` (its `S name
 /// prefix` header line) with the byte range of its body, the lines up to the
-/// next header. A run finds the few services it uses without reading the
-/// 1.8 MB text (about 2% of `check`'s instructions on the 5,000-line app),
-/// and the language server keeps the pages of the others out of memory.
+/// next header. A run finds the few services it uses without scanning the
+/// 1.8 MB text, which cost about 2% of `check`'s instructions on the
+/// 5,000-line app.
 fn services_index() {
     let path = "src/model/data/services.txt";
     println!("cargo:rerun-if-changed={path}");

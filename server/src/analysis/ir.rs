@@ -402,7 +402,7 @@ impl<'a> Lowerer<'a> {
 
     /// The name a node spells, shared with its other uses in the module.
     fn name<'t, N: ReadNode<'t>>(&mut self, n: N) -> Name {
-        let spelling = self.text.get(n.byte_range()).unwrap_or("");
+        let spelling = self.src(n);
         self.names.name(spelling)
     }
 

@@ -3,10 +3,11 @@
 //! A module names the same few identifiers over and over (`boto3`, `table`,
 //! `self`, its own functions): the 50,000-line benchmark project lowers to
 //! about 142,000 of them, of 1,538 distinct spellings. As `String`s each was
-//! its own allocation, together a third of the IR's memory, which the
-//! language server keeps for every module of an open project. A [`Name`] is
-//! a reference-counted string; lowering hands out one per spelling and
-//! module ([`NameTable`]), so a name costs a pointer and a length.
+//! its own allocation, and the language server keeps the IR of every module
+//! of an open project: sharing them took 3.3 to 4.3 MiB off its heap with
+//! that project open. A [`Name`] is a reference-counted string; lowering
+//! hands out one per spelling and module ([`NameTable`]), so a name costs a
+//! pointer and a length.
 
 use std::borrow::Borrow;
 use std::collections::HashSet;
