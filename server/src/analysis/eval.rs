@@ -554,7 +554,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Stmt::Global(names) => fr.globals.extend(names.iter().cloned()),
-            Stmt::Import { module, alias } => self.import(fr, module, alias.as_deref()),
+            Stmt::Import { module, alias } => self.import(fr, module, alias.as_ref()),
             Stmt::ImportFrom { module, level, names, star } => self.import_from(fr, module, *level, names, *star),
             Stmt::Def(f) => {
                 let d = DefRef { module: fr.module, index: *f };
@@ -574,13 +574,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn import(&mut self, fr: &mut Frame, module: &str, alias: Option<&str>) {
+    fn import(&mut self, fr: &mut Frame, module: &Name, alias: Option<&Name>) {
         let (bind_name, value) = match alias {
-            Some(a) => (Name::from(a), self.module_value(module)),
-            None => {
-                let top = module.split('.').next().unwrap_or(module);
-                (Name::from(top), self.module_value(top))
-            }
+            Some(a) => (a.clone(), self.module_value(module)),
+            // `import a` binds `a` itself; `import a.b` binds `a`.
+            None => match module.split_once('.') {
+                None => (module.clone(), self.module_value(module)),
+                Some((top, _)) => (Name::from(top), self.module_value(top)),
+            },
         };
         if !value.is_empty() {
             self.assign_name(fr, &bind_name, value);

@@ -15,7 +15,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Name(Arc<str>);
 
 impl Name {
@@ -40,12 +40,6 @@ impl Deref for Name {
 
 impl Borrow<str> for Name {
     fn borrow(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for Name {
-    fn as_ref(&self) -> &str {
         &self.0
     }
 }

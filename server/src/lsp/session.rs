@@ -603,9 +603,7 @@ impl Session {
         match name {
             Some(name) => {
                 let path = name.parse::<Uri>().ok().and_then(|u| super::document::file_path(&u)).unwrap_or(name.into());
-                if self.loading.remove(&path) {
-                    self.reload_project(&path);
-                }
+                self.read_now_if_loading(&path);
                 self.projects.contains_key(&path).then_some(path)
             }
             None if self.projects.len() == 1 => self.projects.keys().next().cloned(),
@@ -621,11 +619,16 @@ impl Session {
         if self.project_using(&path).is_some() {
             return;
         }
-        let Some(root) = workspace::enclosing_project_root(&path) else { return };
-        if self.loading.remove(&root) {
-            if let Some(root) = self.project_for(&path) {
-                self.mark_stale(&root);
-            }
+        if let Some(root) = workspace::enclosing_project_root(&path) {
+            self.read_now_if_loading(&root);
+        }
+    }
+
+    /// Reads now a project the background load is still reading; the
+    /// load's copy is dropped when it arrives.
+    fn read_now_if_loading(&mut self, root: &Path) {
+        if self.loading.remove(root) {
+            self.reload_project(root);
         }
     }
 
