@@ -85,7 +85,9 @@ fn mispredicted(rel: &str, at_least: usize) -> (usize, Vec<String>) {
     for path in &paths {
         let fx = parse_fixture(&std::fs::read_to_string(path).unwrap());
         let irs: Vec<_> = fx.files.iter().map(|(_, t)| analysis::lower_text(t)).collect();
-        let inputs: Vec<_> = fx.files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let texts: Vec<std::sync::Arc<str>> = fx.files.iter().map(|(_, t)| t.as_str().into()).collect();
+        let inputs: Vec<_> =
+            fx.files.iter().zip(&irs).zip(&texts).map(|(((p, _), ir), text)| ModuleInput { rel_path: p, ir, text }).collect();
         let result = analysis::analyze(&inputs);
         let (mut sent, mut maybe, mut presigned) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
         let mut dependent = BTreeSet::new();
@@ -175,7 +177,9 @@ fn every_irregular_mapping_has_a_source_and_a_fixture_proving_it() {
             problems.push(format!("{client} {op}: the fixture expects {:?}", fx.sent));
         }
         let irs: Vec<_> = fx.files.iter().map(|(_, t)| analysis::lower_text(t)).collect();
-        let inputs: Vec<_> = fx.files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let texts: Vec<std::sync::Arc<str>> = fx.files.iter().map(|(_, t)| t.as_str().into()).collect();
+        let inputs: Vec<_> =
+            fx.files.iter().zip(&irs).zip(&texts).map(|(((p, _), ir), text)| ModuleInput { rel_path: p, ir, text }).collect();
         let result = analysis::analyze(&inputs);
         let calls: Vec<_> = result.files.iter().flat_map(|f| &f.calls).filter(|c| c.service == client && c.operations == [op]).collect();
         if calls.is_empty() {

@@ -15,13 +15,16 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 use super::ir::{Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, ParamKind, Stmt, Target};
 use super::name::Name;
-use super::value::{DefRef, Value, ValueSet};
+use super::value::{self, DefRef, Value, ValueSet};
 use crate::model;
+
+mod again;
+pub use again::{evaluate_again, EvalState};
 
 /// Environments and summaries are hashed on every name lookup and binding;
 /// FxHash is several times cheaper than the default SipHash on short keys
@@ -37,6 +40,8 @@ pub struct ModuleSource<'a> {
     /// against the package itself).
     pub is_package: bool,
     pub ir: &'a ModuleIr,
+    /// The text `ir` was lowered from (what [`evaluate_again`] compares).
+    pub text: &'a Arc<str>,
 }
 
 /// A function in the call graph: module index and qualname; the empty
@@ -63,8 +68,8 @@ pub fn evaluate(modules: &[ModuleSource<'_>]) -> ProjectFacts {
 enum Reruns {
     /// Those whose summary reads changed since they last ran.
     WhenReadsChanged,
-    /// All of them: what skipping must be indistinguishable from (tests).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// All of them: what skipping must be indistinguishable from (tests),
+    /// and how [`evaluate_again`] runs the edited function.
     All,
 }
 
@@ -76,15 +81,7 @@ pub(super) fn evaluate_rerunning_everything(modules: &[ModuleSource<'_>]) -> Pro
 
 fn evaluate_with(modules: &[ModuleSource<'_>], reruns: Reruns) -> ProjectFacts {
     let mut ev = Evaluator::new(modules, reruns);
-    for round in 0..MAX_ROUNDS {
-        ev.changed = false;
-        for m in 0..modules.len() {
-            ev.run_module(m);
-        }
-        if !ev.changed || round + 1 == MAX_ROUNDS {
-            break;
-        }
-    }
+    ev.run_rounds();
     ev.finish()
 }
 
@@ -151,6 +148,12 @@ struct UnitRun {
     facts: Vec<CallFact>,
     unresolved: Vec<UnresolvedCall>,
     edges: Vec<(FnKey, FnKey)>,
+    /// Whether it put any value into a summary (or a name into one), and
+    /// whether a value set it built was full and dropped a value. A unit
+    /// that did neither gives nothing to any other unit, with these
+    /// summaries or any smaller ones (see [`evaluate_again`]).
+    contributed: bool,
+    capped: bool,
 }
 
 /// A unit of a module: its top-level code, a function, a class body.
@@ -193,10 +196,38 @@ struct Evaluator<'a> {
     /// Per module and function: whether another function (or lambda) is
     /// nested directly in it.
     encloses: Vec<Vec<bool>>,
+    /// Whether the unit running put anything into a summary.
+    contributed: bool,
+    /// Whether the last rounds ended at a fixpoint (not at [`MAX_ROUNDS`]).
+    converged: bool,
 }
 
-fn rc(s: &str) -> Rc<str> {
-    Rc::from(s)
+/// Per function of `ir`, whether another function (or lambda) is nested
+/// directly in it.
+fn encloses(ir: &ModuleIr) -> Vec<bool> {
+    let mut encloses = vec![false; ir.functions.len()];
+    for f in &ir.functions {
+        if let Some(p) = f.parent {
+            encloses[p] = true;
+        }
+    }
+    encloses
+}
+
+/// One module's facts from what its units found, in the order a round runs
+/// the units (the order of a last round that ran them all).
+fn file_facts(mut calls: Vec<CallFact>, mut unresolved: Vec<UnresolvedCall>, ir: &ModuleIr) -> FileFacts {
+    calls.sort_by(|a, b| (a.range, &a.service).cmp(&(b.range, &b.service)));
+    calls.dedup_by(|a, b| a.range == b.range && a.service == b.service && a.construct == b.construct);
+    unresolved.sort_by(|a, b| a.range.cmp(&b.range));
+    unresolved.dedup_by(|a, b| a.range == b.range);
+    // A call resolved through one path is not also unresolved.
+    unresolved.retain(|u| !calls.iter().any(|c| c.range == u.range));
+    FileFacts { calls, unresolved, syntax_errors: ir.syntax_errors.clone() }
+}
+
+fn rc(s: &str) -> Arc<str> {
+    Arc::from(s)
 }
 
 impl<'a> Evaluator<'a> {
@@ -236,19 +267,79 @@ impl<'a> Evaluator<'a> {
             facts: Vec::new(),
             unresolved: Vec::new(),
             edges: Vec::new(),
-            encloses: modules
-                .iter()
-                .map(|m| {
-                    let mut encloses = vec![false; m.ir.functions.len()];
-                    for f in &m.ir.functions {
-                        if let Some(p) = f.parent {
-                            encloses[p] = true;
-                        }
-                    }
-                    encloses
-                })
-                .collect(),
+            encloses: modules.iter().map(|m| encloses(m.ir)).collect(),
+            contributed: false,
+            converged: false,
         }
+    }
+
+    /// Rounds over every module until no summary grows (or [`MAX_ROUNDS`]).
+    fn run_rounds(&mut self) {
+        for round in 0..MAX_ROUNDS {
+            self.changed = false;
+            for m in 0..self.modules.len() {
+                self.run_module(m);
+            }
+            if !self.changed {
+                self.converged = true;
+                break;
+            }
+            if round + 1 == MAX_ROUNDS {
+                break;
+            }
+        }
+    }
+
+    /// An evaluator that goes on from `state`, for the same modules but one
+    /// (see [`evaluate_again`]).
+    fn from_state(modules: &'a [ModuleSource<'a>], state: EvalState) -> Self {
+        Evaluator {
+            modules,
+            by_name: modules.iter().enumerate().map(|(i, m)| (m.name, i)).collect(),
+            sums: state.sums,
+            changed: false,
+            reruns: Reruns::WhenReadsChanged,
+            stamps: state.stamps,
+            clock: state.clock,
+            units: state.units,
+            reads: RefCell::new(Vec::new()),
+            facts: Vec::new(),
+            unresolved: Vec::new(),
+            edges: Vec::new(),
+            encloses: state.encloses,
+            contributed: false,
+            converged: state.converged,
+        }
+    }
+
+    fn into_state(self, modules: Vec<again::ModuleShape>) -> EvalState {
+        EvalState {
+            sums: self.sums,
+            stamps: self.stamps,
+            clock: self.clock,
+            units: self.units,
+            encloses: self.encloses,
+            converged: self.converged,
+            modules,
+            ran_edited_function_only: false,
+        }
+    }
+
+    /// Module `m`'s facts, leaving its units' as they are.
+    fn module_facts(&self, m: usize) -> FileFacts {
+        let units = &self.units[m];
+        let calls = units.iter().flat_map(|u| u.facts.iter().cloned()).collect();
+        let unresolved = units.iter().flat_map(|u| u.unresolved.iter().cloned()).collect();
+        file_facts(calls, unresolved, self.modules[m].ir)
+    }
+
+    /// [`Self::finish`], leaving the units' facts in place.
+    fn facts(&self) -> ProjectFacts {
+        let mut call_graph: BTreeMap<FnKey, BTreeSet<FnKey>> = BTreeMap::new();
+        for (from, to) in self.units.iter().flatten().flat_map(|u| &u.edges) {
+            call_graph.entry(from.clone()).or_default().insert(to.clone());
+        }
+        ProjectFacts { files: (0..self.modules.len()).map(|m| self.module_facts(m)).collect(), call_graph }
     }
 
     fn finish(self) -> ProjectFacts {
@@ -265,13 +356,7 @@ impl<'a> Evaluator<'a> {
                     call_graph.entry(from).or_default().insert(to);
                 }
             }
-            calls.sort_by(|a, b| (a.range, &a.service).cmp(&(b.range, &b.service)));
-            calls.dedup_by(|a, b| a.range == b.range && a.service == b.service && a.construct == b.construct);
-            unresolved.sort_by(|a, b| a.range.cmp(&b.range));
-            unresolved.dedup_by(|a, b| a.range == b.range);
-            // A call resolved through one path is not also unresolved.
-            unresolved.retain(|u| !calls.iter().any(|c| c.range == u.range));
-            files.push(FileFacts { calls, unresolved, syntax_errors: module.ir.syntax_errors.clone() });
+            files.push(file_facts(calls, unresolved, module.ir));
         }
         ProjectFacts { files, call_graph }
     }
@@ -319,6 +404,7 @@ impl<'a> Evaluator<'a> {
             NamedAt::Locals(f) => &mut self.sums.locals[f.module][f.index],
         };
         let (keys, any) = (named.keys, named.any);
+        self.contributed |= !vals.is_empty();
         let (cell, added, grew) = match named.slots.get_mut(name) {
             Some(slot) => (slot.cell, false, slot.vals.union(vals)),
             None => {
@@ -328,6 +414,7 @@ impl<'a> Evaluator<'a> {
             }
         };
         if added {
+            self.contributed = true;
             self.stamp(keys);
         }
         if added || grew {
@@ -354,6 +441,8 @@ impl<'a> Evaluator<'a> {
         }
         self.clock += 1;
         let started = self.clock;
+        self.contributed = false;
+        value::take_dropped();
         match unit {
             Unit::Module => self.run_module_body(m),
             Unit::Function(f) => self.run_function(DefRef { module: m, index: f }),
@@ -372,6 +461,8 @@ impl<'a> Evaluator<'a> {
             facts: std::mem::take(&mut self.facts),
             unresolved: std::mem::take(&mut self.unresolved),
             edges,
+            contributed: self.contributed,
+            capped: value::take_dropped(),
         };
     }
 
@@ -478,6 +569,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         let ret = std::mem::take(&mut frame.returns);
+        self.contributed |= !ret.is_empty();
         if self.sums.returns[f.module][f.index].union(&ret) {
             self.changed = true;
             self.stamp(self.sums.return_cells[f.module][f.index]);
@@ -933,7 +1025,7 @@ impl<'a> Evaluator<'a> {
         let (Some(obj), Some(name)) = (vals.first(), vals.get(1)) else {
             return ValueSet::empty();
         };
-        let names: Vec<Rc<str>> = name.strings().cloned().collect();
+        let names: Vec<Arc<str>> = name.strings().cloned().collect();
         let mut out = ValueSet::empty();
         if names.len() == 1 {
             for o in obj.iter() {
@@ -948,7 +1040,7 @@ impl<'a> Evaluator<'a> {
     // ----- attribute access ---------------------------------------------
 
     fn attribute(&mut self, fr: &mut Frame, obj: &Value, attr: &str, range: TextRange) -> ValueSet {
-        let method = |v: &Value| ValueSet::one(Value::Method { recv: Rc::new(v.clone()), name: rc(attr) });
+        let method = |v: &Value| ValueSet::one(Value::Method { recv: Arc::new(v.clone()), name: rc(attr) });
         match obj {
             Value::Boto3Module => match attr {
                 "client" => ValueSet::one(Value::ClientFactory(Origin::Boto3Client)),
@@ -1127,6 +1219,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         for (i, v) in bound {
+            self.contributed |= !v.is_empty();
             if self.sums.params[f.module][f.index][i].union(&v) {
                 self.changed = true;
                 self.stamp(self.sums.param_cells[f.module][f.index]);
@@ -1156,7 +1249,7 @@ impl<'a> Evaluator<'a> {
     fn create_client(&mut self, fr: &mut Frame, origin: Origin, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
         let (arg, keyword) = Self::service_arg(args);
         let origin = if keyword && origin == Origin::Boto3Client { Origin::Boto3ClientKeyword } else { origin };
-        let names: Vec<Rc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
+        let names: Vec<Arc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
         if names.is_empty() {
             self.unresolved(fr, range, "creates a client whose service name is not a string constant".into());
             return ValueSet::one(Value::Opaque("a client of an unknown service"));
@@ -1174,7 +1267,7 @@ impl<'a> Evaluator<'a> {
 
     fn create_resource(&mut self, fr: &mut Frame, origin: Origin, args: &[(Option<&str>, ValueSet, bool)], range: TextRange) -> ValueSet {
         let (arg, _) = Self::service_arg(args);
-        let names: Vec<Rc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
+        let names: Vec<Arc<str>> = arg.map(|a| a.strings().cloned().collect()).unwrap_or_default();
         if names.is_empty() {
             self.unresolved(fr, range, "creates a resource whose service name is not a string constant".into());
             return ValueSet::one(Value::Opaque("a resource of an unknown service"));
@@ -1260,7 +1353,7 @@ impl<'a> Evaluator<'a> {
     fn client_method(
         &mut self,
         fr: &mut Frame,
-        service: &Rc<str>,
+        service: &Arc<str>,
         origin: Origin,
         name: &str,
         args: &[(Option<&str>, ValueSet, bool)],
@@ -1268,7 +1361,7 @@ impl<'a> Evaluator<'a> {
         range: TextRange,
     ) -> ValueSet {
         let Some(svc) = model::service(service) else { return ValueSet::empty() };
-        let first_str = |key: &str| -> Vec<Rc<str>> {
+        let first_str = |key: &str| -> Vec<Arc<str>> {
             args.iter()
                 .find(|(k, _, star)| (k.is_none() && !star) || *k == Some(key))
                 .map(|(_, v, _)| v.strings().cloned().collect())
@@ -1328,7 +1421,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn service_resource_method(&mut self, fr: &mut Frame, service: &Rc<str>, origin: Origin, name: &str, passed: &Passed, range: TextRange) -> ValueSet {
+    fn service_resource_method(&mut self, fr: &mut Frame, service: &Arc<str>, origin: Origin, name: &str, passed: &Passed, range: TextRange) -> ValueSet {
         let Some(model) = model::resource_model(service) else { return ValueSet::empty() };
         let sr = &model.service;
         if let Some(t) = sr.has.get(name) {
@@ -1371,8 +1464,8 @@ impl<'a> Evaluator<'a> {
     fn resource_method(
         &mut self,
         fr: &mut Frame,
-        service: &Rc<str>,
-        rtype: &Rc<str>,
+        service: &Arc<str>,
+        rtype: &Arc<str>,
         loaded: bool,
         name: &str,
         passed: &Passed,
@@ -1437,14 +1530,14 @@ impl<'a> Evaluator<'a> {
         ValueSet::empty()
     }
 
-    fn page_fact(&mut self, fr: &mut Frame, service: &Rc<str>, name: &Rc<str>, passed: &Option<Rc<[Rc<str>]>>, range: TextRange) {
+    fn page_fact(&mut self, fr: &mut Frame, service: &Arc<str>, name: &Arc<str>, passed: &Option<Arc<[Arc<str>]>>, range: TextRange) {
         if let Some(op) = model::service(service).and_then(|s| s.paginator_operation(name)) {
             let passed = passed.as_ref().map(|names| Passed { names: names.iter().map(|n| &**n).collect(), splat: false });
             self.fact(fr, range, service, Construct::Paginator { name: name.to_string() }, Origin::Boto3Client, vec![op.to_string()], Vec::new(), passed.as_ref());
         }
     }
 
-    fn load_fact(&mut self, fr: &mut Frame, service: &Rc<str>, rtype: &Rc<str>, attribute: Option<&str>, range: TextRange) {
+    fn load_fact(&mut self, fr: &mut Frame, service: &Arc<str>, rtype: &Arc<str>, attribute: Option<&str>, range: TextRange) {
         let Some(res) = model::resource_model(service).and_then(|m| m.resources.get(&**rtype)) else { return };
         // Bucket has no model `load`; boto3 injects one that lists buckets.
         let (ops, cond) = match (&res.load, res.injected.get("load")) {
@@ -1523,7 +1616,7 @@ impl<'a> Evaluator<'a> {
 
 /// The value a resource action returns: a resource, a list of them, or
 /// nothing of interest.
-fn action_result(service: &Rc<str>, a: &model::ResourceAction) -> ValueSet {
+fn action_result(service: &Arc<str>, a: &model::ResourceAction) -> ValueSet {
     let Some(t) = &a.returns else { return ValueSet::empty() };
     let r = ValueSet::one(Value::Resource { service: service.clone(), rtype: rc(t), loaded: a.returns_loaded });
     if a.returns_list {

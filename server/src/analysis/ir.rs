@@ -36,6 +36,9 @@ pub struct FunctionIr {
     /// The whole definition, decorators included.
     pub range: TextRange,
     pub name_range: TextRange,
+    /// The body (a lambda's expression): an edit inside it changes this
+    /// function's IR and no other unit's (see `eval::EvalState`).
+    pub body_range: TextRange,
     pub is_property: bool,
     pub is_static: bool,
     pub is_classmethod: bool,
@@ -1000,6 +1003,7 @@ impl<'a> Lowerer<'a> {
             decorators,
             range: range(outer),
             name_range: name_node.map(range).unwrap_or(range(def)),
+            body_range: def.field(&field::BODY).map(range).unwrap_or_default(),
             is_lambda: false,
             parent: self.func_stack.last().copied(),
         });
@@ -1025,6 +1029,7 @@ impl<'a> Lowerer<'a> {
             decorators: Vec::new(),
             range: range(n),
             name_range: range(n),
+            body_range: n.field(&field::BODY).map(range).unwrap_or_default(),
             is_property: false,
             is_static: false,
             is_classmethod: false,

@@ -285,6 +285,7 @@ impl Placement {
         self.exprs(&mut f.decorators);
         self.range(&mut f.range);
         self.range(&mut f.name_range);
+        self.range(&mut f.body_range);
         if let Some(p) = &mut f.parent {
             self.function_id(p);
         }

@@ -15,11 +15,13 @@ mod memo;
 mod name;
 mod value;
 
-pub use eval::{FnKey, ProjectFacts};
+pub use eval::{EvalState, FnKey, ProjectFacts};
 pub use facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 pub use crate::python::top_level_blocks;
 pub use ir::ModuleIr;
 pub use memo::{IrLayout, LoweredVersion};
+
+use std::sync::Arc;
 
 use crate::python::ParsedFile;
 
@@ -69,6 +71,8 @@ pub fn lower_text(text: &str) -> ModuleIr {
 pub struct ModuleInput<'a> {
     pub rel_path: &'a str,
     pub ir: &'a ModuleIr,
+    /// The text `ir` was lowered from.
+    pub text: &'a Arc<str>,
 }
 
 /// The dotted module name of a project file and whether it is a package
@@ -88,11 +92,26 @@ pub fn analyze(inputs: &[ModuleInput<'_>]) -> ProjectFacts {
     analyze_with(inputs, eval::evaluate)
 }
 
+/// [`analyze`] for the next version of a project the language server
+/// analysed before: `previous` is what that analysis returned. After an edit
+/// inside one function's body, often only that function is evaluated again
+/// (see `eval::again`); the result is always what [`analyze`] gives.
+pub fn analyze_again(inputs: &[ModuleInput<'_>], previous: Option<(EvalState, ProjectFacts)>) -> (ProjectFacts, EvalState) {
+    let mut state = None;
+    let facts = analyze_with(inputs, |sources| {
+        let (facts, next) = eval::evaluate_again(sources, previous);
+        state = Some(next);
+        facts
+    });
+    (facts, state.expect("the evaluation ran"))
+}
+
 fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::ModuleSource<'_>]) -> ProjectFacts) -> ProjectFacts {
     let names: Vec<(String, bool)> = inputs.iter().map(|i| module_name(i.rel_path)).collect();
     // Namespace packages (a `chalicelib/` without `__init__.py`) still
     // exist as modules: `from chalicelib import db` must find `db`.
     let empty = ModuleIr::default();
+    let no_text: Arc<str> = Arc::from("");
     let mut extra: Vec<String> = Vec::new();
     for (n, _) in &names {
         let mut parts: Vec<&str> = n.split('.').collect();
@@ -107,10 +126,10 @@ fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::Module
     let mut sources: Vec<eval::ModuleSource<'_>> = inputs
         .iter()
         .zip(&names)
-        .map(|(i, (n, pkg))| eval::ModuleSource { name: n, is_package: *pkg, ir: i.ir })
+        .map(|(i, (n, pkg))| eval::ModuleSource { name: n, is_package: *pkg, ir: i.ir, text: i.text })
         .collect();
     for pkg in &extra {
-        sources.push(eval::ModuleSource { name: pkg, is_package: true, ir: &empty });
+        sources.push(eval::ModuleSource { name: pkg, is_package: true, ir: &empty, text: &no_text });
     }
     let mut result = evaluate(&sources);
     result.files.truncate(inputs.len());

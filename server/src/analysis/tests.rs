@@ -50,7 +50,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 pub(crate) fn render(fixture: &str) -> String {
     let files = split_fixture(fixture);
     let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
-    let inputs: Vec<ModuleInput> = files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+    let texts: Vec<std::sync::Arc<str>> = files.iter().map(|(_, t)| std::sync::Arc::from(t.as_str())).collect();
+    let inputs: Vec<ModuleInput> =
+        files.iter().zip(&irs).zip(&texts).map(|(((p, _), ir), text)| ModuleInput { rel_path: p, ir, text }).collect();
     let result = analyze(&inputs);
     let mut out = String::new();
     for ((path, text), facts) in files.iter().zip(&result.files) {
@@ -357,25 +359,27 @@ mod reruns {
     use super::super::{analyze, analyze_with, eval, lower_text, ModuleInput, ModuleIr};
 
     /// A project's files as `(path, text)`.
-    type Files = Vec<(String, String)>;
+    pub(super) type Files = Vec<(String, String)>;
 
     fn same_facts_either_way(name: &str, files: &Files) {
         let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
-        let inputs: Vec<ModuleInput> = files.iter().zip(&irs).map(|((p, _), ir)| ModuleInput { rel_path: p, ir }).collect();
+        let texts: Vec<std::sync::Arc<str>> = files.iter().map(|(_, t)| std::sync::Arc::from(t.as_str())).collect();
+        let inputs: Vec<ModuleInput> =
+            files.iter().zip(&irs).zip(&texts).map(|(((p, _), ir), text)| ModuleInput { rel_path: p, ir, text }).collect();
         let skipping = analyze(&inputs);
         let everything = analyze_with(&inputs, eval::evaluate_rerunning_everything);
         assert!(skipping == everything, "{name}: skipping unchanged units changed the facts\n{skipping:#?}\nvs\n{everything:#?}");
     }
 
-    fn read(p: &Path) -> String {
+    pub(super) fn read(p: &Path) -> String {
         String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned()
     }
 
-    fn repo() -> PathBuf {
+    pub(super) fn repo() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
     }
 
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    pub(super) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         entries.sort();
@@ -389,7 +393,7 @@ mod reruns {
     }
 
     /// A project directory: app.py and every `.py` file below it.
-    fn project_files(root: &Path) -> Files {
+    pub(super) fn project_files(root: &Path) -> Files {
         let mut paths = Vec::new();
         walk(root, &mut paths);
         paths
@@ -478,5 +482,200 @@ mod reruns {
         let app = "import boto3\nfrom chalicelib.db import *\ndef h():\n    client.get_item(TableName='t', Key={})\ndef main():\n    setup(make())\ndef make():\n    return boto3.client('dynamodb')\n";
         let db = "client = None\ndef setup(c):\n    global client\n    client = c\n";
         same_facts_either_way("star import", &vec![("app.py".into(), app.to_string()), ("chalicelib/db.py".into(), db.to_string())]);
+    }
+}
+
+/// `analyze_again` after edits inside function bodies (and the occasional
+/// edit elsewhere), chained from the previous analysis, must give exactly
+/// what a fresh `analyze` gives, whether it ran only the edited function or
+/// everything; and edits that leave every summary as it was must take the
+/// short way often enough for that to be tested.
+mod again {
+    use std::sync::Arc;
+
+    use super::reruns::{project_files, read, repo, walk, Files};
+    use super::super::{analyze, analyze_again, lower_text, EvalState, ModuleInput, ModuleIr, ProjectFacts};
+    use crate::lsp::test_support::Rng;
+
+    fn inputs<'a>(files: &'a Files, irs: &'a [ModuleIr], texts: &'a [Arc<str>]) -> Vec<ModuleInput<'a>> {
+        files.iter().zip(irs).zip(texts).map(|(((p, _), ir), text)| ModuleInput { rel_path: p, ir, text }).collect()
+    }
+
+    /// What an edit inserts on a new line of a function body (after the
+    /// line's indentation): some leave every summary alone, some do not.
+    const STATEMENTS: &[&str] = &[
+        "pass",
+        "x = 1",
+        "boto3.client('s3').list_buckets()",
+        "boto3.resource('dynamodb').Table('t').scan()",
+        "return boto3.client('sqs')",
+        "self.table = boto3.resource('dynamodb').Table('t')",
+        "helper(boto3.client('sns'))",
+        "global shared\n{indent}shared = boto3.client('kms')",
+        "client = boto3.client('lambda')\n{indent}client.invoke(FunctionName='f')",
+        "def nested():\n{indent}    return boto3.client('s3')",
+        "f = lambda: boto3.client('sqs')",
+        "yield boto3.client('ssm')",
+    ];
+
+    /// A random edit inside a random function's body of a random module
+    /// (one in ten anywhere in the module), as the edited text; `None` when
+    /// the module has no function to edit.
+    fn edit(rng: &mut Rng, text: &str) -> Option<String> {
+        let ir = lower_text(text);
+        let bodies: Vec<(usize, usize)> =
+            ir.functions.iter().map(|f| (f.body_range.start, f.body_range.end)).filter(|(s, e)| s < e).collect();
+        let (start, end) = if bodies.is_empty() || rng.chance(10) { (0, text.len()) } else { *rng.pick(&bodies) };
+        // Whole lines of the region.
+        let lines: Vec<(usize, usize)> = text
+            .match_indices('\n')
+            .scan(0, |from, (nl, _)| {
+                let line = (*from, nl);
+                *from = nl + 1;
+                Some(line)
+            })
+            .filter(|&(s, e)| e >= start && s <= end && e > s)
+            .collect();
+        let &(line_start, line_end) = lines.get(rng.below(lines.len().max(1)))?;
+        let line = &text[line_start..line_end];
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let mut out = String::with_capacity(text.len() + 80);
+        match rng.below(4) {
+            // Type at the end of the line.
+            0 => {
+                out.push_str(&text[..line_end]);
+                const TYPED: [&str; 5] = ["x", "_1", ".y", " ", "()"];
+                out.push_str(TYPED[rng.below(TYPED.len())]);
+                out.push_str(&text[line_end..]);
+            }
+            // A new statement after it, indented like it.
+            1 => {
+                out.push_str(&text[..line_end]);
+                out.push('\n');
+                out.push_str(indent);
+                out.push_str(&rng.pick(STATEMENTS).replace("{indent}", indent));
+                out.push_str(&text[line_end..]);
+            }
+            // Delete it.
+            2 => {
+                out.push_str(&text[..line_start]);
+                out.push_str(text.get(line_end + 1..).unwrap_or(""));
+            }
+            // Delete one character of it.
+            _ => {
+                let mut at = line_start + indent.len() + rng.below(line.trim_start().len().max(1));
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let c = text[at..].chars().next().filter(|c| *c != '\n')?;
+                out.push_str(&text[..at]);
+                out.push_str(&text[at + c.len_utf8()..]);
+            }
+        }
+        Some(out)
+    }
+
+    /// Edits `files` a few times over, checking every step; returns how many
+    /// steps left no syntax error and how many of them ran only the edited
+    /// function.
+    fn check_edits(name: &str, mut files: Files, rng: &mut Rng, steps: usize) -> (usize, usize) {
+        let mut previous: Option<(EvalState, ProjectFacts)> = None;
+        let (mut checked, mut short) = (0, 0);
+        for step in 0..=steps {
+            if step > 0 {
+                let m = rng.below(files.len());
+                let Some(edited) = edit(rng, &files[m].1) else { continue };
+                files[m].1 = edited;
+            }
+            let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
+            let texts: Vec<Arc<str>> = files.iter().map(|(_, t)| Arc::from(t.as_str())).collect();
+            let inputs = inputs(&files, &irs, &texts);
+            let (facts, state) = analyze_again(&inputs, previous.take());
+            let fresh = analyze(&inputs);
+            assert!(
+                facts == fresh,
+                "{name}, step {step}: analysing again gave other facts than analysing afresh\nedited files: {files:#?}\nagain: {facts:#?}\nfresh: {fresh:#?}"
+            );
+            // Only an edit that leaves the files without syntax errors may
+            // take the short way.
+            if step > 0 && irs.iter().all(|ir| ir.syntax_errors.is_empty()) {
+                checked += 1;
+                short += usize::from(state.ran_edited_function_only());
+            }
+            previous = Some((state, facts));
+        }
+        (checked, short)
+    }
+
+    /// Analyses `before`, then `after` from it: the facts must be a fresh
+    /// analysis's, and the short way taken exactly when `short` says.
+    fn check_pair(name: &str, before: &str, after: &str, short: bool) {
+        let mut previous = None;
+        for text in [before, after] {
+            let files: Files = vec![("app.py".into(), text.to_string())];
+            let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
+            let texts: Vec<Arc<str>> = files.iter().map(|(_, t)| Arc::from(t.as_str())).collect();
+            let inputs = inputs(&files, &irs, &texts);
+            let (facts, state) = analyze_again(&inputs, previous.take());
+            assert!(facts == analyze(&inputs), "{name}: analysing again gave other facts than analysing afresh");
+            if text == after {
+                assert_eq!(state.ran_edited_function_only(), short, "{name}: ran the edited function alone");
+            }
+            previous = Some((state, facts));
+        }
+    }
+
+    #[test]
+    fn an_edit_that_changes_what_a_function_gives_evaluates_everything() {
+        let caller = "def use():\n    make().send_message(QueueUrl='u', MessageBody='m')\n";
+        let gives = format!("import boto3\ndef make():\n    return boto3.client('sqs')\n{caller}");
+        let gives_nothing = format!("import boto3\ndef make():\n    return None\n{caller}");
+        check_pair("a return value appears", &gives_nothing, &gives, false);
+        check_pair("a return value goes", &gives, &gives_nothing, false);
+        let attr = |value: &str| {
+            format!("import boto3\nclass Repo:\n    def __init__(self):\n        self.t = {value}\n    def save(self):\n        self.t.put_item(Item={{}})\nRepo().save()\n")
+        };
+        check_pair("an attribute appears", &attr("None"), &attr("boto3.resource('dynamodb').Table('t')"), false);
+        check_pair("an attribute goes", &attr("boto3.resource('dynamodb').Table('t')"), &attr("None"), false);
+        let passes = |arg: &str| format!("import boto3\ndef put(q):\n    q.send_message(QueueUrl='u', MessageBody='m')\ndef main():\n    put({arg})\n");
+        check_pair("an argument appears", &passes("None"), &passes("boto3.client('sqs')"), false);
+        // Renaming a local in a handler changes nothing any other unit sees.
+        let local = |name: &str, then: &str| format!("{gives}def handler():\n    {name} = make()\n{then}    {name}.delete_queue(QueueUrl='u')\n");
+        check_pair("a local is renamed", &local("q", ""), &local("queue", ""), true);
+        check_pair("a call is added", &local("q", ""), &local("q", "    boto3.client('s3').list_buckets()\n"), true);
+    }
+
+    #[test]
+    fn gives_what_a_fresh_analysis_gives() {
+        let root = repo();
+        let mut rng = Rng::new(std::env::var("CHALICE_IAM_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1));
+        let mut projects: Vec<(String, Files)> = Vec::new();
+        for dir in ["examples", "tests/differential/cases/layouts"] {
+            for project in std::fs::read_dir(root.join(dir)).unwrap().flatten().map(|e| e.path()).filter(|p| p.join("app.py").is_file()) {
+                projects.push((project.display().to_string(), project_files(&project)));
+            }
+        }
+        let mut snippets = Vec::new();
+        walk(&root.join("tests/differential/cases/snippets"), &mut snippets);
+        for p in snippets.iter().filter(|p| p.extension().is_some_and(|e| e == "py")) {
+            projects.push((p.display().to_string(), vec![("app.py".into(), read(p))]));
+        }
+        let mut fixtures = Vec::new();
+        walk(&root.join("tests/fixtures"), &mut fixtures);
+        for p in fixtures.iter().filter(|p| p.extension().is_some_and(|e| e == "fixture")) {
+            let files = super::fixture_python_files(&read(p));
+            if !files.is_empty() {
+                projects.push((p.display().to_string(), files));
+            }
+        }
+        let (mut checked, mut short) = (0, 0);
+        for (name, files) in projects {
+            let (c, s) = check_edits(&name, files, &mut rng, 4);
+            checked += c;
+            short += s;
+        }
+        eprintln!("analysing again: {short} of {checked} edits without syntax errors ran the edited function alone");
+        assert!(checked > 1000, "only {checked} edits checked");
+        assert!(short * 8 > checked, "only {short} of {checked} edits ran the edited function alone");
     }
 }

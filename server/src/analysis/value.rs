@@ -1,6 +1,6 @@
 //! What a Python expression may hold, as far as boto3 is concerned.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::facts::Origin;
 
@@ -14,7 +14,7 @@ pub struct DefRef {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     /// A string constant (service names, waiter names, ClientMethod=...).
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// The `boto3` module (however it was imported).
     Boto3Module,
     /// The `boto3.session` module.
@@ -28,29 +28,29 @@ pub enum Value {
     Session,
     /// A low-level client. An empty service means the service name could
     /// not be worked out.
-    Client { service: Rc<str>, origin: Origin },
+    Client { service: Arc<str>, origin: Origin },
     /// `boto3.resource(service)`.
-    ServiceResource { service: Rc<str>, origin: Origin },
+    ServiceResource { service: Arc<str>, origin: Origin },
     /// A resource of type `rtype` (`Table`, `Bucket`, `ObjectSummary`).
     /// `loaded` when it was built with its data (a collection item), so
     /// reading an attribute sends nothing.
-    Resource { service: Rc<str>, rtype: Rc<str>, loaded: bool },
+    Resource { service: Arc<str>, rtype: Arc<str>, loaded: bool },
     /// A collection: `owner` is the resource type, or empty for the service
     /// resource; `name` is the collection attribute (`objects`).
-    Collection { service: Rc<str>, owner: Rc<str>, name: Rc<str> },
-    Paginator { service: Rc<str>, name: Rc<str> },
+    Collection { service: Arc<str>, owner: Arc<str>, name: Arc<str> },
+    Paginator { service: Arc<str>, name: Arc<str> },
     /// What `paginator.paginate(...)` returns: requests are sent when it is
     /// iterated (or `build_full_result()` / `search()` is called).
     /// `passed`: the keyword arguments of `paginate(...)` (`None` with a
     /// `**kwargs`), which go to every page's request.
-    PageIterator { service: Rc<str>, name: Rc<str>, passed: Option<Rc<[Rc<str>]>> },
-    Waiter { service: Rc<str>, name: Rc<str> },
+    PageIterator { service: Arc<str>, name: Arc<str>, passed: Option<Arc<[Arc<str>]>> },
+    Waiter { service: Arc<str>, name: Arc<str> },
     /// What `table.batch_writer()` returns.
-    BatchWriter { service: Rc<str> },
+    BatchWriter { service: Arc<str> },
     /// `resource.meta`.
-    ResourceMeta { service: Rc<str> },
+    ResourceMeta { service: Arc<str> },
     /// A method of a boto3 object, looked up but not called yet.
-    Method { recv: Rc<Value>, name: Rc<str> },
+    Method { recv: Arc<Value>, name: Arc<str> },
     Function(DefRef),
     /// A method bound to an instance (`self.save`).
     BoundMethod { func: DefRef, instance: DefRef },
@@ -58,7 +58,7 @@ pub enum Value {
     Instance(DefRef),
     Module(usize),
     /// A tuple of values, for unpacking.
-    Tuple(Rc<[ValueSet]>),
+    Tuple(Arc<[ValueSet]>),
     /// A boto3 value stored somewhere we do not track (a dict, a list
     /// element, a `getattr`). Calls on it are reported as unresolved.
     Opaque(&'static str),
@@ -84,6 +84,19 @@ impl Value {
 /// alternatives are dropped (keeps pathological code linear).
 const MAX_ALTERNATIVES: usize = 12;
 
+std::thread_local! {
+    /// Whether a set was full and dropped a value since [`take_dropped`].
+    static DROPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a value was dropped from a full set on this thread since the last
+/// call. A unit that dropped one may give other units values with smaller
+/// summaries that it does not give with the final ones: the evaluation is
+/// not monotone there, and its run cannot vouch for its smaller runs.
+pub fn take_dropped() -> bool {
+    DROPPED.with(|d| d.replace(false))
+}
+
 /// A small set of alternatives; empty means "unknown / not boto3".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ValueSet(Vec<Value>);
@@ -107,7 +120,11 @@ impl ValueSet {
 
     /// Adds `v`; returns whether the set grew.
     pub fn insert(&mut self, v: Value) -> bool {
-        if self.0.contains(&v) || self.0.len() >= MAX_ALTERNATIVES {
+        if self.0.contains(&v) {
+            return false;
+        }
+        if self.0.len() >= MAX_ALTERNATIVES {
+            DROPPED.with(|d| d.set(true));
             return false;
         }
         self.0.push(v);
@@ -123,7 +140,7 @@ impl ValueSet {
         grew
     }
 
-    pub fn strings(&self) -> impl Iterator<Item = &Rc<str>> {
+    pub fn strings(&self) -> impl Iterator<Item = &Arc<str>> {
         self.0.iter().filter_map(|v| if let Value::Str(s) = v { Some(s) } else { None })
     }
 

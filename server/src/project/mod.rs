@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::analysis::{self, FileFacts, IrLayout, LoweredVersion, ModuleInput, ModuleIr, ProjectFacts};
+use crate::analysis::{self, EvalState, FileFacts, IrLayout, LoweredVersion, ModuleInput, ModuleIr, ProjectFacts};
 use crate::background::Pending;
 use crate::chalice;
 use crate::python::ParsedFile;
@@ -311,9 +311,16 @@ impl Sources {
 
     /// Infers facts for every file together.
     pub fn analyze(&self) -> ProjectFacts {
-        let inputs: Vec<ModuleInput> =
-            self.files.iter().map(|(p, f)| ModuleInput { rel_path: p, ir: &f.ir }).collect();
-        analysis::analyze(&inputs)
+        analysis::analyze(&self.module_inputs())
+    }
+
+    /// [`Self::analyze`] from the last analysis (see `analysis::analyze_again`).
+    pub fn analyze_again(&self, previous: Option<(EvalState, ProjectFacts)>) -> (ProjectFacts, EvalState) {
+        analysis::analyze_again(&self.module_inputs(), previous)
+    }
+
+    fn module_inputs(&self) -> Vec<ModuleInput<'_>> {
+        self.files.iter().map(|(p, f)| ModuleInput { rel_path: p, ir: &f.ir, text: &f.text }).collect()
     }
 
     /// Facts per relative path, in path order.

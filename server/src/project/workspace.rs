@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::analysis::{Construct, ProjectFacts, TextRange};
+use crate::analysis::{Construct, EvalState, ProjectFacts, TextRange};
 use crate::diagnostics::check::{self, CheckInput, StageView};
 use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
@@ -40,6 +40,11 @@ pub struct Project {
     /// With [`Project::with_snapshot`]: each JSON file's text as first read.
     json_snapshot: Option<Mutex<HashMap<PathBuf, Option<String>>>>,
     facts: OnceLock<ProjectFacts>,
+    /// The language server's last evaluation, and, once a change made its
+    /// facts out of date, that evaluation with its facts: what analysing the
+    /// next version starts from (`analysis::analyze_again`).
+    evaluated: Mutex<Option<EvalState>>,
+    previous: Mutex<Option<(EvalState, ProjectFacts)>>,
 }
 
 /// Folders under `folder` (itself included) that are Chalice projects:
@@ -78,6 +83,8 @@ impl Project {
             json_overlays: BTreeMap::new(),
             json_snapshot: None,
             facts: OnceLock::new(),
+            evaluated: Mutex::new(None),
+            previous: Mutex::new(None),
         })
     }
 
@@ -128,7 +135,7 @@ impl Project {
 
     /// An open editor's text for `path` (Python or JSON).
     pub fn set_overlay(&mut self, path: &Path, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
-        self.facts = OnceLock::new();
+        self.facts_out_of_date();
         if let Some(rel) = self.sources.rel_path(path) {
             // For app.py, chalice's import of the new text starts in the
             // background here; the analysis, when asked for, runs beside it.
@@ -146,7 +153,7 @@ impl Project {
 
     /// `path` changed (or appeared, or vanished) on disk.
     pub fn reload(&mut self, path: &Path) {
-        self.facts = OnceLock::new();
+        self.facts_out_of_date();
         if let Some(rel) = self.sources.rel_path(path) {
             match crate::files::read(path) {
                 Ok(bytes) => {
@@ -160,7 +167,25 @@ impl Project {
 
     /// The analysis of every Python file, computed once per change.
     pub fn facts(&self) -> &ProjectFacts {
-        self.facts.get_or_init(|| self.sources.analyze())
+        self.facts.get_or_init(|| {
+            if crate::process::is_one_shot() {
+                return self.sources.analyze();
+            }
+            let previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let (facts, state) = self.sources.analyze_again(previous);
+            *self.evaluated.lock().unwrap_or_else(PoisonError::into_inner) = Some(state);
+            facts
+        })
+    }
+
+    /// After a change: the facts are computed again when next asked for,
+    /// from the last evaluation.
+    fn facts_out_of_date(&mut self) {
+        let facts = self.facts.take();
+        let state = self.evaluated.get_mut().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(last) = state.zip(facts) {
+            *self.previous.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(last);
+        }
     }
 
     fn app_module(&self) -> Option<usize> {

@@ -1,0 +1,281 @@
+//! Evaluating a project again after an edit, running only the function
+//! whose body the edit is in, when that gives what evaluating everything
+//! again would.
+//!
+//! The evaluation is a least fixpoint: summaries start empty and grow while
+//! units run. Say the edit is inside the body of function `f` of one module
+//! and changes the IR of `f` alone (and of functions nested in it), every
+//! other unit's IR staying the same but for its offsets. Let `S` be the
+//! summaries the previous evaluation ended with.
+//!
+//! - If `f`'s old run, with `S`, put nothing into any summary, it put nothing
+//!   into them with any smaller summaries either (a run only reads them, and
+//!   more values in never mean fewer out), so `S` is also the fixpoint of
+//!   the other units alone.
+//! - If the new `f`, run with `S`, puts nothing into any summary either, the
+//!   fixpoint of the other units with the new `f` is again `S`: every other
+//!   unit's run, and so its facts, stays what it was.
+//!
+//! So only the new `f` runs, with `S`, and the other units' facts move by the
+//! length the edit added. "Nothing" is strict: no value and no new name put
+//! anywhere, and no value set that was full and dropped a value (a full set
+//! is where more in can mean something else out). Everything else (an edit
+//! outside any function body, several files changed, a function that returns
+//! a client, a change in which functions and classes exist) evaluates the
+//! whole project again. The language server's edit fuzzer holds the result
+//! to a fresh evaluation after every edit.
+
+use std::sync::Arc;
+
+use super::{encloses, Evaluator, ModuleSource, ProjectFacts, Reruns, Summaries, Unit, UnitRun};
+use crate::analysis::facts::TextRange;
+use crate::analysis::ir::{ClassId, FuncId, ParamKind};
+use crate::analysis::name::Name;
+
+/// What one evaluation leaves for the next (see [`evaluate_again`]).
+pub struct EvalState {
+    pub(super) sums: Summaries,
+    pub(super) stamps: Vec<u64>,
+    pub(super) clock: u64,
+    pub(super) units: Vec<Vec<UnitRun>>,
+    pub(super) encloses: Vec<Vec<bool>>,
+    pub(super) converged: bool,
+    pub(super) modules: Vec<ModuleShape>,
+    /// Whether the evaluation that left this state ran only an edited
+    /// function.
+    pub(super) ran_edited_function_only: bool,
+}
+
+impl EvalState {
+    /// Whether the evaluation that left this state ran only the function
+    /// an edit was in (or nothing, when no module changed).
+    pub fn ran_edited_function_only(&self) -> bool {
+        self.ran_edited_function_only
+    }
+}
+
+/// What the state knew of a module: its text, and where its functions and
+/// classes were and what they took.
+pub(super) struct ModuleShape {
+    name: String,
+    is_package: bool,
+    text: Arc<str>,
+    clean: bool,
+    statements: usize,
+    functions: Vec<FunctionShape>,
+    classes: Vec<ClassShape>,
+}
+
+#[derive(PartialEq)]
+struct FunctionShape {
+    qualname: Name,
+    parent: Option<FuncId>,
+    class: Option<ClassId>,
+    /// Each parameter's name and kind, and whether it has a default.
+    params: Vec<(Name, ParamKind, bool)>,
+    flags: [bool; 4],
+    range: TextRange,
+    body_range: TextRange,
+}
+
+#[derive(PartialEq)]
+struct ClassShape {
+    qualname: Name,
+    methods: Vec<FuncId>,
+    statements: usize,
+    range: TextRange,
+}
+
+impl ModuleShape {
+    fn of(m: &ModuleSource<'_>) -> ModuleShape {
+        ModuleShape {
+            name: m.name.to_string(),
+            is_package: m.is_package,
+            text: m.text.clone(),
+            clean: m.ir.syntax_errors.is_empty(),
+            statements: m.ir.body.len(),
+            functions: m
+                .ir
+                .functions
+                .iter()
+                .map(|f| FunctionShape {
+                    qualname: f.qualname.clone(),
+                    parent: f.parent,
+                    class: f.class,
+                    params: f.params.iter().map(|p| (p.name.clone(), p.kind, p.default.is_some())).collect(),
+                    flags: [f.is_property, f.is_static, f.is_classmethod, f.is_lambda],
+                    range: f.range,
+                    body_range: f.body_range,
+                })
+                .collect(),
+            classes: m
+                .ir
+                .classes
+                .iter()
+                .map(|c| ClassShape { qualname: c.qualname.clone(), methods: c.methods.clone(), statements: c.body.len(), range: c.range })
+                .collect(),
+        }
+    }
+}
+
+/// Evaluates `modules`, running only what an edit since `previous` (the
+/// state and facts of the last evaluation) changed when that is enough (see
+/// the module documentation), and leaves the state for the next time.
+pub fn evaluate_again(modules: &[ModuleSource<'_>], previous: Option<(EvalState, ProjectFacts)>) -> (ProjectFacts, EvalState) {
+    if let Some((facts, mut state)) = previous.and_then(|(state, facts)| run_edited_function(modules, state, facts)) {
+        state.ran_edited_function_only = true;
+        return (facts, state);
+    }
+    let mut ev = Evaluator::new(modules, Reruns::WhenReadsChanged);
+    ev.run_rounds();
+    let facts = ev.facts();
+    (facts, ev.into_state(modules.iter().map(ModuleShape::of).collect()))
+}
+
+/// The edited text's extent in the old and the new text: what lies between
+/// their common beginning and their common end.
+struct Edit {
+    start: usize,
+    old_end: usize,
+    new_end: usize,
+}
+
+impl Edit {
+    fn between(old: &str, new: &str) -> Edit {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - start;
+        let common_end = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        Edit { start, old_end: old.len() - common_end, new_end: new.len() - common_end }
+    }
+
+    /// Where a range of the old text is in the new one: the same before the
+    /// edit, moved after it, grown or shrunk when it holds the edit; `None`
+    /// when it holds only part of it.
+    fn map(&self, r: TextRange) -> Option<TextRange> {
+        let delta = self.new_end as isize - self.old_end as isize;
+        if r.end <= self.start {
+            Some(r)
+        } else if r.start >= self.old_end {
+            Some(r.shifted(delta))
+        } else if r.start <= self.start && r.end >= self.old_end {
+            Some(TextRange::new(r.start, r.end.saturating_add_signed(delta)))
+        } else {
+            None
+        }
+    }
+
+    fn within(&self, old: TextRange, new: TextRange) -> bool {
+        old.start <= self.start && self.old_end <= old.end && new.start <= self.start && self.new_end <= new.end
+    }
+
+    fn clear_of(&self, old: TextRange) -> bool {
+        old.end <= self.start || old.start >= self.old_end
+    }
+}
+
+/// The incremental case of [`evaluate_again`], or `None` when the project
+/// must be evaluated whole.
+fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut facts: ProjectFacts) -> Option<(ProjectFacts, EvalState)> {
+    if !state.converged || state.modules.len() != modules.len() {
+        return None;
+    }
+    let mut edited = None;
+    for (i, (new, old)) in modules.iter().zip(&mut state.modules).enumerate() {
+        if new.name != old.name || new.is_package != old.is_package {
+            return None;
+        }
+        if **new.text == *old.text {
+            // The same text (read again from disk, say) lowers the same.
+            old.text = new.text.clone();
+        } else if edited.replace(i).is_some() {
+            return None;
+        }
+    }
+    let Some(m) = edited else { return Some((facts, state)) };
+    let (new, old) = (&modules[m], &state.modules[m]);
+    if !old.clean || !new.ir.syntax_errors.is_empty() {
+        return None;
+    }
+    let edit = Edit::between(&old.text, new.text);
+    let shape = ModuleShape::of(new);
+    let same_outline = shape.statements == old.statements
+        && shape.functions.len() == old.functions.len()
+        && shape.classes.len() == old.classes.len()
+        && old.classes.iter().zip(&shape.classes).all(|(o, n)| {
+            o.qualname == n.qualname && o.methods == n.methods && o.statements == n.statements && edit.map(o.range) == Some(n.range)
+        })
+        && old.functions.iter().zip(&shape.functions).all(|(o, n)| {
+            o.qualname == n.qualname && o.parent == n.parent && o.class == n.class && o.params == n.params && o.flags == n.flags
+        });
+    if !same_outline {
+        return None;
+    }
+    // The innermost function whose body holds the edit, before and after.
+    let edited_function = (0..shape.functions.len())
+        .filter(|&f| edit.within(old.functions[f].body_range, shape.functions[f].body_range))
+        .max_by_key(|&f| shape.functions[f].body_range.start)?;
+    let nested_in_edited = |mut f: FuncId| loop {
+        match shape.functions[f].parent {
+            Some(p) if p == edited_function => return true,
+            Some(p) => f = p,
+            None => return false,
+        }
+    };
+    // It runs again, and so does every function nested in it that the edit
+    // touched or moved within it. Any other function must be where it was.
+    let mut rerun = vec![edited_function];
+    for (f, (o, n)) in old.functions.iter().zip(&shape.functions).enumerate() {
+        let in_place = edit.map(o.range) == Some(n.range) && edit.map(o.body_range) == Some(n.body_range);
+        if f == edited_function {
+            if !in_place {
+                return None;
+            }
+        } else if nested_in_edited(f) && !(in_place && edit.clear_of(o.range)) {
+            rerun.push(f);
+        } else if !in_place {
+            return None;
+        }
+    }
+    let unit_index = |f: FuncId| 1 + f;
+    let nothing_given = |run: &UnitRun| run.ran && !run.contributed && !run.capped;
+    if !rerun.iter().all(|&f| nothing_given(&state.units[m][unit_index(f)])) {
+        return None;
+    }
+    // The other units' facts move with the text.
+    for (index, run) in state.units[m].iter_mut().enumerate() {
+        if rerun.iter().any(|&f| unit_index(f) == index) {
+            continue;
+        }
+        for fact in &mut run.facts {
+            fact.range = edit.map(fact.range)?;
+        }
+        for call in &mut run.unresolved {
+            call.range = edit.map(call.range)?;
+        }
+    }
+    state.modules[m] = shape;
+    state.encloses[m] = encloses(new.ir);
+    let shapes = std::mem::take(&mut state.modules);
+    let mut ev = Evaluator::from_state(modules, state);
+    ev.reruns = Reruns::All;
+    for &f in &rerun {
+        ev.run_unit(m, Unit::Function(f));
+        if !nothing_given(&ev.units[m][unit_index(f)]) {
+            return None;
+        }
+    }
+    ev.reruns = Reruns::WhenReadsChanged;
+    facts.files[m] = ev.module_facts(m);
+    for &f in &rerun {
+        let key = (m, new.ir.functions[f].qualname.to_string());
+        let callees: std::collections::BTreeSet<_> =
+            ev.units[m].iter().flat_map(|run| &run.edges).filter(|(from, _)| *from == key).map(|(_, to)| to.clone()).collect();
+        if callees.is_empty() {
+            facts.call_graph.remove(&key);
+        } else {
+            facts.call_graph.insert(key, callees);
+        }
+    }
+    Some((facts, ev.into_state(shapes)))
+}
