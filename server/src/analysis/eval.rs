@@ -117,6 +117,7 @@ impl Named {
     }
 }
 
+#[derive(Default)]
 struct Summaries {
     module_env: Vec<Named>,
     params: Vec<Vec<Vec<ValueSet>>>,
@@ -312,7 +313,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn into_state(self, modules: Vec<again::ModuleShape>) -> EvalState {
+    fn into_state(self, modules: Vec<again::ModuleShape>, edited: Option<usize>) -> EvalState {
         EvalState {
             sums: self.sums,
             stamps: self.stamps,
@@ -321,8 +322,48 @@ impl<'a> Evaluator<'a> {
             encloses: self.encloses,
             converged: self.converged,
             modules,
+            edited,
             ran_edited_function_only: false,
         }
+    }
+
+    /// The facts, and the state for [`evaluate_again`]: what units read is
+    /// only needed between rounds, and the units' runs only for the module
+    /// `edited` (the others' facts and call edges are moved into the facts).
+    fn into_facts_and_state(mut self, edited: Option<usize>, modules: Vec<again::ModuleShape>) -> (ProjectFacts, EvalState) {
+        let mut call_graph: BTreeMap<FnKey, BTreeSet<FnKey>> = BTreeMap::new();
+        let mut files = Vec::new();
+        for m in 0..self.modules.len() {
+            if Some(m) == edited {
+                for (from, to) in self.units[m].iter().flat_map(|u| &u.edges) {
+                    call_graph.entry(from.clone()).or_default().insert(to.clone());
+                }
+                files.push(self.module_facts(m));
+            } else {
+                let (mut calls, mut unresolved) = (Vec::new(), Vec::new());
+                for unit in &mut self.units[m] {
+                    calls.append(&mut unit.facts);
+                    unresolved.append(&mut unit.unresolved);
+                    for (from, to) in std::mem::take(&mut unit.edges) {
+                        call_graph.entry(from).or_default().insert(to);
+                    }
+                }
+                files.push(file_facts(calls, unresolved, self.modules[m].ir));
+                self.units[m] = Vec::new();
+            }
+            for unit in &mut self.units[m] {
+                unit.reads = Vec::new();
+            }
+        }
+        if edited.is_none() {
+            // Nothing is being edited (a project just read): the summaries
+            // would only take memory until the first edit, which evaluates
+            // everything anyway to learn which module is edited.
+            self.sums = Summaries::default();
+            self.stamps = Vec::new();
+            self.encloses = Vec::new();
+        }
+        (ProjectFacts { files, call_graph }, self.into_state(modules, edited))
     }
 
     /// Module `m`'s facts, leaving its units' as they are.
@@ -331,15 +372,6 @@ impl<'a> Evaluator<'a> {
         let calls = units.iter().flat_map(|u| u.facts.iter().cloned()).collect();
         let unresolved = units.iter().flat_map(|u| u.unresolved.iter().cloned()).collect();
         file_facts(calls, unresolved, self.modules[m].ir)
-    }
-
-    /// [`Self::finish`], leaving the units' facts in place.
-    fn facts(&self) -> ProjectFacts {
-        let mut call_graph: BTreeMap<FnKey, BTreeSet<FnKey>> = BTreeMap::new();
-        for (from, to) in self.units.iter().flatten().flat_map(|u| &u.edges) {
-            call_graph.entry(from.clone()).or_default().insert(to.clone());
-        }
-        ProjectFacts { files: (0..self.modules.len()).map(|m| self.module_facts(m)).collect(), call_graph }
     }
 
     fn finish(self) -> ProjectFacts {

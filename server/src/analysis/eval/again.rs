@@ -37,10 +37,15 @@ pub struct EvalState {
     pub(super) sums: Summaries,
     pub(super) stamps: Vec<u64>,
     pub(super) clock: u64,
+    /// The units' last runs, of the module `edited` only.
     pub(super) units: Vec<Vec<UnitRun>>,
     pub(super) encloses: Vec<Vec<bool>>,
     pub(super) converged: bool,
     pub(super) modules: Vec<ModuleShape>,
+    /// The module last edited: the only one whose units keep their facts
+    /// and call edges, and whose outline is kept (an edit is usually followed
+    /// by more in the same file; one in another evaluates everything once).
+    pub(super) edited: Option<usize>,
     /// Whether the evaluation that left this state ran only an edited
     /// function.
     pub(super) ran_edited_function_only: bool,
@@ -54,12 +59,17 @@ impl EvalState {
     }
 }
 
-/// What the state knew of a module: its text, and where its functions and
-/// classes were and what they took.
+/// What the state knew of a module: its text, and for the module last
+/// edited its outline.
 pub(super) struct ModuleShape {
     name: String,
     is_package: bool,
     text: Arc<str>,
+    outline: Option<Outline>,
+}
+
+/// Where a module's functions and classes were and what they took.
+struct Outline {
     clean: bool,
     statements: usize,
     functions: Vec<FunctionShape>,
@@ -87,11 +97,14 @@ struct ClassShape {
 }
 
 impl ModuleShape {
-    fn of(m: &ModuleSource<'_>) -> ModuleShape {
-        ModuleShape {
-            name: m.name.to_string(),
-            is_package: m.is_package,
-            text: m.text.clone(),
+    fn of(m: &ModuleSource<'_>, with_outline: bool) -> ModuleShape {
+        ModuleShape { name: m.name.to_string(), is_package: m.is_package, text: m.text.clone(), outline: with_outline.then(|| Outline::of(m)) }
+    }
+}
+
+impl Outline {
+    fn of(m: &ModuleSource<'_>) -> Outline {
+        Outline {
             clean: m.ir.syntax_errors.is_empty(),
             statements: m.ir.body.len(),
             functions: m
@@ -122,14 +135,38 @@ impl ModuleShape {
 /// state and facts of the last evaluation) changed when that is enough (see
 /// the module documentation), and leaves the state for the next time.
 pub fn evaluate_again(modules: &[ModuleSource<'_>], previous: Option<(EvalState, ProjectFacts)>) -> (ProjectFacts, EvalState) {
+    let edited = match &previous {
+        Some((state, _)) => edited_module(modules, state).ok().flatten(),
+        None => None,
+    };
     if let Some((facts, mut state)) = previous.and_then(|(state, facts)| run_edited_function(modules, state, facts)) {
         state.ran_edited_function_only = true;
         return (facts, state);
     }
     let mut ev = Evaluator::new(modules, Reruns::WhenReadsChanged);
     ev.run_rounds();
-    let facts = ev.facts();
-    (facts, ev.into_state(modules.iter().map(ModuleShape::of).collect()))
+    let shapes = modules.iter().enumerate().map(|(i, m)| ModuleShape::of(m, Some(i) == edited)).collect();
+    ev.into_facts_and_state(edited, shapes)
+}
+
+/// The one module whose text differs from what `state` knew (`None` when
+/// none does); `Err` when the modules are not the same ones or several
+/// changed.
+fn edited_module(modules: &[ModuleSource<'_>], state: &EvalState) -> Result<Option<usize>, ()> {
+    if state.modules.len() != modules.len() {
+        return Err(());
+    }
+    let mut edited = None;
+    for (i, (new, old)) in modules.iter().zip(&state.modules).enumerate() {
+        if new.name != old.name || new.is_package != old.is_package {
+            return Err(());
+        }
+        // The same text (read again from disk, say) lowers the same.
+        if **new.text != *old.text && edited.replace(i).is_some() {
+            return Err(());
+        }
+    }
+    Ok(edited)
 }
 
 /// The edited text's extent in the old and the new text: what lies between
@@ -177,28 +214,24 @@ impl Edit {
 /// The incremental case of [`evaluate_again`], or `None` when the project
 /// must be evaluated whole.
 fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut facts: ProjectFacts) -> Option<(ProjectFacts, EvalState)> {
-    if !state.converged || state.modules.len() != modules.len() {
+    if !state.converged {
         return None;
     }
-    let mut edited = None;
-    for (i, (new, old)) in modules.iter().zip(&mut state.modules).enumerate() {
-        if new.name != old.name || new.is_package != old.is_package {
-            return None;
-        }
-        if **new.text == *old.text {
-            // The same text (read again from disk, say) lowers the same.
-            old.text = new.text.clone();
-        } else if edited.replace(i).is_some() {
-            return None;
-        }
+    let edited = edited_module(modules, &state).ok()?;
+    let old_text = edited.map(|m| state.modules[m].text.clone());
+    for (new, old) in modules.iter().zip(&mut state.modules) {
+        old.text = new.text.clone();
     }
-    let Some(m) = edited else { return Some((facts, state)) };
-    let (new, old) = (&modules[m], &state.modules[m]);
+    let (Some(m), Some(old_text)) = (edited, old_text) else { return Some((facts, state)) };
+    if state.edited != Some(m) {
+        return None;
+    }
+    let (new, old) = (&modules[m], state.modules[m].outline.as_ref()?);
     if !old.clean || !new.ir.syntax_errors.is_empty() {
         return None;
     }
-    let edit = Edit::between(&old.text, new.text);
-    let shape = ModuleShape::of(new);
+    let edit = Edit::between(&old_text, new.text);
+    let shape = Outline::of(new);
     let same_outline = shape.statements == old.statements
         && shape.functions.len() == old.functions.len()
         && shape.classes.len() == old.classes.len()
@@ -254,7 +287,7 @@ fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut f
             call.range = edit.map(call.range)?;
         }
     }
-    state.modules[m] = shape;
+    state.modules[m].outline = Some(shape);
     state.encloses[m] = encloses(new.ir);
     let shapes = std::mem::take(&mut state.modules);
     let mut ev = Evaluator::from_state(modules, state);
@@ -277,5 +310,5 @@ fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut f
             facts.call_graph.insert(key, callees);
         }
     }
-    Some((facts, ev.into_state(shapes)))
+    Some((facts, ev.into_state(shapes, Some(m))))
 }
