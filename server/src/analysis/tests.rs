@@ -612,19 +612,52 @@ mod again {
     /// edit to `before` comes first: the state keeps what the short way
     /// needs for the module last edited only.)
     fn check_pair(name: &str, before: &str, after: &str, short: bool) {
-        let mut previous = None;
+        check_steps(name, before, &[(after.to_string(), short)]);
+    }
+
+    /// [`check_pair`] for each text of `steps` in turn, each analysed from
+    /// the one before.
+    fn check_steps(name: &str, before: &str, steps: &[(String, bool)]) {
         let warm_up = format!("{before}# an edit outside any function\n");
-        for text in [warm_up.as_str(), before, after] {
-            let files: Files = vec![("app.py".into(), text.to_string())];
+        let mut previous = None;
+        let texts = [(warm_up, None), (before.to_string(), None)].into_iter().chain(steps.iter().map(|(t, s)| (t.clone(), Some(*s))));
+        for (step, (text, short)) in texts.enumerate() {
+            let files: Files = vec![("app.py".into(), text)];
             let irs: Vec<ModuleIr> = files.iter().map(|(_, t)| lower_text(t)).collect();
             let texts: Vec<Arc<str>> = files.iter().map(|(_, t)| Arc::from(t.as_str())).collect();
             let inputs = inputs(&files, &irs, &texts);
             let (facts, state) = analyze_again(&inputs, previous.take());
-            assert!(facts == analyze(&inputs), "{name}: analysing again gave other facts than analysing afresh");
-            if text == after {
-                assert_eq!(state.ran_edited_function_only(), short, "{name}: ran the edited function alone");
+            assert!(facts == analyze(&inputs), "{name}, step {step}: analysing again gave other facts than analysing afresh");
+            if let Some(short) = short {
+                assert_eq!(state.ran_edited_function_only(), short, "{name}, step {step}: ran the edited function alone");
             }
             previous = Some((state, facts));
+        }
+    }
+
+    /// Typing a new last line of a handler, a keystroke at a time: the
+    /// line break and the indentation first lie after the body. Every
+    /// keystroke from a text without syntax errors to another runs the
+    /// handler alone.
+    #[test]
+    fn typing_a_new_last_line_runs_the_function_alone() {
+        let handler = "import boto3\ndef handler():\n    q = boto3.client('sqs')\n    q.delete_queue(QueueUrl='u')\n";
+        for next in ["", "\n\ndef other():\n    pass\n", "\n@app.route('/')\ndef other():\n    pass\n"] {
+            let before = format!("{handler}{next}");
+            let at = handler.len() - 1;
+            let typed = "\n    q.purge_queue(QueueUrl='u')";
+            let mut was_clean = true;
+            let steps: Vec<(String, bool)> = (1..=typed.len())
+                .map(|n| format!("{}{}{}", &before[..at], &typed[..n], &before[at..]))
+                .map(|text| {
+                    let clean = lower_text(&text).syntax_errors.is_empty();
+                    let short = clean && was_clean;
+                    was_clean = clean;
+                    (text, short)
+                })
+                .collect();
+            assert!(steps.iter().filter(|(_, short)| *short).count() >= 8, "most keystrokes leave the text clean");
+            check_steps(&format!("typing before {next:?}"), &before, &steps);
         }
     }
 

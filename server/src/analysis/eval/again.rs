@@ -211,6 +211,18 @@ impl Edit {
     }
 }
 
+/// `body` with the blank lines that follow it, up to the start of the line
+/// of the next non-blank character (its indentation is not included: an
+/// edit there re-indents that line).
+fn with_blank_lines(text: &str, body: TextRange) -> TextRange {
+    let rest = text.as_bytes().get(body.end..).unwrap_or_default();
+    let blank = rest.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c')).count();
+    match rest[..blank].iter().rposition(|&b| b == b'\n') {
+        Some(last_break) => TextRange::new(body.start, body.end + last_break + 1),
+        None => body,
+    }
+}
+
 /// The incremental case of [`evaluate_again`], or `None` when the project
 /// must be evaluated whole.
 fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut facts: ProjectFacts) -> Option<(ProjectFacts, EvalState)> {
@@ -235,19 +247,31 @@ fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut f
     let same_outline = shape.statements == old.statements
         && shape.functions.len() == old.functions.len()
         && shape.classes.len() == old.classes.len()
-        && old.classes.iter().zip(&shape.classes).all(|(o, n)| {
-            o.qualname == n.qualname && o.methods == n.methods && o.statements == n.statements && edit.map(o.range) == Some(n.range)
-        })
+        && old.classes.iter().zip(&shape.classes).all(|(o, n)| o.qualname == n.qualname && o.methods == n.methods && o.statements == n.statements)
         && old.functions.iter().zip(&shape.functions).all(|(o, n)| {
             o.qualname == n.qualname && o.parent == n.parent && o.class == n.class && o.params == n.params && o.flags == n.flags
         });
     if !same_outline {
         return None;
     }
-    // The innermost function whose body holds the edit, before and after.
+    // The innermost function whose body holds the edit, before and after;
+    // the blank lines right after a body count as its own (typing a new last
+    // line starts there).
     let edited_function = (0..shape.functions.len())
-        .filter(|&f| edit.within(old.functions[f].body_range, shape.functions[f].body_range))
+        .filter(|&f| {
+            let (o, n) = (old.functions[f].body_range, shape.functions[f].body_range);
+            edit.within(with_blank_lines(&old_text, o), with_blank_lines(new.text, n))
+        })
         .max_by_key(|&f| shape.functions[f].body_range.start)?;
+    // What holds the edited function (itself, and the functions and classes
+    // it is in) starts where it did and may end elsewhere; anything else
+    // must be where it was.
+    let edited_range = old.functions[edited_function].range;
+    let holds_edited = |o: TextRange| o.start <= edited_range.start && edited_range.end <= o.end;
+    let in_place = |o: TextRange, n: TextRange| if holds_edited(o) { o.start == n.start } else { edit.map(o) == Some(n) };
+    if !old.classes.iter().zip(&shape.classes).all(|(o, n)| in_place(o.range, n.range)) {
+        return None;
+    }
     let nested_in_edited = |mut f: FuncId| loop {
         match shape.functions[f].parent {
             Some(p) if p == edited_function => return true,
@@ -259,7 +283,11 @@ fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut f
     // touched or moved within it. Any other function must be where it was.
     let mut rerun = vec![edited_function];
     for (f, (o, n)) in old.functions.iter().zip(&shape.functions).enumerate() {
-        let in_place = edit.map(o.range) == Some(n.range) && edit.map(o.body_range) == Some(n.body_range);
+        let in_place = if holds_edited(o.range) {
+            o.range.start == n.range.start && o.body_range.start == n.body_range.start
+        } else {
+            in_place(o.range, n.range) && in_place(o.body_range, n.body_range)
+        };
         if f == edited_function {
             if !in_place {
                 return None;
