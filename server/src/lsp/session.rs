@@ -483,24 +483,33 @@ impl Session {
         let mut fix_keys = convert::FixKeys::new(project_root, &edited);
         let mut changed = Vec::new();
         for (path, diagnostics) in &by_file {
-            let Some(view) = self.view(&loaded.project, path) else { continue };
-            let converted: Vec<lsp::Diagnostic> = diagnostics
-                .iter()
-                .map(|d| {
-                    // Many diagnostics share their fixes: each distinct set
-                    // is converted once, and named in `data`.
-                    let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
-                        let converted = fix_sets.entry(key.clone()).or_insert_with(|| {
-                            d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding)).collect()
+            // Most files of a large project have no findings: they need no
+            // view of their text (whose line index would be built for
+            // nothing), only their URI and version.
+            let (uri, version, converted) = if diagnostics.is_empty() {
+                let Some(uri) = self.uri_of(path) else { continue };
+                (uri, self.documents.by_path(path).map(Document::version), Vec::new())
+            } else {
+                let Some(view) = self.view(&loaded.project, path) else { continue };
+                let converted: Vec<lsp::Diagnostic> = diagnostics
+                    .iter()
+                    .map(|d| {
+                        // Many diagnostics share their fixes: each distinct
+                        // set is converted once, and named in `data`.
+                        let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
+                            let converted = fix_sets.entry(key.clone()).or_insert_with(|| {
+                                d.fixes.iter().filter_map(|fix| convert::fix_data(fix, &edited, self.encoding)).collect()
+                            });
+                            !converted.is_empty()
                         });
-                        !converted.is_empty()
-                    });
-                    convert::diagnostic(d, &view, self.encoding, fix)
-                })
-                .collect();
-            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == view.version && *d == converted);
+                        convert::diagnostic(d, &view, self.encoding, fix)
+                    })
+                    .collect();
+                (view.uri, view.version, converted)
+            };
+            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == version && *d == converted);
             if !unchanged {
-                changed.push((path.clone(), view.uri, view.version, converted));
+                changed.push((path.clone(), uri, version, converted));
             }
         }
         // Files the engine no longer reports on (a policy file no longer
