@@ -19,11 +19,14 @@
 //! So only the new `f` runs, with `S`, and the other units' facts move by the
 //! length the edit added. "Nothing" is strict: no value and no new name put
 //! anywhere, and no value set that was full and dropped a value (a full set
-//! is where more in can mean something else out). Everything else (an edit
-//! outside any function body, several files changed, a function that returns
-//! a client, a change in which functions and classes exist) evaluates the
-//! whole project again. The language server's edit fuzzer holds the result
-//! to a fresh evaluation after every edit.
+//! is where more in can mean something else out). The blank lines right
+//! after a body count as the body's (a new last line is typed there).
+//! Everything else (an edit outside any function body, several files
+//! changed, a function that returns a client, a change in which functions
+//! and classes exist, syntax errors) evaluates the whole project again, and
+//! so does the first edit in a module: the state keeps the units' runs only
+//! for the module last edited. `analysis::tests::again` and the language
+//! server's edit fuzzer compare the result with a fresh evaluation.
 
 use std::sync::Arc;
 
