@@ -341,6 +341,8 @@ impl<'a> Evaluator<'a> {
                 files.push(self.module_facts(m));
             } else {
                 let (mut calls, mut unresolved) = (Vec::new(), Vec::new());
+                // In the order a round runs the units: the order of a last
+                // round that ran them all.
                 for unit in &mut self.units[m] {
                     calls.append(&mut unit.facts);
                     unresolved.append(&mut unit.unresolved);
@@ -375,22 +377,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn finish(self) -> ProjectFacts {
-        let mut files = Vec::new();
-        let mut call_graph: BTreeMap<FnKey, BTreeSet<FnKey>> = BTreeMap::new();
-        for (module, units) in self.modules.iter().zip(self.units) {
-            let (mut calls, mut unresolved) = (Vec::new(), Vec::new());
-            // In the order a round runs the units: the order of a last
-            // round that ran them all.
-            for unit in units {
-                calls.extend(unit.facts);
-                unresolved.extend(unit.unresolved);
-                for (from, to) in unit.edges {
-                    call_graph.entry(from).or_default().insert(to);
-                }
-            }
-            files.push(file_facts(calls, unresolved, module.ir));
-        }
-        ProjectFacts { files, call_graph }
+        self.into_facts_and_state(None, Vec::new()).0
     }
 
     // ----- summaries and units ---------------------------------------------

@@ -79,7 +79,6 @@ struct Outline {
     classes: Vec<ClassShape>,
 }
 
-#[derive(PartialEq)]
 struct FunctionShape {
     qualname: Name,
     parent: Option<FuncId>,
@@ -91,7 +90,6 @@ struct FunctionShape {
     body_range: TextRange,
 }
 
-#[derive(PartialEq)]
 struct ClassShape {
     qualname: Name,
     methods: Vec<FuncId>,
@@ -138,11 +136,10 @@ impl Outline {
 /// state and facts of the last evaluation) changed when that is enough (see
 /// the module documentation), and leaves the state for the next time.
 pub fn evaluate_again(modules: &[ModuleSource<'_>], previous: Option<(EvalState, ProjectFacts)>) -> (ProjectFacts, EvalState) {
-    let edited = match &previous {
-        Some((state, _)) => edited_module(modules, state).ok().flatten(),
-        None => None,
-    };
-    if let Some((facts, mut state)) = previous.and_then(|(state, facts)| run_edited_function(modules, state, facts)) {
+    let edited = previous.as_ref().map(|(state, _)| edited_module(modules, state));
+    let again = previous.zip(edited).and_then(|((state, facts), edited)| run_edited_function(modules, edited.ok()?, state, facts));
+    let edited = edited.and_then(Result::ok).flatten();
+    if let Some((facts, mut state)) = again {
         state.ran_edited_function_only = true;
         return (facts, state);
     }
@@ -229,12 +226,11 @@ fn with_blank_lines(text: &str, body: TextRange) -> TextRange {
 }
 
 /// The incremental case of [`evaluate_again`], or `None` when the project
-/// must be evaluated whole.
-fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut facts: ProjectFacts) -> Option<(ProjectFacts, EvalState)> {
+/// must be evaluated whole; `edited` is [`edited_module`]'s answer.
+fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut state: EvalState, mut facts: ProjectFacts) -> Option<(ProjectFacts, EvalState)> {
     if !state.converged {
         return None;
     }
-    let edited = edited_module(modules, &state).ok()?;
     let old_text = edited.map(|m| state.modules[m].text.clone());
     for (new, old) in modules.iter().zip(&mut state.modules) {
         old.text = new.text.clone();
@@ -288,18 +284,19 @@ fn run_edited_function(modules: &[ModuleSource<'_>], mut state: EvalState, mut f
     // touched or moved within it. Any other function must be where it was.
     let mut rerun = vec![edited_function];
     for (f, (o, n)) in old.functions.iter().zip(&shape.functions).enumerate() {
-        let in_place = if holds_edited(o.range) {
+        // The body of what holds the edited function grows or shrinks with it.
+        let where_it_was = if holds_edited(o.range) {
             o.range.start == n.range.start && o.body_range.start == n.body_range.start
         } else {
             in_place(o.range, n.range) && in_place(o.body_range, n.body_range)
         };
         if f == edited_function {
-            if !in_place {
+            if !where_it_was {
                 return None;
             }
-        } else if nested_in_edited(f) && !(in_place && edit.clear_of(o.range)) {
+        } else if nested_in_edited(f) && !(where_it_was && edit.clear_of(o.range)) {
             rerun.push(f);
-        } else if !in_place {
+        } else if !where_it_was {
             return None;
         }
     }
