@@ -228,7 +228,7 @@ struct Chain {
 
 struct Emulator<'a> {
     ast: &'a PyAst,
-    st: &'a SymTables,
+    st: &'a SymTables<'a>,
     source: &'a str,
     /// `TypedSymbol.inferred_type`, persistent per table and name (Python's
     /// `symtable` memoises table and symbol objects).

@@ -19,6 +19,11 @@ use crate::analysis::TextRange;
 
 pub(crate) type NodeId = usize;
 
+/// A node's children as the analyzer's generic visit walks them: most nodes
+/// have a handful, and the passes ask for them at every node they do not
+/// handle themselves, so they are kept off the heap.
+pub(crate) type Children = smallvec::SmallVec<[NodeId; 6]>;
+
 /// Nesting deeper than this is reported instead of converted. chalice's
 /// recursive visitors hit Python's recursion limit (1000 frames, 3 to 4 per
 /// level) well before it, so such a file crashes chalice too; the limit
@@ -318,33 +323,33 @@ impl PyAst {
     /// Children in the order `ast.NodeVisitor.generic_visit` visits them
     /// (CPython's `_fields` order), flattening the helper nodes the analyzer
     /// never types (`keyword`, `comprehension`, `withitem`, `arguments`...).
-    pub(crate) fn generic_children(&self, id: NodeId) -> Vec<NodeId> {
-        let mut out = Vec::new();
-        let push_opt = |out: &mut Vec<NodeId>, o: &Option<NodeId>| {
+    pub(crate) fn generic_children(&self, id: NodeId) -> Children {
+        let mut out = Children::new();
+        let push_opt = |out: &mut Children, o: &Option<NodeId>| {
             if let Some(x) = o {
                 out.push(*x)
             }
         };
         match self.kind(id) {
-            Kind::Module { body } => out.extend(body),
+            Kind::Module { body } => out.extend_from_slice(body),
             Kind::FunctionDef(f) => {
                 let FunctionDef { args, body, decorators, returns, .. } = &**f;
                 push_arguments(&mut out, args);
-                out.extend(body);
-                out.extend(decorators);
+                out.extend_from_slice(body);
+                out.extend_from_slice(decorators);
                 push_opt(&mut out, returns);
             }
             Kind::ClassDef(c) => {
                 let ClassDef { bases, keywords, body, decorators, .. } = &**c;
-                out.extend(bases);
-                out.extend(keywords);
-                out.extend(body);
-                out.extend(decorators);
+                out.extend_from_slice(bases);
+                out.extend_from_slice(keywords);
+                out.extend_from_slice(body);
+                out.extend_from_slice(decorators);
             }
             Kind::Return(v) => push_opt(&mut out, v),
-            Kind::Delete(t) => out.extend(t),
+            Kind::Delete(t) => out.extend_from_slice(t),
             Kind::Assign { targets, value } => {
-                out.extend(targets);
+                out.extend_from_slice(targets);
                 out.push(*value);
             }
             Kind::AugAssign { target, value } => {
@@ -359,27 +364,27 @@ impl PyAst {
             Kind::For { target, iter, body, orelse } => {
                 out.push(*target);
                 out.push(*iter);
-                out.extend(body);
-                out.extend(orelse);
+                out.extend_from_slice(body);
+                out.extend_from_slice(orelse);
             }
             Kind::While { test, body, orelse } | Kind::If { test, body, orelse } => {
                 out.push(*test);
-                out.extend(body);
-                out.extend(orelse);
+                out.extend_from_slice(body);
+                out.extend_from_slice(orelse);
             }
             Kind::With { items, body } => {
                 for it in items {
                     out.push(it.context_expr);
                     push_opt(&mut out, &it.optional_vars);
                 }
-                out.extend(body);
+                out.extend_from_slice(body);
             }
             Kind::Match { subject, cases } => {
                 out.push(*subject);
                 for c in cases {
                     out.push(c.pattern);
                     push_opt(&mut out, &c.guard);
-                    out.extend(&c.body);
+                    out.extend_from_slice(&c.body);
                 }
             }
             Kind::Raise { exc, cause } => {
@@ -388,15 +393,15 @@ impl PyAst {
             }
             Kind::Try(t) => {
                 let Try { body, handlers, orelse, finalbody } = &**t;
-                out.extend(body);
-                out.extend(handlers);
-                out.extend(orelse);
-                out.extend(finalbody);
+                out.extend_from_slice(body);
+                out.extend_from_slice(handlers);
+                out.extend_from_slice(orelse);
+                out.extend_from_slice(finalbody);
             }
             Kind::ExceptHandler(h) => {
                 let ExceptHandler { type_, body, .. } = &**h;
                 push_opt(&mut out, type_);
-                out.extend(body);
+                out.extend_from_slice(body);
             }
             Kind::Assert { test, msg } => {
                 out.push(*test);
@@ -404,7 +409,7 @@ impl PyAst {
             }
             Kind::Import(_) | Kind::ImportFrom { .. } | Kind::Global(_) | Kind::Nonlocal(_) | Kind::Simple => {}
             Kind::ExprStmt(e) => out.push(*e),
-            Kind::BoolOp(v) => out.extend(v),
+            Kind::BoolOp(v) => out.extend_from_slice(v),
             Kind::NamedExpr { target, value } => {
                 out.push(*target);
                 out.push(*value);
@@ -424,59 +429,59 @@ impl PyAst {
                 out.push(*orelse);
             }
             Kind::Dict { keys, values } => {
-                out.extend(keys.iter().flatten());
-                out.extend(values);
+                out.extend(keys.iter().flatten().copied());
+                out.extend_from_slice(values);
             }
-            Kind::Set(e) => out.extend(e),
+            Kind::Set(e) => out.extend_from_slice(e),
             Kind::Comp { elt, value, generators, .. } => {
                 out.push(*elt);
                 push_opt(&mut out, value);
                 for g in generators {
                     out.push(g.target);
                     out.push(g.iter);
-                    out.extend(&g.ifs);
+                    out.extend_from_slice(&g.ifs);
                 }
             }
             Kind::Await(v) | Kind::YieldFrom(v) => out.push(*v),
             Kind::Yield(v) => push_opt(&mut out, v),
             Kind::Compare { left, comparators } => {
                 out.push(*left);
-                out.extend(comparators);
+                out.extend_from_slice(comparators);
             }
             Kind::Call { func, args, keywords } => {
                 out.push(*func);
-                out.extend(args);
-                out.extend(keywords);
+                out.extend_from_slice(args);
+                out.extend_from_slice(keywords);
             }
             Kind::Keyword { value, .. } => out.push(*value),
             Kind::FormattedValue { value, format_spec } => {
                 out.push(*value);
                 push_opt(&mut out, format_spec);
             }
-            Kind::JoinedStr(v) => out.extend(v),
+            Kind::JoinedStr(v) => out.extend_from_slice(v),
             Kind::Constant(_) | Kind::Name { .. } | Kind::MatchSingleton | Kind::MatchStar(_) => {}
             Kind::Attribute { value, .. } | Kind::Starred { value, .. } => out.push(*value),
             Kind::Subscript { value, slice, .. } => {
                 out.push(*value);
                 out.push(*slice);
             }
-            Kind::List { elts, .. } | Kind::Tuple { elts, .. } => out.extend(elts),
+            Kind::List { elts, .. } | Kind::Tuple { elts, .. } => out.extend_from_slice(elts),
             Kind::Slice { lower, upper, step } => {
                 push_opt(&mut out, lower);
                 push_opt(&mut out, upper);
                 push_opt(&mut out, step);
             }
             Kind::MatchValue(v) => out.push(*v),
-            Kind::MatchSequence(p) | Kind::MatchOr(p) => out.extend(p),
+            Kind::MatchSequence(p) | Kind::MatchOr(p) => out.extend_from_slice(p),
             Kind::MatchMapping(m) => {
                 let MatchMapping { keys, patterns, .. } = &**m;
-                out.extend(keys);
-                out.extend(patterns);
+                out.extend_from_slice(keys);
+                out.extend_from_slice(patterns);
             }
             Kind::MatchClass { cls, patterns, kwd_patterns } => {
                 out.push(*cls);
-                out.extend(patterns);
-                out.extend(kwd_patterns);
+                out.extend_from_slice(patterns);
+                out.extend_from_slice(kwd_patterns);
             }
             Kind::MatchAs { pattern, .. } => push_opt(&mut out, pattern),
         }
@@ -492,7 +497,7 @@ impl PyAst {
     }
 }
 
-fn push_arguments(out: &mut Vec<NodeId>, a: &Arguments) {
+fn push_arguments(out: &mut Children, a: &Arguments) {
     // ast.arguments fields: posonlyargs, args, vararg, kwonlyargs,
     // kw_defaults, kwarg, defaults; each `arg` visits its annotation.
     for arg in &a.posonlyargs {
@@ -507,11 +512,11 @@ fn push_arguments(out: &mut Vec<NodeId>, a: &Arguments) {
     for arg in &a.kwonlyargs {
         out.extend(arg.annotation);
     }
-    out.extend(a.kw_defaults.iter().flatten());
+    out.extend(a.kw_defaults.iter().flatten().copied());
     if let Some(k) = &a.kwarg {
         out.extend(k.annotation);
     }
-    out.extend(&a.defaults);
+    out.extend_from_slice(&a.defaults);
 }
 
 /// Python grammar version gates that tree-sitter does not enforce.

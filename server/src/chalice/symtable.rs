@@ -54,28 +54,31 @@ struct Symbol {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct Table {
-    pub name: String,
+pub(crate) struct Table<'a> {
+    /// Names borrow from the module's AST (or are CPython's fixed ones):
+    /// the tables are built for every version of app.py, and a copy of
+    /// each name was most of their cost.
+    pub name: &'a str,
     pub block: BlockType,
     pub lineno: usize,
     pub children: Vec<TableId>,
     /// Insertion order matters for CPython's analysis only through set
     /// semantics, so a map is enough; names are looked up, never listed.
-    symbols: HashMap<String, Symbol>,
+    symbols: HashMap<&'a str, Symbol>,
     comprehension: bool,
     generator: bool,
 }
 
 #[derive(Debug)]
-pub(crate) struct SymTables {
-    pub tables: Vec<Table>,
+pub(crate) struct SymTables<'a> {
+    pub tables: Vec<Table<'a>>,
     pub top: TableId,
     /// Per table, its children by name in `children` order. The analyzer
     /// looks a child namespace up for every view and every call it follows;
     /// scanning `children` each time is quadratic in the number of
     /// functions, which a generated app.py with tens of thousands of routes
     /// turns into most of the run time.
-    children_by_name: Vec<HashMap<String, Vec<TableId>>>,
+    children_by_name: Vec<HashMap<&'a str, Vec<TableId>>>,
 }
 
 /// A `SyntaxError` CPython's symbol-table pass raises (`ast.parse` accepts
@@ -86,8 +89,8 @@ pub(crate) struct SymtableError {
     pub range: TextRange,
 }
 
-impl SymTables {
-    pub(crate) fn table(&self, id: TableId) -> &Table {
+impl<'a> SymTables<'a> {
+    pub(crate) fn table(&self, id: TableId) -> &Table<'a> {
         &self.tables[id]
     }
 
@@ -103,9 +106,9 @@ impl SymTables {
             .tables
             .iter()
             .map(|t| {
-                let mut by_name: HashMap<String, Vec<TableId>> = HashMap::default();
+                let mut by_name: HashMap<&'a str, Vec<TableId>> = HashMap::default();
                 for &c in &t.children {
-                    by_name.entry(self.tables[c].name.clone()).or_default().push(c);
+                    by_name.entry(self.tables[c].name).or_default().push(c);
                 }
                 by_name
             })
@@ -133,7 +136,7 @@ impl SymTables {
 
 /// Builds and analyses the tables the way `symtable.symtable(src, 'app.py',
 /// 'exec')` does under the given Python version.
-pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables, SymtableError> {
+pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables<'_>, SymtableError> {
     let mut b = Builder { ast, tables: Vec::new(), stack: Vec::new(), top: 0, comp_iter_expr: 0 };
     let top = b.enter("top", BlockType::Module, 0);
     b.top = top;
@@ -145,8 +148,7 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables, 
     b.exit();
     let mut st = SymTables { tables: b.tables, top, children_by_name: Vec::new() };
     let inline = python_version >= (3, 12);
-    let mut global = HashSet::default();
-    analyze_block(ast, &mut st, top, None, &mut global, inline)?;
+    analyze_block(ast, &mut st, top, None, inline)?;
     st.index_children();
     Ok(st)
 }
@@ -154,16 +156,13 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables, 
 /// The symbol `name` of a table, added (first seen at `node`) if new. A
 /// name is looked up far more often than added: the key is only allocated
 /// for a new one.
-fn symbol_entry<'t>(symbols: &'t mut HashMap<String, Symbol>, name: &str, node: NodeId) -> &'t mut Symbol {
-    if !symbols.contains_key(name) {
-        symbols.insert(name.to_string(), Symbol { flags: 0, scope: Scope::GlobalImplicit, node });
-    }
-    symbols.get_mut(name).expect("inserted above")
+fn symbol_entry<'t, 'a>(symbols: &'t mut HashMap<&'a str, Symbol>, name: &'a str, node: NodeId) -> &'t mut Symbol {
+    symbols.entry(name).or_insert(Symbol { flags: 0, scope: Scope::GlobalImplicit, node })
 }
 
 struct Builder<'a> {
     ast: &'a PyAst,
-    tables: Vec<Table>,
+    tables: Vec<Table<'a>>,
     stack: Vec<TableId>,
     top: TableId,
     /// Inside the iterable of a comprehension (walrus is forbidden there).
@@ -177,10 +176,10 @@ impl<'a> Builder<'a> {
         *self.stack.last().unwrap_or(&self.top)
     }
 
-    fn enter(&mut self, name: &str, block: BlockType, lineno: usize) -> TableId {
+    fn enter(&mut self, name: &'a str, block: BlockType, lineno: usize) -> TableId {
         let id = self.tables.len();
         self.tables.push(Table {
-            name: name.to_string(),
+            name,
             block,
             lineno,
             children: Vec::new(),
@@ -203,7 +202,7 @@ impl<'a> Builder<'a> {
         SymtableError { message, range: self.ast.range(node) }
     }
 
-    fn add_def_in(&mut self, table: TableId, name: &str, flag: u32, node: NodeId) -> R {
+    fn add_def_in(&mut self, table: TableId, name: &'a str, flag: u32, node: NodeId) -> R {
         let sym = symbol_entry(&mut self.tables[table].symbols, name, node);
         if flag & DEF_PARAM != 0 && sym.flags & DEF_PARAM != 0 {
             return Err(self.err(node, format!("duplicate argument '{name}' in function definition")));
@@ -218,7 +217,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn add_def(&mut self, name: &str, flag: u32, node: NodeId) -> R {
+    fn add_def(&mut self, name: &'a str, flag: u32, node: NodeId) -> R {
         let cur = self.cur();
         self.add_def_in(cur, name, flag, node)
     }
@@ -291,7 +290,7 @@ impl<'a> Builder<'a> {
             Kind::AnnAssign { target, annotation, value, simple } => {
                 if let Kind::Name { id: name, .. } = ast.kind(*target) {
                     let cur = self.cur();
-                    let flags = self.tables[cur].symbols.get(name).map(|s| s.flags).unwrap_or(0);
+                    let flags = self.tables[cur].symbols.get(name.as_str()).map(|s| s.flags).unwrap_or(0);
                     if flags & (DEF_GLOBAL | DEF_NONLOCAL) != 0 && cur != self.top && *simple {
                         let which = if flags & DEF_GLOBAL != 0 { "global" } else { "nonlocal" };
                         return Err(self.err(*target, format!("annotated name '{name}' can't be {which}")));
@@ -356,9 +355,9 @@ impl<'a> Builder<'a> {
             }
             Kind::Import(names) | Kind::ImportFrom { names, .. } => {
                 for a in names {
-                    let bound = match &a.asname {
-                        Some(s) => s.clone(),
-                        None => a.name.split('.').next().unwrap_or("").to_string(),
+                    let bound: &'a str = match &a.asname {
+                        Some(s) => s,
+                        None => a.name.split('.').next().unwrap_or(""),
                     };
                     if bound == "*" {
                         if self.cur() != self.top {
@@ -366,14 +365,14 @@ impl<'a> Builder<'a> {
                         }
                         continue;
                     }
-                    self.add_def(&bound, DEF_IMPORT, id)?;
+                    self.add_def(bound, DEF_IMPORT, id)?;
                 }
             }
             Kind::Global(names) | Kind::Nonlocal(names) => {
                 let is_global = matches!(ast.kind(id), Kind::Global(_));
                 for name in names {
                     let cur = self.cur();
-                    let flags = self.tables[cur].symbols.get(name).map(|s| s.flags).unwrap_or(0);
+                    let flags = self.tables[cur].symbols.get(name.as_str()).map(|s| s.flags).unwrap_or(0);
                     if flags & (DEF_PARAM | DEF_LOCAL | USE | DEF_ANNOT) != 0 {
                         let kw = if is_global { "global" } else { "nonlocal" };
                         let msg = if flags & DEF_PARAM != 0 {
@@ -442,7 +441,7 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
-    fn params(&mut self, args: &Arguments) -> R {
+    fn params(&mut self, args: &'a Arguments) -> R {
         // Parameters have no node of their own; duplicate-argument errors
         // point at the enclosing definition's first line.
         let anchor = self.ast.module;
@@ -555,8 +554,9 @@ impl<'a> Builder<'a> {
     /// A walrus inside a comprehension binds in the nearest enclosing
     /// function (or the module), as `symtable_extend_namedexpr_scope` does.
     fn extend_namedexpr_scope(&mut self, target: NodeId) -> R {
-        let Kind::Name { id: name, .. } = self.ast.kind(target) else { return Ok(()) };
-        let name = name.clone();
+        let ast = self.ast;
+        let Kind::Name { id: name, .. } = ast.kind(target) else { return Ok(()) };
+        let name: &'a str = name;
         for &t in self.stack.clone().iter().rev() {
             let table = &self.tables[t];
             if table.comprehension {
@@ -566,17 +566,17 @@ impl<'a> Builder<'a> {
             }
             match table.block {
                 BlockType::Function => {
-                    let in_scope = table.symbols.get(&name).map(|s| s.flags).unwrap_or(0);
+                    let in_scope = table.symbols.get(name).map(|s| s.flags).unwrap_or(0);
                     if in_scope & DEF_GLOBAL != 0 {
-                        self.add_def(&name, DEF_GLOBAL, target)?;
+                        self.add_def(name, DEF_GLOBAL, target)?;
                     } else {
-                        self.add_def(&name, DEF_NONLOCAL, target)?;
+                        self.add_def(name, DEF_NONLOCAL, target)?;
                     }
-                    return self.add_def_in(t, &name, DEF_LOCAL, target);
+                    return self.add_def_in(t, name, DEF_LOCAL, target);
                 }
                 BlockType::Module => {
-                    self.add_def(&name, DEF_GLOBAL, target)?;
-                    return self.add_def_in(t, &name, DEF_GLOBAL, target);
+                    self.add_def(name, DEF_GLOBAL, target)?;
+                    return self.add_def_in(t, name, DEF_GLOBAL, target);
                 }
                 BlockType::Class | BlockType::Annotation => {
                     return Err(self.err(target, "assignment expression within a comprehension cannot be used in a class body".into()));
@@ -588,35 +588,35 @@ impl<'a> Builder<'a> {
 }
 
 /// CPython's `analyze_block`: gives every name its scope class, passing the
-/// names bound in enclosing functions and declared global down to children.
-fn analyze_block(
-    ast: &PyAst,
-    st: &mut SymTables,
-    t: TableId,
-    bound: Option<&HashSet<String>>,
-    global: &mut HashSet<String>,
-    inline_comprehensions: bool,
-) -> Result<(), SymtableError> {
+/// names bound in enclosing functions down to children.
+///
+/// CPython also passes down the set of names declared global, but only to
+/// choose `GLOBAL_IMPLICIT` for a name found in it, which is the class such
+/// a name gets anyway: the set decides nothing and is not kept. (Copying it
+/// for every child made the pass quadratic: every top-level function got a
+/// copy of the module's names.)
+fn analyze_block<'a>(ast: &PyAst, st: &mut SymTables<'a>, t: TableId, bound: Option<&HashSet<&'a str>>, inline_comprehensions: bool) -> Result<(), SymtableError> {
     let block = st.tables[t].block;
-    let mut local: HashSet<String> = HashSet::default();
-    let mut newglobal: HashSet<String> = HashSet::default();
-    let mut newbound: HashSet<String> = HashSet::default();
-    let mut bound_here: Option<HashSet<String>> = bound.cloned();
-    if block == BlockType::Class {
-        newglobal.extend(global.iter().cloned());
+    // What is bound for the children; most functions have none, and need
+    // no copy of their locals.
+    let has_children = !st.tables[t].children.is_empty();
+    let mut newbound: HashSet<&'a str> = HashSet::default();
+    let mut bound_here: Option<HashSet<&'a str>> = bound.cloned();
+    if block == BlockType::Class && has_children {
         if let Some(b) = bound {
             newbound.extend(b.iter().cloned());
         }
     }
-    let names: Vec<String> = st.tables[t].symbols.keys().cloned().collect();
-    for name in &names {
-        let flags = st.tables[t].symbols[name].flags;
-        let at = ast.range(st.tables[t].symbols[name].node);
-        let scope = if flags & DEF_GLOBAL != 0 {
+    // Taken out while their scopes are set, and put back: nothing below
+    // reads this table's symbols meanwhile.
+    let mut symbols = std::mem::take(&mut st.tables[t].symbols);
+    for (name, symbol) in symbols.iter_mut() {
+        let flags = symbol.flags;
+        let at = || ast.range(symbol.node);
+        symbol.scope = if flags & DEF_GLOBAL != 0 {
             if flags & DEF_NONLOCAL != 0 {
-                return Err(SymtableError { message: format!("name '{name}' is nonlocal and global"), range: at });
+                return Err(SymtableError { message: format!("name '{name}' is nonlocal and global"), range: at() });
             }
-            global.insert(name.clone());
             if let Some(b) = bound_here.as_mut() {
                 b.remove(name);
             }
@@ -626,49 +626,47 @@ fn analyze_block(
                 None => {
                     return Err(SymtableError {
                         message: "nonlocal declaration not allowed at module level".into(),
-                        range: at,
+                        range: at(),
                     })
                 }
                 Some(b) if !b.contains(name) => {
-                    return Err(SymtableError { message: format!("no binding for nonlocal '{name}' found"), range: at })
+                    return Err(SymtableError { message: format!("no binding for nonlocal '{name}' found"), range: at() })
                 }
                 Some(_) => Scope::Free,
             }
         } else if flags & DEF_BOUND != 0 {
-            local.insert(name.clone());
-            global.remove(name);
+            // A function's locals are bound for the functions nested in it.
+            if block == BlockType::Function && has_children {
+                newbound.insert(*name);
+            }
             Scope::Local
         } else if bound_here.as_ref().is_some_and(|b| b.contains(name)) {
             Scope::Free
         } else {
             Scope::GlobalImplicit
         };
-        if let Some(s) = st.tables[t].symbols.get_mut(name) {
-            s.scope = scope;
-        }
+    }
+    st.tables[t].symbols = symbols;
+    if !has_children {
+        return Ok(());
     }
     if block != BlockType::Class {
-        if block == BlockType::Function {
-            newbound.extend(local.iter().cloned());
-        }
         if let Some(b) = &bound_here {
             newbound.extend(b.iter().cloned());
         }
-        newglobal.extend(global.iter().cloned());
     } else {
         newbound.insert("__class__".into());
     }
     let children = st.tables[t].children.clone();
     let mut inlined = Vec::new();
     for c in &children {
-        let mut child_global = newglobal.clone();
-        analyze_block(ast, st, *c, Some(&newbound), &mut child_global, inline_comprehensions)?;
+        analyze_block(ast, st, *c, Some(&newbound), inline_comprehensions)?;
         let entry = &st.tables[*c];
         if inline_comprehensions && entry.comprehension && !entry.generator {
             // PEP 709: the comprehension's names (but not its `.0`) join
             // the parent's table unless the parent already has them.
-            let moved: Vec<(String, Symbol)> =
-                entry.symbols.iter().filter(|(_, s)| s.flags & DEF_PARAM == 0).map(|(k, s)| (k.clone(), s.clone())).collect();
+            let moved: Vec<(&'a str, Symbol)> =
+                entry.symbols.iter().filter(|(_, s)| s.flags & DEF_PARAM == 0).map(|(k, s)| (*k, s.clone())).collect();
             for (k, s) in moved {
                 st.tables[t].symbols.entry(k).or_insert(s);
             }
@@ -703,7 +701,7 @@ mod tests {
         let mut out = String::new();
         fn rec(st: &SymTables, t: TableId, depth: usize, out: &mut String) {
             let table = st.table(t);
-            let mut names: Vec<&String> = table.symbols.keys().collect();
+            let mut names: Vec<&str> = table.symbols.keys().copied().collect();
             names.sort();
             let syms: Vec<String> =
                 names.iter().map(|n| format!("{n}{}", if st.is_global(t, n) { "(g)" } else { "" })).collect();
