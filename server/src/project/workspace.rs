@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::analysis::{Construct, EvalState, ProjectFacts, TextRange};
-use crate::diagnostics::check::{self, CheckInput, StageView};
+use crate::diagnostics::check::{self, CheckInput, FixMemo, StageView};
 use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
 use crate::python::queries;
@@ -45,6 +45,8 @@ pub struct Project {
     /// next version starts from (`analysis::analyze_again`).
     evaluated: Mutex<Option<EvalState>>,
     previous: Mutex<Option<(EvalState, ProjectFacts)>>,
+    /// The fixes of the last check, for the next one (`check::FixMemo`).
+    fix_memo: FixMemo,
 }
 
 /// Folders under `folder` (itself included) that are Chalice projects:
@@ -85,6 +87,7 @@ impl Project {
             facts: OnceLock::new(),
             evaluated: Mutex::new(None),
             previous: Mutex::new(None),
+            fix_memo: FixMemo::default(),
         })
     }
 
@@ -276,6 +279,7 @@ impl Project {
             app_module: self.app_module(),
             stages,
             may_also_need: matches!(self.severity_setting(codes::MAY_ALSO_NEED), Some(Some(_))),
+            fix_memo: Some(&self.fix_memo),
         }
     }
 
@@ -482,5 +486,46 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&edited).unwrap_or_else(|e| panic!("{e}: {edited}"));
         let text = value.to_string();
         assert!(text.contains("\"Käse\"") && text.contains("sqs:SendMessage") && text.contains("dynamodb:Scan"), "{edited}");
+    }
+
+    /// A project checked again keeps the fixes of its last check (the
+    /// language server does so at every keystroke): after each change,
+    /// Python or JSON, it must report exactly what a fresh load of the same
+    /// texts reports, fixes included.
+    #[test]
+    fn a_check_after_a_change_reports_what_a_fresh_project_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
+        let config = root.join(".chalice/config.json");
+        let prod = root.join(".chalice/policy-prod.json");
+        let dev = root.join(".chalice/policy-dev.json");
+        std::fs::write(root.join("app.py"), app).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        std::fs::write(&config, r#"{"app_name": "x", "stages": {"dev": {}, "prod": {"autogen_policy": false, "iam_policy_file": "policy-prod.json"}}}"#).unwrap();
+        std::fs::write(&prod, r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}"#).unwrap();
+        let changes: Vec<(PathBuf, &str)> = vec![
+            // The same gaps at shifted offsets, then new ones.
+            (root.join("app.py"), "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n\n@app.route('/')\ndef index():\n    return boto3.resource('dynamodb').Table('t').scan()\n"),
+            (root.join("app.py"), "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index():\n    boto3.client('s3').list_buckets()\n    return boto3.resource('dynamodb').Table('t').scan()\n"),
+            // The file role's policy, the autogen fix's policy file, and
+            // config.json.
+            (prod.clone(), r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sqs:SendMessage", "s3:ListAllMyBuckets"], "Resource": "*"}]}"#),
+            (dev.clone(), r#"{"Version": "2012-10-17", "Statement": []}"#),
+            (config.clone(), r#"{"app_name": "x", "stages": {"dev": {"api_gateway_stage": "v1"}, "prod": {"autogen_policy": false, "iam_policy_file": "policy-prod.json"}}}"#),
+            (config.clone(), r#"{"app_name": "x", "stages": {"dev": {"autogen_policy": false, "iam_policy_file": "policy-prod.json"}, "prod": {"autogen_policy": false, "iam_policy_file": "policy-prod.json"}}}"#),
+        ];
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        let mut overlays: Vec<(PathBuf, &str)> = Vec::new();
+        assert!(project.diagnostics().values().flatten().any(|d| !d.fixes.is_empty()));
+        for (path, text) in changes {
+            project.set_overlay(&path, Arc::from(text), None);
+            overlays.push((path, text));
+            let mut fresh = Project::load(&root, Settings::default()).unwrap();
+            for (path, text) in &overlays {
+                fresh.set_overlay(path, Arc::from(*text), None);
+            }
+            assert_eq!(project.diagnostics(), fresh.diagnostics(), "after {}", overlays.last().unwrap().0.display());
+        }
     }
 }
