@@ -2,9 +2,17 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
 import { enclosingProjectRoot, isProjectRoot, outermostRoots } from '../src/projectRoot';
+
+/** Temp directories this file made, removed once its tests are done. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 function touch(root: string, rel: string): void {
   fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
@@ -13,6 +21,7 @@ function touch(root: string, rel: string): void {
 
 test('the nearest directory with app.py or .chalice/config.json encloses a file', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chalice-iam-roots-'));
+  made.push(root);
   touch(root, 'api/app.py');
   touch(root, 'api/chalicelib/db.py');
   touch(root, 'worker/.chalice/config.json');

@@ -34,9 +34,18 @@ import { applyWorkspaceEdit, extensionDir, LspSession, repoRoot, VSCODE_CAPABILI
 const manifest = JSON.parse(fs.readFileSync(path.join(extensionDir, 'package.json'), 'utf8'));
 const SHOW_POLICY = 'chalice-iam.showPolicy';
 
+/** Temp directories this file made, removed once its tests are done. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** A fresh copy of examples/thread-resource (app.py and .chalice/config.json). */
 function copyExample(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chalice-iam-vscode-'));
+  made.push(dir);
   const root = path.join(dir, 'thread-resource');
   fs.cpSync(path.join(repoRoot, 'examples', 'thread-resource'), root, { recursive: true });
   assert.ok(fs.existsSync(path.join(root, '.chalice', 'config.json')), 'the example has its .chalice/config.json');

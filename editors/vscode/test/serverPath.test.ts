@@ -2,13 +2,22 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
 import { isExecutableFile, resolveServer, SERVER_ARGS } from '../src/serverPath';
+
+/** Temp directories this file made, removed once its tests are done. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /** A temp tree; `exec` files get mode 755, `plain` ones 644. */
 function tree(files: { exec?: string[]; plain?: string[]; dirs?: string[] }): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'chalice-iam-lookup-'));
+  made.push(root);
   for (const dir of files.dirs ?? []) {
     fs.mkdirSync(path.join(root, dir), { recursive: true });
   }
