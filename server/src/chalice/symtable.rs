@@ -153,9 +153,7 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables<'
     Ok(st)
 }
 
-/// The symbol `name` of a table, added (first seen at `node`) if new. A
-/// name is looked up far more often than added: the key is only allocated
-/// for a new one.
+/// The symbol `name` of a table, added (first seen at `node`) if new.
 fn symbol_entry<'t, 'a>(symbols: &'t mut HashMap<&'a str, Symbol>, name: &'a str, node: NodeId) -> &'t mut Symbol {
     symbols.entry(name).or_insert(Symbol { flags: 0, scope: Scope::GlobalImplicit, node })
 }

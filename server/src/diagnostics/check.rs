@@ -102,15 +102,20 @@ type FixesByRole = BTreeMap<usize, BTreeMap<Vec<String>, Vec<Fix>>>;
 #[derive(Default)]
 pub struct FixMemo(std::sync::Mutex<BTreeMap<String, (FixSources, FixesByRole)>>);
 
-/// What a stage's fixes are computed from.
-#[derive(PartialEq)]
+/// What a stage's fixes are computed from: the stage's own settings, which
+/// every fix depends on, and each role's source, which only its fixes do.
 struct FixSources {
+    stage: StageSources,
+    roles: Vec<RoleSource>,
+}
+
+#[derive(PartialEq)]
+struct StageSources {
     config: Option<(PathBuf, String)>,
     fix_policy_file: PathBuf,
     fix_policy_text: Option<String>,
     fix_policy_setting: String,
     root: PathBuf,
-    roles: Vec<RoleSource>,
 }
 
 #[derive(PartialEq)]
@@ -123,11 +128,13 @@ enum RoleSource {
 impl FixSources {
     fn of(stage: &StageView) -> Self {
         FixSources {
-            config: stage.config.clone(),
-            fix_policy_file: stage.fix_policy_file.clone(),
-            fix_policy_text: stage.fix_policy_text.clone(),
-            fix_policy_setting: stage.fix_policy_setting.clone(),
-            root: stage.root.clone(),
+            stage: StageSources {
+                config: stage.config.clone(),
+                fix_policy_file: stage.fix_policy_file.clone(),
+                fix_policy_text: stage.fix_policy_text.clone(),
+                fix_policy_setting: stage.fix_policy_setting.clone(),
+                root: stage.root.clone(),
+            },
             roles: stage
                 .roles
                 .iter()
@@ -146,12 +153,7 @@ impl FixMemo {
     fn take(&self, stage: &StageView, sources: &FixSources) -> FixesByRole {
         let mut kept = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some((was, mut fixes)) = kept.remove(&stage.name) else { return FixesByRole::new() };
-        let same_stage = was.config == sources.config
-            && was.fix_policy_file == sources.fix_policy_file
-            && was.fix_policy_text == sources.fix_policy_text
-            && was.fix_policy_setting == sources.fix_policy_setting
-            && was.root == sources.root;
-        if !same_stage {
+        if was.stage != sources.stage {
             return FixesByRole::new();
         }
         fixes.retain(|role, _| was.roles.get(*role).is_some_and(|r| sources.roles.get(*role) == Some(r)));
@@ -317,11 +319,8 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         // app has one entry for tens of thousands of call sites).
         // Fixes made by an earlier check, while they still hold; those this
         // check uses are kept for the next.
-        let sources = input.fix_memo.map(|_| FixSources::of(stage));
-        let mut earlier: FixesByRole = match (input.fix_memo, &sources) {
-            (Some(memo), Some(sources)) => memo.take(stage, sources),
-            _ => FixesByRole::new(),
-        };
+        let memo = input.fix_memo.map(|memo| (memo, FixSources::of(stage)));
+        let mut earlier = memo.as_ref().map_or_else(FixesByRole::new, |(memo, sources)| memo.take(stage, sources));
         let mut fixes_for = FixesByRole::new();
         let switch = AutogenSwitch::new();
         // What each call misses depends on nothing but the call, so it is
@@ -350,7 +349,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
                 entry.2.extend(fixes);
             }
         }
-        if let (Some(memo), Some(sources)) = (input.fix_memo, sources) {
+        if let Some((memo, sources)) = memo {
             memo.keep(stage, sources, fixes_for);
         }
     }
@@ -463,10 +462,14 @@ impl<'a> PolicyFileAnswers<'a> {
         PolicyFileAnswers { roles }
     }
 
-    /// The file's name and its answer for `action` (one of those asked).
-    fn answer(&self, role: usize, action: &str) -> Option<(&str, Result<Option<usize>, usize>)> {
-        let (name, answers) = self.roles.get(role)?.as_ref()?;
-        Some((name, *answers.get(action)?))
+    /// The role's file name for messages.
+    fn name(&self, role: usize) -> Option<&str> {
+        Some(&self.roles.get(role)?.as_ref()?.0)
+    }
+
+    /// The role's answer for `action`, if it was among those asked.
+    fn answer(&self, role: usize, action: &str) -> Option<Result<Option<usize>, usize>> {
+        self.roles.get(role)?.as_ref()?.1.get(action).copied()
     }
 }
 
@@ -492,16 +495,8 @@ fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, 
             RoleGrant::File { path, policy: Some(policy) } => {
                 let mut missing = Vec::new();
                 let mut denied = None;
-                let mut name = None;
                 for a in &fact.actions {
-                    let answer = match policy_files.answer(role, a) {
-                        Some((file_name, answer)) => {
-                            name = Some(file_name);
-                            answer
-                        }
-                        None => policy.grants(a),
-                    };
-                    match answer {
+                    match policy_files.answer(role, a).unwrap_or_else(|| policy.grants(a)) {
                         Ok(Some(_)) => {}
                         Ok(None) => missing.push(a.clone()),
                         Err(d) => {
@@ -511,7 +506,7 @@ fn finding_for(input: &CheckInput, stage: &StageView, module: usize, rel: &str, 
                     }
                 }
                 if !missing.is_empty() {
-                    let name = name.map_or_else(|| display_policy_path(stage, path), str::to_string);
+                    let name = policy_files.name(role).map_or_else(|| display_policy_path(stage, path), str::to_string);
                     let reason = match denied {
                         Some(d) => format!("{name} denies it (statement {})", d + 1),
                         None => format!("autogen is off and {name} does not grant it"),

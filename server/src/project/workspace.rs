@@ -279,7 +279,8 @@ impl Project {
             app_module: self.app_module(),
             stages,
             may_also_need: matches!(self.severity_setting(codes::MAY_ALSO_NEED), Some(Some(_))),
-            fix_memo: Some(&self.fix_memo),
+            // A one-shot command checks once: nothing to keep.
+            fix_memo: (!crate::process::is_one_shot()).then_some(&self.fix_memo),
         }
     }
 
