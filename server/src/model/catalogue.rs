@@ -8,57 +8,51 @@ static ACTIONS_TXT: &str = include_str!("data/actions.txt");
 
 /// Every IAM action, keyed by lower-cased prefix and lower-cased name (IAM
 /// matches action names case-insensitively). A prefix's names are indexed
-/// on first use: a run looks at a handful of the several hundred services.
+/// on first use: a run looks at a handful of the several hundred services,
+/// and finds them through the build script's index without reading the
+/// rest of the text (whose pages then never become resident).
 pub struct ActionCatalogue {
-    by_prefix: HashMap<String, Prefix>,
+    /// Per entry of [`ACTIONS_INDEX`], its names by lower-cased name.
+    names: Vec<OnceLock<HashMap<String, &'static str>>>,
 }
 
-struct Prefix {
-    /// The record's names, space-separated, as in `actions.txt`.
-    line: &'static str,
-    names: OnceLock<HashMap<String, &'static str>>,
-}
-
-impl Prefix {
-    fn names(&self) -> &HashMap<String, &'static str> {
-        self.names.get_or_init(|| self.line.split(' ').filter(|n| !n.is_empty()).map(|n| (n.to_ascii_lowercase(), n)).collect())
-    }
-}
+include!(concat!(env!("OUT_DIR"), "/actions_index.rs"));
 
 impl ActionCatalogue {
     pub fn get() -> &'static ActionCatalogue {
         static CAT: OnceLock<ActionCatalogue> = OnceLock::new();
-        CAT.get_or_init(|| {
-            let mut by_prefix = HashMap::new();
-            for line in super::records(ACTIONS_TXT) {
-                let (prefix, names) = line.split_once(' ').unwrap_or((line, ""));
-                by_prefix.insert(prefix.to_ascii_lowercase(), Prefix { line: names, names: OnceLock::new() });
-            }
-            ActionCatalogue { by_prefix }
-        })
+        CAT.get_or_init(|| ActionCatalogue { names: ACTIONS_INDEX.iter().map(|_| OnceLock::new()).collect() })
+    }
+
+    /// The index entry of a prefix (any case): its lower-cased spelling and
+    /// its names.
+    fn prefix(&self, prefix: &str) -> Option<(&'static str, &HashMap<String, &'static str>)> {
+        let prefix = prefix.to_ascii_lowercase();
+        let i = ACTIONS_INDEX.binary_search_by(|e| e.0.cmp(prefix.as_str())).ok()?;
+        let (lower, start, end) = ACTIONS_INDEX[i];
+        let names = self.names[i].get_or_init(|| ACTIONS_TXT[start..end].split(' ').filter(|n| !n.is_empty()).map(|n| (n.to_ascii_lowercase(), n)).collect());
+        Some((lower, names))
     }
 
     /// The canonical spelling of `prefix:Name`, if IAM has that action.
     pub fn canonical(&self, action: &str) -> Option<(&str, &'static str)> {
         let (prefix, name) = action.split_once(':')?;
-        let (p, entry) = self.by_prefix.get_key_value(&prefix.to_ascii_lowercase())?;
-        entry.names().get(&name.to_ascii_lowercase()).map(|n| (p.as_str(), *n))
+        let (p, names) = self.prefix(prefix)?;
+        names.get(&name.to_ascii_lowercase()).map(|n| (p, *n))
     }
 
     pub fn has_prefix(&self, prefix: &str) -> bool {
-        self.by_prefix.contains_key(&prefix.to_ascii_lowercase())
+        let prefix = prefix.to_ascii_lowercase();
+        ACTIONS_INDEX.binary_search_by(|e| e.0.cmp(prefix.as_str())).is_ok()
     }
 
     /// All actions of one prefix (canonical names), for wildcard matching.
     pub fn actions_of_prefix(&self, prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
-        self.by_prefix
-            .get(&prefix.to_ascii_lowercase())
-            .into_iter()
-            .flat_map(|m| m.names().values().copied())
+        self.prefix(prefix).into_iter().flat_map(|(_, names)| names.values().copied())
     }
 
     pub fn len(&self) -> usize {
-        self.by_prefix.values().map(|m| m.names().len()).sum()
+        ACTIONS_INDEX.iter().filter_map(|e| self.prefix(e.0)).map(|(_, names)| names.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {

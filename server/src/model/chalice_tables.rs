@@ -15,10 +15,13 @@ pub struct ChaliceServiceTable {
     pub extra: HashMap<&'static str, Vec<&'static str>>,
 }
 
-/// Each service's records (`O` and `X` lines after its `S` line), parsed
-/// into a table on first use.
+/// A service's records (the `O` and `X` lines after its `S` line in the
+/// byte range `start..end` of the text), parsed into a table on first use.
+/// The text is sliced only then: even checking a slice's bounds reads the
+/// text there.
 struct Entry {
-    records: &'static str,
+    start: usize,
+    end: usize,
     table: OnceLock<ChaliceServiceTable>,
 }
 
@@ -26,7 +29,7 @@ impl Entry {
     fn table(&self) -> &ChaliceServiceTable {
         self.table.get_or_init(|| {
             let mut t = ChaliceServiceTable::default();
-            for line in super::records(self.records) {
+            for line in super::records(&CHALICE_TXT[self.start..self.end]) {
                 let mut f = line.split(' ');
                 match (f.next(), f.next(), f.next()) {
                     (Some("O"), Some(op), Some(action)) => {
@@ -43,41 +46,26 @@ impl Entry {
     }
 }
 
-fn tables() -> &'static HashMap<&'static str, Entry> {
-    static T: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
-    T.get_or_init(|| {
-        // Split the file at its `S name` lines without parsing the rest.
-        let mut map: HashMap<&'static str, Entry> = HashMap::new();
-        let mut current: Option<(&'static str, usize)> = None;
-        let mut offset = 0;
-        let close = |current: Option<(&'static str, usize)>, end: usize, map: &mut HashMap<&'static str, Entry>| {
-            if let Some((name, start)) = current {
-                map.insert(name, Entry { records: &CHALICE_TXT[start..end], table: OnceLock::new() });
-            }
-        };
-        for line in CHALICE_TXT.split_inclusive('\n') {
-            if let Some(name) = line.strip_prefix("S ") {
-                close(current.take(), offset, &mut map);
-                current = Some((name.split([' ', '\n', '\r']).next().unwrap_or(""), offset + line.len()));
-            }
-            offset += line.len();
-        }
-        close(current, offset, &mut map);
-        map
-    })
+include!(concat!(env!("OUT_DIR"), "/chalice_index.rs"));
+
+/// Per entry of [`CHALICE_INDEX`], its records, parsed on first use. The
+/// build script found the `S name` lines, so the rest of the text is not
+/// read (and its pages never become resident) until a service is asked for.
+fn tables() -> &'static [Entry] {
+    static T: OnceLock<Vec<Entry>> = OnceLock::new();
+    T.get_or_init(|| CHALICE_INDEX.iter().map(|&(_, start, end)| Entry { start, end, table: OnceLock::new() }).collect())
 }
 
 /// chalice's table for a client name; `None` means chalice prints
 /// "Unsupported service for auto policy generation" and grants nothing.
 pub fn chalice_policy_table(client_name: &str) -> Option<&'static ChaliceServiceTable> {
-    tables().get(client_name).map(Entry::table)
+    let i = CHALICE_INDEX.binary_search_by(|e| e.0.cmp(client_name)).ok()?;
+    Some(tables()[i].table())
 }
 
 /// Every client name `policies.json` has an entry for.
 pub fn chalice_supported_services() -> impl Iterator<Item = &'static str> {
-    let mut v: Vec<_> = tables().keys().copied().collect();
-    v.sort_unstable();
-    v.into_iter()
+    CHALICE_INDEX.iter().map(|e| e.0)
 }
 
 #[cfg(test)]

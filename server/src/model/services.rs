@@ -110,10 +110,15 @@ impl ServiceModel {
     }
 }
 
+/// A service: its body is the byte range `start..end` of the text, sliced
+/// only when the service is first asked for. Even checking a slice's bounds
+/// reads the text there, and the language server would then keep most of
+/// the 1.8 MB resident.
 struct Entry {
     name: &'static str,
     prefix: Option<&'static str>,
-    body: &'static str,
+    start: usize,
+    end: usize,
     parsed: OnceLock<ServiceModel>,
 }
 
@@ -126,7 +131,7 @@ fn index() -> &'static Vec<Entry> {
         // them are parsed only when a service is first asked for.
         SERVICE_INDEX
             .iter()
-            .map(|&(name, prefix, start, end)| Entry { name, prefix, body: &SERVICES_TXT[start..end], parsed: OnceLock::new() })
+            .map(|&(name, prefix, start, end)| Entry { name, prefix, start, end, parsed: OnceLock::new() })
             .collect()
     })
 }
@@ -151,7 +156,7 @@ fn parse(entry: &Entry) -> ServiceModel {
             s.split(',').collect()
         }
     };
-    for line in entry.body.lines() {
+    for line in SERVICES_TXT[entry.start..entry.end].lines() {
         let mut f = line.split(' ');
         match f.next() {
             Some("O") => {
