@@ -856,11 +856,11 @@ impl<'a> Evaluator<'a> {
                 let objs = self.expr(fr, obj);
                 let mut out = ValueSet::empty();
                 for o in objs.iter() {
-                    out.union(&self.attribute(fr, o, attr, e.range));
+                    out.union(&self.attribute(fr, o, attr, e.range()));
                 }
                 out
             }
-            ExprKind::Call { func, args } => self.call(fr, func, args, e.range),
+            ExprKind::Call { func, args } => self.call(fr, func, args, e.range()),
             ExprKind::Str(Some(s)) => ValueSet::one(Value::Str(rc(s))),
             ExprKind::Str(None) | ExprKind::None | ExprKind::False => ValueSet::empty(),
             ExprKind::Seq(items) => {
@@ -894,9 +894,9 @@ impl<'a> Evaluator<'a> {
                     ValueSet::empty()
                 }
             }
-            ExprKind::Comprehension { generators, elts } => {
+            ExprKind::Comprehension(c) => {
                 let saved = fr.env.clone();
-                for (target, iter, conds) in generators.iter() {
+                for (target, iter, conds) in c.generators.iter() {
                     let items = self.iterate(fr, iter);
                     self.bind(fr, target, &items);
                     for c in conds {
@@ -904,7 +904,7 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 let mut boto = false;
-                for el in elts.iter() {
+                for el in c.elts.iter() {
                     boto |= self.expr(fr, el).has_boto3();
                 }
                 // Comprehension variables do not leak (Python 3).
@@ -941,7 +941,7 @@ impl<'a> Evaluator<'a> {
     /// What iterating `e` yields; iterating a collection sends its request.
     fn iterate(&mut self, fr: &mut Frame, e: &Expr) -> ValueSet {
         let vals = self.expr(fr, e);
-        self.iterate_values(fr, &vals, e.range)
+        self.iterate_values(fr, &vals, e.range())
     }
 
     fn iterate_values(&mut self, fr: &mut Frame, vals: &ValueSet, range: TextRange) -> ValueSet {

@@ -81,7 +81,7 @@ pub struct Param {
 #[derive(Debug)]
 pub enum Stmt {
     /// `a = b = value`, `a: T = value`, `a += value` (targets empty).
-    Assign { targets: Vec<Target>, value: Expr },
+    Assign { targets: Box<[Target]>, value: Expr },
     Expr(Expr),
     Return(Option<Expr>),
     If { test: Box<Expr>, body: Vec<Stmt>, orelse: Vec<Stmt> },
@@ -103,7 +103,7 @@ pub enum Stmt {
 pub enum Target {
     Name(Name),
     Attr(Expr, Name),
-    Tuple(Vec<Target>),
+    Tuple(Box<[Target]>),
     Star(Box<Target>),
     /// Subscript targets and anything else: evaluated, not bound.
     Other(Expr),
@@ -112,25 +112,57 @@ pub enum Target {
 #[derive(Debug)]
 pub struct Expr {
     pub kind: ExprKind,
-    pub range: TextRange,
+    pub span: Span,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, range: TextRange) -> Expr {
+        Expr { kind, span: Span::from(range) }
+    }
+
+    pub fn range(&self) -> TextRange {
+        self.span.into()
+    }
+}
+
+/// A [`TextRange`] in half the room: the IR holds one per expression, for
+/// every module of an open project. tree-sitter's own offsets are 32-bit,
+/// so nothing it parses lies beyond them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl From<TextRange> for Span {
+    fn from(r: TextRange) -> Span {
+        let at = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
+        Span { start: at(r.start), end: at(r.end) }
+    }
+}
+
+impl From<Span> for TextRange {
+    fn from(s: Span) -> TextRange {
+        TextRange::new(s.start as usize, s.end as usize)
+    }
 }
 
 #[derive(Debug)]
 pub enum ExprKind {
     Name(Name),
     Attr(Box<Expr>, Name),
-    Call { func: Box<Expr>, args: Vec<Arg> },
+    Call { func: Box<Expr>, args: Box<[Arg]> },
     /// A string literal; `None` when it has interpolations.
-    Str(Option<String>),
+    Str(Option<Box<str>>),
     /// Tuple and list displays.
-    Seq(Vec<Expr>),
-    Dict(Vec<(Option<Expr>, Expr)>),
+    Seq(Box<[Expr]>),
+    Dict(Box<[(Option<Expr>, Expr)]>),
     Subscript(Box<Expr>, Box<Expr>),
     /// Comprehensions and generator expressions.
-    Comprehension { generators: Box<[(Target, Expr, Vec<Expr>)]>, elts: Box<[Expr]> },
+    Comprehension(Box<Comprehension>),
     Lambda(FuncId),
     /// `a if c else b`, `a or b`: the value is one of the alternatives.
-    Alternatives(Vec<Expr>),
+    Alternatives(Box<[Expr]>),
     /// `x := value`.
     Walrus(Name, Box<Expr>),
     None,
@@ -138,7 +170,17 @@ pub enum ExprKind {
     /// count as passing it, e.g. `WithDecryption=False`).
     False,
     /// Anything else: sub-expressions are evaluated for their calls.
-    Other(Vec<Expr>),
+    Other(Box<[Expr]>),
+}
+
+/// A comprehension or generator expression: its `for` clauses (target,
+/// iterable, `if` conditions) and the element expressions (a key and a
+/// value for a dictionary). Boxed in [`ExprKind`], which it would otherwise
+/// make larger than every other kind.
+#[derive(Debug)]
+pub struct Comprehension {
+    pub generators: Box<[(Target, Expr, Box<[Expr]>)]>,
+    pub elts: Box<[Expr]>,
 }
 
 #[derive(Debug)]
@@ -167,14 +209,8 @@ impl ModuleIr {
     pub(super) fn shrink(&mut self) {
         shrink_stmts(&mut self.body);
         for f in &mut self.functions {
-            for p in &mut f.params {
-                if let Some(d) = &mut p.default {
-                    shrink_expr(d);
-                }
-            }
             f.params.shrink_to_fit();
             shrink_stmts(&mut f.body);
-            f.decorators.iter_mut().for_each(shrink_expr);
             f.decorators.shrink_to_fit();
         }
         for c in &mut self.classes {
@@ -187,38 +223,17 @@ impl ModuleIr {
     }
 }
 
+/// Expressions and targets hold boxed slices, made to fit when they are
+/// built; only statement lists and the few vectors beside them grow.
 fn shrink_stmts(stmts: &mut Vec<Stmt>) {
     for s in stmts.iter_mut() {
         match s {
-            Stmt::Assign { targets, value } => {
-                targets.iter_mut().for_each(shrink_target);
-                targets.shrink_to_fit();
-                shrink_expr(value);
-            }
-            Stmt::Expr(e) | Stmt::Return(Some(e)) => shrink_expr(e),
-            Stmt::Return(None) | Stmt::Import { .. } | Stmt::Def(_) | Stmt::Class(_) => {}
-            Stmt::If { test, body, orelse } => {
-                shrink_expr(test);
-                shrink_stmts(body);
-                shrink_stmts(orelse);
-            }
-            Stmt::Loop { target, iter, body, orelse } => {
-                if let Some(t) = target {
-                    shrink_target(t);
-                }
-                if let Some(e) = iter {
-                    shrink_expr(e);
-                }
+            Stmt::Assign { .. } | Stmt::Expr(_) | Stmt::Return(_) | Stmt::Import { .. } | Stmt::Def(_) | Stmt::Class(_) => {}
+            Stmt::If { body, orelse, .. } | Stmt::Loop { body, orelse, .. } => {
                 shrink_stmts(body);
                 shrink_stmts(orelse);
             }
             Stmt::With { items, body } => {
-                for (e, t) in items.iter_mut() {
-                    shrink_expr(e);
-                    if let Some(t) = t {
-                        shrink_target(t);
-                    }
-                }
                 items.shrink_to_fit();
                 shrink_stmts(body);
             }
@@ -231,61 +246,6 @@ fn shrink_stmts(stmts: &mut Vec<Stmt>) {
         }
     }
     stmts.shrink_to_fit();
-}
-
-fn shrink_target(t: &mut Target) {
-    match t {
-        Target::Name(_) => {}
-        Target::Attr(e, _) | Target::Other(e) => shrink_expr(e),
-        Target::Tuple(items) => {
-            items.iter_mut().for_each(shrink_target);
-            items.shrink_to_fit();
-        }
-        Target::Star(inner) => shrink_target(inner),
-    }
-}
-
-fn shrink_expr(e: &mut Expr) {
-    match &mut e.kind {
-        ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::Lambda(_) | ExprKind::None | ExprKind::False => {}
-        ExprKind::Attr(obj, _) => shrink_expr(obj),
-        ExprKind::Call { func, args } => {
-            shrink_expr(func);
-            for a in args.iter_mut() {
-                match a {
-                    Arg::Positional(x) | Arg::Keyword(_, x) | Arg::Star(x) | Arg::StarStar(x) => shrink_expr(x),
-                }
-            }
-            args.shrink_to_fit();
-        }
-        ExprKind::Seq(items) | ExprKind::Alternatives(items) | ExprKind::Other(items) => {
-            items.iter_mut().for_each(shrink_expr);
-            items.shrink_to_fit();
-        }
-        ExprKind::Dict(pairs) => {
-            for (k, v) in pairs.iter_mut() {
-                if let Some(k) = k {
-                    shrink_expr(k);
-                }
-                shrink_expr(v);
-            }
-            pairs.shrink_to_fit();
-        }
-        ExprKind::Subscript(a, b) => {
-            shrink_expr(a);
-            shrink_expr(b);
-        }
-        ExprKind::Comprehension { generators, elts } => {
-            for (t, iter, conds) in generators.iter_mut() {
-                shrink_target(t);
-                shrink_expr(iter);
-                conds.iter_mut().for_each(shrink_expr);
-                conds.shrink_to_fit();
-            }
-            elts.iter_mut().for_each(shrink_expr);
-        }
-        ExprKind::Walrus(_, value) => shrink_expr(value),
-    }
 }
 
 fn lower_unshrunk(root: TsNode, text: &str) -> ModuleIr {
@@ -450,7 +410,7 @@ impl<'a> Lowerer<'a> {
                             if let Some(left) = c.field(&field::LEFT) {
                                 out.push(Stmt::Expr(self.expr(left)));
                             }
-                            out.push(Stmt::Assign { targets: Vec::new(), value });
+                            out.push(Stmt::Assign { targets: Box::default(), value });
                         }
                         _ => out.push(Stmt::Expr(self.expr(c))),
                     }
@@ -666,7 +626,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn if_chain<'t, N: ReadNode<'t>>(&mut self, n: N, cond: Option<N>, body_field: &Field) -> Stmt {
-        let test = cond.map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
+        let test = cond.map(|c| self.expr(c)).unwrap_or(Expr::new(ExprKind::None, range(n)));
         let body = self.field_block(n, body_field);
         let mut orelse = Vec::new();
         // `alternative` holds elif_clause / else_clause nodes in order.
@@ -692,7 +652,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn if_chain_clause<'t, N: ReadNode<'t>>(&mut self, n: N) -> Stmt {
-        let test = n.field(&field::CONDITION).map(|c| self.expr(c)).unwrap_or(Expr { kind: ExprKind::None, range: range(n) });
+        let test = n.field(&field::CONDITION).map(|c| self.expr(c)).unwrap_or(Expr::new(ExprKind::None, range(n)));
         let body = self.field_block(n, &field::CONSEQUENCE);
         Stmt::If { test: Box::new(test), body, orelse: Vec::new() }
     }
@@ -709,7 +669,7 @@ impl<'a> Lowerer<'a> {
                 Some(r) if r.kind_name() == "assignment" => cur = r,
                 Some(r) => {
                     let value = self.expr(r);
-                    out.push(Stmt::Assign { targets, value });
+                    out.push(Stmt::Assign { targets: targets.into_boxed_slice(), value });
                     return;
                 }
                 None => {
@@ -723,7 +683,7 @@ impl<'a> Lowerer<'a> {
     fn field_expr<'t, N: ReadNode<'t>>(&mut self, n: N, field: &Field) -> Expr {
         match n.field(field) {
             Some(c) => self.expr(c),
-            None => Expr { kind: ExprKind::None, range: range(n) },
+            None => Expr::new(ExprKind::None, range(n)),
         }
     }
 
@@ -737,7 +697,7 @@ impl<'a> Lowerer<'a> {
             }
             "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list" | "expression_list" => {
                 let items: Vec<N> = n.named_children().collect();
-                Target::Tuple(items.into_iter().map(|c| self.target(c)).collect())
+                Target::Tuple(items.into_iter().map(|c| self.target(c)).collect::<Vec<_>>().into_boxed_slice())
             }
             "list_splat_pattern" | "list_splat" => match n.named_child(0) {
                 Some(c) => Target::Star(Box::new(self.target(c))),
@@ -753,7 +713,7 @@ impl<'a> Lowerer<'a> {
 
     fn expr<'t, N: ReadNode<'t>>(&mut self, n: N) -> Expr {
         if self.depth > MAX_DEPTH {
-            return Expr { kind: ExprKind::Other(Vec::new()), range: range(n) };
+            return Expr::new(ExprKind::Other(Box::default()), range(n));
         }
         self.depth += 1;
         let e = self.expr_inner(n);
@@ -800,9 +760,9 @@ impl<'a> Lowerer<'a> {
                         }
                     }
                 }
-                ExprKind::Call { func: Box::new(func), args }
+                ExprKind::Call { func: Box::new(func), args: args.into_boxed_slice() }
             }
-            "string" => ExprKind::Str(self.string_value(n)),
+            "string" => ExprKind::Str(self.string_value(n).map(String::into_boxed_str)),
             "concatenated_string" => {
                 let mut s = Some(String::new());
                 for c in n.named_children() {
@@ -811,11 +771,11 @@ impl<'a> Lowerer<'a> {
                         _ => s = None,
                     }
                 }
-                ExprKind::Str(s)
+                ExprKind::Str(s.map(String::into_boxed_str))
             }
             "tuple" | "list" | "expression_list" | "set" => {
                 let items: Vec<N> = n.named_children().filter(|c| c.kind_name() != "comment").collect();
-                ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect())
+                ExprKind::Seq(items.into_iter().map(|c| self.expr(c)).collect::<Vec<_>>().into_boxed_slice())
             }
             "dictionary" => {
                 let items: Vec<N> = n.named_children().collect();
@@ -829,7 +789,7 @@ impl<'a> Lowerer<'a> {
                         pairs.push((None, self.expr(c)));
                     }
                 }
-                ExprKind::Dict(pairs)
+                ExprKind::Dict(pairs.into_boxed_slice())
             }
             "subscript" => {
                 let value = self.field_expr(n, &field::VALUE);
@@ -854,7 +814,7 @@ impl<'a> Lowerer<'a> {
                         "for_in_clause" => {
                             let target = match c.field(&field::LEFT) {
                                 Some(t) => self.target(t),
-                                None => Target::Other(Expr { kind: ExprKind::None, range: range(c) }),
+                                None => Target::Other(Expr::new(ExprKind::None, range(c))),
                             };
                             let iter = self.field_expr(c, &field::RIGHT);
                             generators.push((target, iter, Vec::new()));
@@ -868,7 +828,8 @@ impl<'a> Lowerer<'a> {
                         _ => {}
                     }
                 }
-                ExprKind::Comprehension { generators: generators.into_boxed_slice(), elts: elts.into_boxed_slice() }
+                let generators = generators.into_iter().map(|(t, iter, conds)| (t, iter, conds.into_boxed_slice())).collect::<Vec<_>>().into_boxed_slice();
+                ExprKind::Comprehension(Box::new(Comprehension { generators, elts: elts.into_boxed_slice() }))
             }
             "lambda" => {
                 let id = self.lambda(n);
@@ -886,17 +847,17 @@ impl<'a> Lowerer<'a> {
                         alts.push(self.expr(p));
                     }
                 }
-                alts.extend(others.into_iter().map(|e| Expr { kind: ExprKind::Other(vec![e]), range: r }));
-                ExprKind::Alternatives(alts)
+                alts.extend(others.into_iter().map(|e| Expr::new(ExprKind::Other(Box::new([e])), r)));
+                ExprKind::Alternatives(alts.into_boxed_slice())
             }
             "boolean_operator" => {
                 let l = self.field_expr(n, &field::LEFT);
                 let rr = self.field_expr(n, &field::RIGHT);
-                ExprKind::Alternatives(vec![l, rr])
+                ExprKind::Alternatives(Box::new([l, rr]))
             }
             "parenthesized_expression" | "await" => match n.named_child(0) {
                 Some(c) => return self.expr(c),
-                None => ExprKind::Other(Vec::new()),
+                None => ExprKind::Other(Box::default()),
             },
             "named_expression" => {
                 let name = n.field(&field::NAME).map(|x| self.name(x)).unwrap_or_default();
@@ -907,10 +868,10 @@ impl<'a> Lowerer<'a> {
             "false" => ExprKind::False,
             _ => {
                 let kids: Vec<N> = n.named_children().filter(|c| is_expression(*c)).collect();
-                ExprKind::Other(kids.into_iter().map(|c| self.expr(c)).collect())
+                ExprKind::Other(kids.into_iter().map(|c| self.expr(c)).collect::<Vec<_>>().into_boxed_slice())
             }
         };
-        Expr { kind, range: r }
+        Expr::new(kind, r)
     }
 
     fn string_value<'t, N: ReadNode<'t>>(&self, n: N) -> Option<String> {

@@ -233,7 +233,7 @@ impl Placement {
     }
 
     fn expr(self, e: &mut Expr) {
-        self.range(&mut e.range);
+        e.span = TextRange::from(e.span).shifted(self.bytes).into();
         match &mut e.kind {
             ExprKind::Name(_) | ExprKind::Str(_) | ExprKind::None | ExprKind::False => {}
             ExprKind::Attr(obj, _) | ExprKind::Walrus(_, obj) => self.expr(obj),
@@ -254,13 +254,13 @@ impl Placement {
                 self.expr(obj);
                 self.expr(index);
             }
-            ExprKind::Comprehension { generators, elts } => {
-                for (t, iter, ifs) in generators.iter_mut() {
+            ExprKind::Comprehension(c) => {
+                for (t, iter, ifs) in c.generators.iter_mut() {
                     self.target(t);
                     self.expr(iter);
                     self.exprs(ifs);
                 }
-                self.exprs(elts);
+                self.exprs(&mut c.elts);
             }
             ExprKind::Lambda(f) => self.function_id(f),
         }
