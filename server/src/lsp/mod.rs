@@ -55,11 +55,14 @@ where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
 {
-    let (service, socket) = LspService::new(ChaliceIamServer::new);
+    let (output, to_client, writer) = transport::to_client(output);
+    let (service, socket) = LspService::new(move |client| ChaliceIamServer::new(client, to_client));
     let shutdown = service.inner().shutdown_flag();
     let outbox = service.inner().outbox();
     let input = transport::well_formed_frames(input, move |message| outbox.warn(message));
     Server::new(input, output, socket).serve(service).await;
+    // Everything queued before the server stopped is written out first.
+    let _ = writer.await;
     shutdown.is_set()
 }
 

@@ -8,15 +8,32 @@
 //! result on the wire after a newer one; the single queue cannot. When the
 //! client reads slower than the user types, queued diagnostics for a file
 //! that a newer entry for the same file supersedes are dropped unsent.
+//!
+//! The task serializes each message itself, straight to JSON text, and
+//! hands it to the writer it shares with tower-lsp ([`ToClient`]).
 
+use std::sync::Arc;
+
+use serde::Serialize;
 use tokio::sync::mpsc;
-use tower_lsp_server::ls_types::{MessageType, PublishDiagnosticsParams};
-use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::{Diagnostic, LogMessageParams, MessageType, Uri};
+
+use super::transport::ToClient;
+
+/// One file's diagnostics (an empty list clears them), shared with the
+/// session's record of what it last published rather than copied.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileDiagnostics {
+    pub uri: Uri,
+    pub diagnostics: Arc<Vec<Diagnostic>>,
+    /// As `PublishDiagnosticsParams` writes it: left out when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
 
 #[derive(Debug)]
 pub enum Outgoing {
-    /// One file's diagnostics (an empty list clears them).
-    Diagnostics(PublishDiagnosticsParams),
+    Diagnostics(FileDiagnostics),
     Log {
         level: MessageType,
         message: String,
@@ -36,7 +53,7 @@ impl Outbox {
         (Outbox { queue }, receiver)
     }
 
-    pub fn publish(&self, diagnostics: PublishDiagnosticsParams) {
+    pub fn publish(&self, diagnostics: FileDiagnostics) {
         // Fails only once the sending task is gone, i.e. after `exit`.
         let _ = self.queue.send(Outgoing::Diagnostics(diagnostics));
     }
@@ -69,18 +86,30 @@ impl Outbox {
 }
 
 /// Sends everything queued, in order, until every [`Outbox`] is dropped.
-pub async fn run(mut queue: OutboxQueue, client: Client) {
+pub async fn run(mut queue: OutboxQueue, client: ToClient) {
     let mut pending = Vec::new();
     while queue.recv_many(&mut pending, usize::MAX).await > 0 {
         for message in drop_superseded(std::mem::take(&mut pending)) {
-            match message {
-                Outgoing::Diagnostics(file) => {
-                    client.publish_diagnostics(file.uri, file.diagnostics, file.version).await;
-                }
-                Outgoing::Log { level, message } => client.log_message(level, message).await,
-            }
+            let body = match message {
+                Outgoing::Diagnostics(file) => notification("textDocument/publishDiagnostics", &file),
+                Outgoing::Log { level, message } => notification("window/logMessage", &LogMessageParams { typ: level, message }),
+            };
+            client.send(body);
         }
     }
+}
+
+/// A JSON-RPC notification's body.
+fn notification(method: &str, params: &impl Serialize) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Notification<'a, P> {
+        jsonrpc: &'static str,
+        method: &'a str,
+        params: &'a P,
+    }
+    // Serializing plain data into memory cannot fail: no map has keys that
+    // are not strings, and no value refuses to serialize.
+    serde_json::to_vec(&Notification { jsonrpc: "2.0", method, params }).expect("a notification serializes")
 }
 
 /// Keeps only the last diagnostics of each file; logs all stay.
@@ -102,14 +131,12 @@ fn drop_superseded(messages: Vec<Outgoing>) -> Vec<Outgoing> {
 mod tests {
     use std::str::FromStr;
 
-    use tower_lsp_server::ls_types::Uri;
-
     use super::*;
 
     fn diagnostics(file: &str, version: i32) -> Outgoing {
-        Outgoing::Diagnostics(PublishDiagnosticsParams {
+        Outgoing::Diagnostics(FileDiagnostics {
             uri: Uri::from_str(&format!("file://{file}")).unwrap(),
-            diagnostics: vec![],
+            diagnostics: Arc::default(),
             version: Some(version),
         })
     }

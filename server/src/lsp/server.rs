@@ -22,6 +22,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::outbox::{self, Outbox, OutboxQueue};
+use super::transport::ToClient;
 use super::session::{self, Session};
 use super::watcher::FileWatcher;
 use super::{
@@ -34,6 +35,8 @@ pub struct ChaliceIamServer {
     handle: Handle,
     /// Taken by `initialized`, which starts the task that sends it.
     outbox_queue: Mutex<Option<OutboxQueue>>,
+    /// Where that task sends it.
+    to_client: ToClient,
     shutdown_requested: ShutdownFlag,
 }
 
@@ -151,7 +154,7 @@ impl Handle {
 }
 
 impl ChaliceIamServer {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, to_client: ToClient) -> Self {
         let (outbox, queue) = Outbox::new();
         ChaliceIamServer {
             handle: Handle {
@@ -161,6 +164,7 @@ impl ChaliceIamServer {
                 watcher: Arc::new(Mutex::new(None)),
             },
             outbox_queue: Mutex::new(Some(queue)),
+            to_client,
             shutdown_requested: ShutdownFlag::default(),
         }
     }
@@ -185,7 +189,7 @@ impl LanguageServer for ChaliceIamServer {
         // tower-lsp drops notifications sent before the `initialize` response
         // is out, so what `initialize` logged waits in the queue until now.
         if let Some(queue) = self.outbox_queue.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            tokio::spawn(outbox::run(queue, self.handle.client.clone()));
+            tokio::spawn(outbox::run(queue, self.to_client.clone()));
             self.handle.spawn_diagnostics_task();
         }
         initialized::handle(&self.handle);
@@ -251,7 +255,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_in_a_handler_is_logged_and_the_server_carries_on() {
-        let (service, _socket) = LspService::new(ChaliceIamServer::new);
+        let (service, _socket) = LspService::new(|client| ChaliceIamServer::new(client, ToClient::nowhere()));
         let server = service.inner();
         let handle = &server.handle;
 

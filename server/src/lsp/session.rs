@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 use tower_lsp_server::ls_types::{
-    self as lsp, ClientCapabilities, Position, PublishDiagnosticsParams, ResourceOperationKind, Uri,
+    self as lsp, ClientCapabilities, Position, ResourceOperationKind, Uri,
 };
 
 use super::convert::{self, EditSupport, FileView, FixData};
 use super::document::{Document, DocumentStore};
 use super::line_index::{LineIndex, PositionEncoding};
-use super::outbox::Outbox;
+use super::outbox::{FileDiagnostics, Outbox};
 use super::settings::ClientSettings;
 use super::watcher::{is_followed_file, FileEvent, FileEventKind};
 use super::workspace;
@@ -61,7 +61,7 @@ struct LoadedProject {
     project: Project,
     /// Per file: the version and diagnostics last published. Only files
     /// whose diagnostics (or open version) changed are published again.
-    published: HashMap<PathBuf, (Option<i32>, Vec<lsp::Diagnostic>)>,
+    published: HashMap<PathBuf, (Option<i32>, Arc<Vec<lsp::Diagnostic>>)>,
     /// The fixes of the diagnostics last computed, by the name their `data`
     /// carries (see [`convert::FixKeys::key`]), converted once per distinct set.
     fixes: HashMap<String, Vec<FixData>>,
@@ -365,7 +365,7 @@ impl Session {
         for (path, (_, diagnostics)) in loaded.published {
             if !diagnostics.is_empty() {
                 if let Some(uri) = self.uri_of(&path) {
-                    self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: Vec::new(), version: None });
+                    self.outbox.publish(FileDiagnostics { uri, diagnostics: Arc::default(), version: None });
                 }
             }
         }
@@ -507,7 +507,7 @@ impl Session {
                     .collect();
                 (view.uri, view.version, converted)
             };
-            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == version && *d == converted);
+            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == version && **d == converted);
             if !unchanged {
                 changed.push((path.clone(), uri, version, converted));
             }
@@ -525,7 +525,8 @@ impl Session {
         let loaded = self.projects.get_mut(root).expect("looked up above");
         loaded.fixes = fix_sets;
         for (path, uri, version, diagnostics) in changed {
-            self.outbox.publish(PublishDiagnosticsParams { uri, diagnostics: diagnostics.clone(), version });
+            let diagnostics = Arc::new(diagnostics);
+            self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
             loaded.published.insert(path, (version, diagnostics));
         }
     }
@@ -775,7 +776,7 @@ mod tests {
         while let Ok(message) = queue.try_recv() {
             if let Outgoing::Diagnostics(file) = message {
                 if file.uri == *uri {
-                    found.push((file.version, file.diagnostics.into_iter().map(|d| d.message).collect()));
+                    found.push((file.version, file.diagnostics.iter().map(|d| d.message.clone()).collect()));
                 }
             }
         }

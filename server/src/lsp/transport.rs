@@ -10,8 +10,13 @@
 //! `Content-Length`, and the server only ever sees well-formed frames.
 //! Requests for unknown `$/` methods are renamed so that they get the
 //! answer LSP requires (see [`answerable`]).
+//!
+//! On the way out, tower-lsp's frames and the ones the server serializes
+//! itself ([`ToClient`]) share one writer.
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tower_lsp_server::jsonrpc;
 
 /// A header line longer than this is junk, not a header: reading stops
@@ -158,6 +163,98 @@ where
         }
     });
     server_reads
+}
+
+/// Messages for the client that the server serializes itself, written
+/// between tower-lsp's frames, never inside one. tower-lsp turns a
+/// notification's parameters into a `serde_json::Value` and then into text:
+/// for a file with hundreds of findings that took several milliseconds of
+/// every keystroke, where serializing the diagnostics directly takes one.
+#[derive(Clone, Debug)]
+pub struct ToClient(mpsc::UnboundedSender<Option<Vec<u8>>>);
+
+impl ToClient {
+    /// Queues one message's JSON body; dropped once the server has stopped.
+    pub fn send(&self, body: Vec<u8>) {
+        let _ = self.0.send(Some(body));
+    }
+
+    /// A sender whose messages go nowhere (for tests that look at the
+    /// server's state, not at its output).
+    #[cfg(test)]
+    pub fn nowhere() -> ToClient {
+        ToClient(mpsc::unbounded_channel().0)
+    }
+}
+
+/// A stream for tower-lsp to write its frames to, a [`ToClient`] for the
+/// server's own messages, and the task that writes both to `output` in the
+/// order they are complete. The task ends (everything written and flushed)
+/// once tower-lsp's stream is dropped, i.e. when the server stops.
+pub fn to_client<O>(mut output: O) -> (DuplexStream, ToClient, JoinHandle<()>)
+where
+    O: AsyncWrite + Unpin + Send + 'static,
+{
+    let (server_writes, from_server) = tokio::io::duplex(1 << 16);
+    let (queue, mut queued) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
+    let ours = queue.clone();
+    // tower-lsp's frames, whole, into the same queue: a frame may reach the
+    // stream in several writes, and must not be cut by one of ours.
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(from_server);
+        while let Ok(Some(body)) = next_own_frame(&mut reader).await {
+            if queue.send(Some(body)).is_err() {
+                return;
+            }
+        }
+        let _ = queue.send(None);
+    });
+    let writer = tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while queued.recv_many(&mut batch, 64).await > 0 {
+            let mut end = false;
+            for body in batch.drain(..) {
+                let Some(body) = body else {
+                    end = true;
+                    break;
+                };
+                let header = format!("Content-Length: {}\r\n\r\n", body.len());
+                if output.write_all(header.as_bytes()).await.is_err() || output.write_all(&body).await.is_err() {
+                    return; // the client is gone
+                }
+            }
+            if output.flush().await.is_err() || end {
+                return;
+            }
+        }
+    });
+    (server_writes, ToClient(ours), writer)
+}
+
+/// The next frame tower-lsp wrote: its body, or `None` at the end. Its
+/// frames are well formed (a `Content-Length` header, a blank line, the
+/// body), so they are not checked like the client's.
+async fn next_own_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<Option<Vec<u8>>> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            if length.is_some() {
+                break;
+            }
+            continue;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length.unwrap_or(0)];
+    reader.read_exact(&mut body).await?;
+    Ok(Some(body))
 }
 
 #[cfg(test)]
