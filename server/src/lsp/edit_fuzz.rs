@@ -312,6 +312,11 @@ fn normalized(view: ClientView) -> ClientView {
 pub(super) struct Outcome {
     pub edits: usize,
     pub diagnostics_runs: usize,
+    /// Versions read provisionally from an edited tree with syntax errors
+    /// at the end of the sequence, and how many of them a fresh parse read
+    /// differently (see `project::Unverified`).
+    pub provisional: usize,
+    pub reread: usize,
 }
 
 /// Runs one sequence of about `budget` edits on a case picked by `seed`.
@@ -340,7 +345,7 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
         }
     }
     if models.is_empty() {
-        return Ok(Outcome { edits: 0, diagnostics_runs: 0 });
+        return Ok(Outcome { edits: 0, diagnostics_runs: 0, provisional: 0, reread: 0 });
     }
     let (mut session, mut queue) = open_session(&root, encoding, &models);
     let mut client = ClientView::new();
@@ -402,10 +407,11 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
         }
         if let Some(tree) = document.tree() {
             let fresh = crate::python::parse(document.text(), None);
-            // tree-sitter recovers from some syntax errors differently when
-            // it reuses an old tree; the engine parses such texts afresh (see
-            // `SourceFile::from_text`), and the diagnostics are compared
-            // below. Whenever either parse is free of errors, they must agree.
+            // tree-sitter may recover from syntax errors differently when it
+            // reuses an old tree; the engine then reads the text again from
+            // a fresh parse (see `project::Unverified`), and the diagnostics
+            // are compared below. Whenever either parse is free of errors,
+            // they must agree.
             let both_broken = tree.root_node().has_error() && fresh.root_node().has_error();
             if !both_broken && dump(tree) != dump(&fresh) {
                 return Err(failure(format!(
@@ -418,10 +424,12 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
             }
         }
     }
-    session.publish_stale();
+    // What the server's background check of provisional versions does once
+    // the edits stop.
+    let (provisional, reread) = session.settle_now();
     drain(&mut queue, &mut client, &mut errors);
     let (mut fresh_session, mut fresh_queue) = open_session(&root, encoding, &models);
-    fresh_session.publish_stale();
+    fresh_session.settle_now();
     let mut fresh = ClientView::new();
     drain(&mut fresh_queue, &mut fresh, &mut errors);
     if !errors.is_empty() {
@@ -451,7 +459,7 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
             }
         }
     }
-    Ok(Outcome { edits, diagnostics_runs: runs + 1 })
+    Ok(Outcome { edits, diagnostics_runs: runs + 1, provisional, reread })
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -510,11 +518,13 @@ fn random_edits_match_a_fresh_open() {
     let done = AtomicUsize::new(0);
     let sequences = AtomicUsize::new(0);
     let runs = AtomicUsize::new(0);
+    let (provisional, reread) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let (cases, pastes, done, sequences, runs) = (&cases, &pastes, &done, &sequences, &runs);
+                let (provisional, reread) = (&provisional, &reread);
                 scope.spawn(move || {
                     let mut k = 0u64;
                     while done.load(Ordering::Relaxed) < total {
@@ -524,6 +534,8 @@ fn random_edits_match_a_fresh_open() {
                             Ok(o) => {
                                 done.fetch_add(o.edits, Ordering::Relaxed);
                                 runs.fetch_add(o.diagnostics_runs, Ordering::Relaxed);
+                                provisional.fetch_add(o.provisional, Ordering::Relaxed);
+                                reread.fetch_add(o.reread, Ordering::Relaxed);
                                 sequences.fetch_add(1, Ordering::Relaxed);
                             }
                             Err(e) => return Some(e),
@@ -536,10 +548,12 @@ fn random_edits_match_a_fresh_open() {
         handles.into_iter().filter_map(|h| h.join().unwrap()).collect()
     });
     println!(
-        "edit fuzz: {} edits in {} sequences ({} diagnostics runs) over {} projects, seed {seed}, {:.1}s",
+        "edit fuzz: {} edits in {} sequences ({} diagnostics runs; {} provisional versions at the end, {} read again from a fresh parse) over {} projects, seed {seed}, {:.1}s",
         done.load(Ordering::Relaxed),
         sequences.load(Ordering::Relaxed),
         runs.load(Ordering::Relaxed),
+        provisional.load(Ordering::Relaxed),
+        reread.load(Ordering::Relaxed),
         cases.len(),
         started.elapsed().as_secs_f64()
     );

@@ -63,6 +63,8 @@ pub(super) struct Handle {
     pub outbox: Outbox,
     /// Our own file watcher, for clients that do not watch files for us.
     pub watcher: Arc<Mutex<Option<FileWatcher>>>,
+    /// Set while provisional versions are being compared with fresh parses.
+    checking_provisional: Arc<AtomicBool>,
 }
 
 impl Handle {
@@ -135,15 +137,49 @@ impl Handle {
         tokio::spawn(async move {
             loop {
                 due.notified().await;
-                let handle = handle.clone();
+                let computing = handle.clone();
                 let computed = tokio::task::spawn_blocking(move || {
-                    handle.with_session("computing diagnostics", Session::publish_stale);
+                    computing.with_session("computing diagnostics", Session::publish_stale);
                 });
                 // Only fails when the runtime is shutting down.
                 if computed.await.is_err() {
                     return;
                 }
+                handle.check_provisional_versions();
                 super::memory::release_freed_memory();
+            }
+        });
+    }
+
+    /// Compares the provisional versions of open documents (see
+    /// `project::Unverified`) with fresh parses on a blocking thread, one
+    /// check at a time: a check running when more versions come takes them
+    /// on too. A fresh parse that reads a text differently makes its
+    /// project's diagnostics due again.
+    fn check_provisional_versions(&self) {
+        if self.checking_provisional.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || loop {
+            let pending = handle.with_session("listing provisional versions", |session| session.unverified()).unwrap_or_default();
+            if pending.is_empty() {
+                handle.checking_provisional.store(false, Ordering::SeqCst);
+                // A version made provisional between the listing and the
+                // flag's clearing found the flag still set: look once more.
+                let more = handle.with_session("listing provisional versions", |session| !session.unverified().is_empty());
+                if more == Some(true) && !handle.checking_provisional.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
+                return;
+            }
+            for (root, checked) in pending {
+                let fresh = handle.catching("parsing a provisional version afresh", || checked.fresh_parse_if_different()).flatten();
+                if handle.with_session("settling a provisional version", |session| session.settle(&root, &checked, fresh)).is_none() {
+                    // A panic was logged; do not retry the same version forever.
+                    handle.checking_provisional.store(false, Ordering::SeqCst);
+                    return;
+                }
             }
         });
     }
@@ -162,6 +198,7 @@ impl ChaliceIamServer {
                 session: Arc::new(Mutex::new(Session::new(outbox.clone()))),
                 outbox,
                 watcher: Arc::new(Mutex::new(None)),
+                checking_provisional: Arc::default(),
             },
             outbox_queue: Mutex::new(Some(queue)),
             to_client,

@@ -18,6 +18,7 @@ use super::convert::{self, EditSupport, FileView, FixData};
 use super::document::{Document, DocumentStore};
 use super::line_index::{LineIndex, PositionEncoding};
 use super::outbox::{FileDiagnostics, Outbox};
+use crate::project::Unverified;
 use super::settings::ClientSettings;
 use super::watcher::{is_followed_file, FileEvent, FileEventKind};
 use super::workspace;
@@ -468,6 +469,40 @@ impl Session {
         for root in std::mem::take(&mut self.stale) {
             self.publish(&root);
         }
+    }
+
+    /// The provisional versions of open documents, by project root: each is
+    /// to be compared with a fresh parse (see `project::Unverified`), off
+    /// the session lock.
+    pub fn unverified(&self) -> Vec<(PathBuf, Unverified)> {
+        self.projects.iter().flat_map(|(root, loaded)| loaded.project.unverified().into_iter().map(move |u| (root.clone(), u))).collect()
+    }
+
+    /// Takes the outcome of comparing a provisional version with a fresh
+    /// parse; when the file is read again, its project's diagnostics are
+    /// due again.
+    pub fn settle(&mut self, root: &Path, checked: &Unverified, fresh: Option<tree_sitter::Tree>) {
+        let changed = self.projects.get_mut(root).is_some_and(|loaded| loaded.project.settle(checked, fresh));
+        if changed {
+            self.mark_stale(root);
+        }
+    }
+
+    /// Compares every provisional version with a fresh parse now, and
+    /// publishes what changed: what the background check does, in one go.
+    /// Returns how many versions were compared, and how many of them a
+    /// fresh parse read differently.
+    #[cfg(test)]
+    pub fn settle_now(&mut self) -> (usize, usize) {
+        let (mut compared, mut differed) = (0, 0);
+        for (root, checked) in self.unverified() {
+            let fresh = checked.fresh_parse_if_different();
+            compared += 1;
+            differed += usize::from(fresh.is_some());
+            self.settle(&root, &checked, fresh);
+        }
+        self.publish_stale();
+        (compared, differed)
     }
 
     /// Queues the project's diagnostics for every file whose diagnostics or

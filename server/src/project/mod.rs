@@ -54,9 +54,9 @@ pub struct SourceFile {
     /// For app.py: the module as `chalice deploy` imports it, shared by the
     /// deploy emulation of every stage (see [`SourceFile::imported`]).
     imported: Option<chalice::PendingImport>,
-    /// For app.py with syntax errors: its tree (a fresh parse), from which
-    /// the deploy emulation works out the importable rest of the file (see
-    /// `stages::repair_app`) without parsing it again.
+    /// For app.py with syntax errors: its tree (the one it was read from),
+    /// from which the deploy emulation works out the importable rest of the
+    /// file (see `stages::repair_app`) without parsing it again.
     pub broken_tree: Option<tree_sitter::Tree>,
     /// For app.py with syntax errors: the rest of it, imported (see
     /// `stages::repair_app_in_background`).
@@ -64,6 +64,44 @@ pub struct SourceFile {
     /// For a text an editor changed: what lowering its next version starts
     /// from (see [`Sources::set_text`]).
     next_lowering: NextLowering,
+    /// For a text read from an editor's tree with syntax errors: that tree,
+    /// until a fresh parse is found to read the text the same way (see
+    /// [`Unverified`]). Until then this version is provisional.
+    unverified: Option<tree_sitter::Tree>,
+}
+
+/// A version of an edited file read from the editor's tree although it has
+/// syntax errors. tree-sitter's error recovery may read a broken text
+/// differently after an edit than when parsing it from scratch, and what is
+/// reported must not depend on the order of keystrokes; but parsing a large
+/// file from scratch takes tens of milliseconds, and in practice the edited
+/// tree reads the text exactly as a fresh parse does. So the editor's tree
+/// is used at once, a fresh parse is compared with it afterwards, off the
+/// keystroke's path, and only when they differ is the file read again from
+/// the fresh tree ([`workspace::Project::settle`]).
+pub struct Unverified {
+    pub path: PathBuf,
+    text: Arc<str>,
+    tree: tree_sitter::Tree,
+}
+
+impl Unverified {
+    /// A fresh parse of the text, when it reads the text differently from
+    /// the editor's tree; `None` when the editor's tree stands.
+    pub fn fresh_parse_if_different(&self) -> Option<tree_sitter::Tree> {
+        let fresh = crate::python::parse(&self.text, None);
+        (!crate::python::same_reading(&self.tree, &fresh)).then_some(fresh)
+    }
+}
+
+/// Where an editor's tree of a text comes from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TreeOrigin {
+    /// Edited along with the text: with syntax errors, it stands only until
+    /// a fresh parse is compared with it (see [`Unverified`]).
+    Edited,
+    /// A parse from scratch: it stands as it is.
+    Fresh,
 }
 
 /// What lowering the next version of an edited file starts from.
@@ -94,20 +132,15 @@ impl SourceFile {
             Ok(s) => (s, false),
             Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
         };
-        SourceFile::from_text(text.into(), None, lossy, as_app)
+        SourceFile::lowered(text.into(), None, lossy, as_app, None, TreeOrigin::Fresh)
     }
 
-    /// Lowers a text, parsing it unless an editor's `tree` of it is given
-    /// that can stand for a fresh parse; see [`Self::from_bytes`] for
-    /// `as_app`.
-    pub fn from_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>) -> SourceFile {
-        SourceFile::lowered(text, tree, lossy, as_app, None)
-    }
-
-    /// [`Self::from_text`] for a new version of an edited file, with what
-    /// the previous version left (see [`Self::into_memos`]).
-    pub fn from_edited_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, as_app: Option<(u8, u8)>, memos: EditMemos) -> SourceFile {
-        SourceFile::lowered(text, tree, false, as_app, Some(memos))
+    /// Lowers a new version of an edited file from the editor's `tree` of
+    /// it (see [`TreeOrigin`]), or parsing it when there is none, with what
+    /// the previous version left (see [`Self::into_memos`]); see
+    /// [`Self::from_bytes`] for `as_app`.
+    pub fn from_edited_text(text: Arc<str>, tree: Option<&tree_sitter::Tree>, origin: TreeOrigin, as_app: Option<(u8, u8)>, memos: EditMemos) -> SourceFile {
+        SourceFile::lowered(text, tree, false, as_app, Some(memos), origin)
     }
 
     /// What this version leaves for lowering and importing the next one.
@@ -125,9 +158,26 @@ impl SourceFile {
         EditMemos { lowering, import: import.unwrap_or_default() }
     }
 
-    fn lowered(text: Arc<str>, tree: Option<&tree_sitter::Tree>, lossy: bool, as_app: Option<(u8, u8)>, memos: Option<EditMemos>) -> SourceFile {
+    fn lowered(
+        text: Arc<str>,
+        tree: Option<&tree_sitter::Tree>,
+        lossy: bool,
+        as_app: Option<(u8, u8)>,
+        memos: Option<EditMemos>,
+        origin: TreeOrigin,
+    ) -> SourceFile {
         if looks_binary(&text) {
-            return SourceFile { text, ir: ModuleIr::default(), lossy, binary: true, imported: None, broken_tree: None, repaired: None, next_lowering: NextLowering::Nothing };
+            return SourceFile {
+                text,
+                ir: ModuleIr::default(),
+                lossy,
+                binary: true,
+                imported: None,
+                broken_tree: None,
+                repaired: None,
+                next_lowering: NextLowering::Nothing,
+                unverified: None,
+            };
         }
         // An edited text keeps its tree-sitter tree: the memos hold what
         // lowering and the import made of its top-level statements, which
@@ -138,16 +188,11 @@ impl SourceFile {
         // fewer pages (12 MB less resident with the 50,000-line benchmark
         // project open).
         let keep_tree = memos.is_some() || (as_app.is_none() && !crate::process::is_one_shot());
+        // An editor's tree with syntax errors is used provisionally (see
+        // [`Unverified`]). Cloning a tree only takes a reference to it.
+        let unverified = tree.filter(|t| origin == TreeOrigin::Edited && t.root_node().has_error()).cloned();
         let parsed = match tree {
-            // Cloning a tree only takes a reference to it.
-            Some(t) if !t.root_node().has_error() => ParsedFile::whole(t.clone(), keep_tree),
-            // tree-sitter's error recovery may read a broken text
-            // differently when it reuses an old tree than when it starts
-            // afresh, and what the user is told must not depend on the order
-            // of their keystrokes: an editor's tree with syntax errors is
-            // not used. The text is parsed afresh, whole: a parse in chunks
-            // would find a chunk with errors and parse it whole after all.
-            Some(_) => ParsedFile::whole(crate::python::parse(&text, None), keep_tree),
+            Some(t) => ParsedFile::whole(t.clone(), keep_tree),
             None => ParsedFile::parse(&text, keep_tree),
         };
         let (previous_lowering, import_memo) = match memos {
@@ -176,7 +221,17 @@ impl SourceFile {
             }
             None => (analysis::lower_parsed(&parsed, &text), NextLowering::Nothing),
         };
-        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering }
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering, unverified }
+    }
+
+    /// Whether this is the provisional version `checked` was taken from.
+    pub(crate) fn is_version(&self, checked: &Unverified) -> bool {
+        Arc::ptr_eq(&self.text, &checked.text) && self.unverified.is_some()
+    }
+
+    /// A fresh parse reads this version as its editor's tree does.
+    pub(crate) fn verified(&mut self) {
+        self.unverified = None;
     }
 
     /// For app.py, the module as `chalice deploy` imports it; waits for the
@@ -299,10 +354,19 @@ impl Sources {
     }
 
     /// Replaces (or adds) one file's text, lowering only that file, and of
-    /// it only the top-level statements the edit changed.
-    pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>) {
+    /// it only the top-level statements the edit changed. `tree` is the
+    /// editor's tree of `text`, if it has one (see [`TreeOrigin`]).
+    pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>, origin: TreeOrigin) {
         let memos = self.files.remove(rel).map(SourceFile::into_memos).unwrap_or_default();
-        self.files.insert(rel.to_string(), SourceFile::from_edited_text(text, tree, self.as_app(rel), memos));
+        self.files.insert(rel.to_string(), SourceFile::from_edited_text(text, tree, origin, self.as_app(rel), memos));
+    }
+
+    /// The provisional versions among the files (see [`Unverified`]).
+    pub fn unverified(&self) -> impl Iterator<Item = Unverified> + '_ {
+        self.files.iter().filter_map(|(rel, file)| {
+            let tree = file.unverified.clone()?;
+            Some(Unverified { path: self.path_of(rel), text: file.text.clone(), tree })
+        })
     }
 
     pub fn remove(&mut self, rel: &str) {

@@ -12,7 +12,7 @@ use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
 use crate::python::queries;
 
-use super::{LoadError, Sources};
+use super::{LoadError, Sources, TreeOrigin, Unverified};
 
 /// User settings (CLI flags, LSP initializationOptions/configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,9 +142,40 @@ impl Project {
         if let Some(rel) = self.sources.rel_path(path) {
             // For app.py, chalice's import of the new text starts in the
             // background here; the analysis, when asked for, runs beside it.
-            self.sources.set_text(&rel, text, tree);
+            self.sources.set_text(&rel, text, tree, TreeOrigin::Edited);
         } else {
             self.json_overlays.insert(path.to_path_buf(), text.to_string());
+        }
+    }
+
+    /// The provisional versions of the project's files (see [`Unverified`]).
+    pub fn unverified(&self) -> Vec<Unverified> {
+        self.sources.unverified().collect()
+    }
+
+    /// Takes the outcome of comparing a provisional version with a fresh
+    /// parse (`fresh`: the fresh tree when it reads the text differently).
+    /// Returns whether the project's results may have changed: only when the
+    /// version is still current and the fresh tree differs, in which case
+    /// the file is read again from it.
+    pub fn settle(&mut self, checked: &Unverified, fresh: Option<tree_sitter::Tree>) -> bool {
+        let Some(rel) = self.sources.rel_path(&checked.path) else { return false };
+        let Some(file) = self.sources.files.get_mut(&rel) else { return false };
+        // A newer version came in the meantime: it has its own check.
+        if !file.is_version(checked) {
+            return false;
+        }
+        match fresh {
+            None => {
+                file.verified();
+                false
+            }
+            Some(tree) => {
+                let text = file.text.clone();
+                self.facts_out_of_date();
+                self.sources.set_text(&rel, text, Some(&tree), TreeOrigin::Fresh);
+                true
+            }
         }
     }
 
@@ -528,5 +559,53 @@ mod tests {
             }
             assert_eq!(project.diagnostics(), fresh.diagnostics(), "after {}", overlays.last().unwrap().0.display());
         }
+    }
+
+    /// An edited tree with syntax errors stands for its text until a fresh
+    /// parse is compared with it. One that reads the text differently (here
+    /// a tree of another broken text, which no edit would give) makes the
+    /// file read again from the fresh parse, with the results of a fresh
+    /// load; one that reads it the same only ends the provisional state.
+    #[test]
+    fn a_provisional_version_that_a_fresh_parse_reads_differently_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app_path = root.join("app.py");
+        std::fs::write(&app_path, "import boto3\n").unwrap();
+        let broken = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index(:\n    return boto3.resource('dynamodb').Table('t').scan()\n\ndef other():\n    boto3.client('s3').list_buckets()\n";
+        let elsewhere = "def index(\n    pass\n";
+        let wrong_tree = crate::python::parse(elsewhere, None);
+        assert!(wrong_tree.root_node().has_error());
+
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        project.set_overlay(&app_path, Arc::from(broken), Some(&wrong_tree));
+        let pending = project.unverified();
+        assert_eq!(pending.len(), 1);
+        let fresh = pending[0].fresh_parse_if_different();
+        assert!(fresh.is_some(), "a tree of another text reads this one differently");
+        assert!(project.settle(&pending[0], fresh));
+        assert!(project.unverified().is_empty());
+        let mut reference = Project::load(&root, Settings::default()).unwrap();
+        reference.set_overlay(&app_path, Arc::from(broken), None);
+        assert_eq!(project.diagnostics(), reference.diagnostics());
+
+        // The editor's own tree of the text: it stands.
+        let edited_tree = crate::python::parse(broken, None);
+        project.set_overlay(&app_path, Arc::from(broken), Some(&edited_tree));
+        let pending = project.unverified();
+        assert_eq!(pending.len(), 1);
+        let fresh = pending[0].fresh_parse_if_different();
+        assert!(fresh.is_none());
+        assert!(!project.settle(&pending[0], fresh));
+        assert!(project.unverified().is_empty());
+        assert_eq!(project.diagnostics(), reference.diagnostics());
+
+        // A check of a version that is no longer current changes nothing.
+        project.set_overlay(&app_path, Arc::from(broken), Some(&wrong_tree));
+        let stale = project.unverified().remove(0);
+        project.set_overlay(&app_path, Arc::from(broken), Some(&edited_tree));
+        let fresh = stale.fresh_parse_if_different();
+        assert!(!project.settle(&stale, fresh));
+        assert_eq!(project.unverified().len(), 1, "the current version still awaits its own check");
     }
 }

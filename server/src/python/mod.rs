@@ -154,6 +154,43 @@ pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
     with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
 }
 
+/// Whether two trees read a text the same way: the same nodes (kind,
+/// byte range, and whether tree-sitter made them up) in the same shape.
+pub fn same_reading(a: &Tree, b: &Tree) -> bool {
+    let (mut x, mut y) = (a.walk(), b.walk());
+    loop {
+        let (n, m) = (x.node(), y.node());
+        if n.kind_id() != m.kind_id() || n.byte_range() != m.byte_range() || n.is_missing() != m.is_missing() {
+            return false;
+        }
+        // Depth first, both cursors in step: the shapes differ as soon as
+        // one can move where the other cannot.
+        let down = x.goto_first_child();
+        if down != y.goto_first_child() {
+            return false;
+        }
+        if down {
+            continue;
+        }
+        loop {
+            let next = x.goto_next_sibling();
+            if next != y.goto_next_sibling() {
+                return false;
+            }
+            if next {
+                break;
+            }
+            let up = x.goto_parent();
+            if up != y.goto_parent() {
+                return false;
+            }
+            if !up {
+                return true;
+            }
+        }
+    }
+}
+
 /// Splits `text[start..end]` at lines that begin a new top-level statement:
 /// not indented, not a comment or closing bracket, not a clause continuing
 /// the previous statement (`else:`, `except:`), and not a decorated
