@@ -69,6 +69,25 @@ pub fn is_known_action(action: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The build script's index: every record of the text, found by its
+    /// prefix in any case, with all of its names.
+    #[test]
+    fn the_index_holds_every_record_of_the_text() {
+        let cat = ActionCatalogue::get();
+        let mut total = 0;
+        for line in super::super::records(ACTIONS_TXT) {
+            let (prefix, names) = line.split_once(' ').unwrap_or((line, ""));
+            let names: Vec<&str> = names.split(' ').filter(|n| !n.is_empty()).collect();
+            total += names.len();
+            assert!(cat.has_prefix(&prefix.to_ascii_uppercase()), "{prefix}");
+            assert_eq!(cat.actions_of_prefix(prefix).count(), names.len(), "{prefix}");
+            for name in names {
+                assert_eq!(cat.canonical(&format!("{prefix}:{}", name.to_ascii_lowercase())).map(|(_, n)| n), Some(name));
+            }
+        }
+        assert_eq!(cat.len(), total);
+    }
+
     #[test]
     fn catalogue_knows_real_actions_and_rejects_api_names() {
         assert!(is_known_action("dynamodb:Scan"));

@@ -72,6 +72,27 @@ pub fn chalice_supported_services() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
 
+    /// The build script's index: every `S name` section of the text, each
+    /// table holding exactly the section's `O` and `X` records.
+    #[test]
+    fn the_index_holds_every_section_of_the_text() {
+        let mut sections: Vec<(&str, Vec<&str>)> = Vec::new();
+        for line in super::super::records(CHALICE_TXT) {
+            match line.strip_prefix("S ") {
+                Some(name) => sections.push((name.trim(), Vec::new())),
+                None => sections.last_mut().expect("records come after a header").1.push(line),
+            }
+        }
+        assert_eq!(sections.len(), CHALICE_INDEX.len());
+        assert_eq!(chalice_supported_services().count(), sections.len());
+        for (name, records) in sections {
+            let table = chalice_policy_table(name).unwrap_or_else(|| panic!("{name} is indexed"));
+            let operations = records.iter().filter(|r| r.starts_with("O ")).count();
+            let extra = records.iter().filter(|r| r.starts_with("X ")).count();
+            assert_eq!((table.operations.len(), table.extra.len()), (operations, extra), "{name}");
+        }
+    }
+
     #[test]
     fn chalice_tables_match_the_research_notes() {
         let s3 = chalice_policy_table("s3").unwrap();
