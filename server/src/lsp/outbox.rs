@@ -94,7 +94,7 @@ pub async fn run(mut queue: OutboxQueue, client: ToClient) {
                 Outgoing::Diagnostics(file) => notification("textDocument/publishDiagnostics", &file),
                 Outgoing::Log { level, message } => notification("window/logMessage", &LogMessageParams { typ: level, message }),
             };
-            client.send(body);
+            client.send(body).await;
         }
     }
 }

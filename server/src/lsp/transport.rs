@@ -170,20 +170,28 @@ where
 /// notification's parameters into a `serde_json::Value` and then into text:
 /// for a file with hundreds of findings that took several milliseconds of
 /// every keystroke, where serializing the diagnostics directly takes one.
+///
+/// The queue is short: while the client is slow to read, a sender waits,
+/// so that the outbox keeps what it has not sent yet and can drop a file's
+/// diagnostics that newer ones supersede.
 #[derive(Clone, Debug)]
-pub struct ToClient(mpsc::UnboundedSender<Option<Vec<u8>>>);
+pub struct ToClient(mpsc::Sender<Option<Vec<u8>>>);
+
+/// Frames waiting for the writer.
+const QUEUED_FRAMES: usize = 4;
 
 impl ToClient {
-    /// Queues one message's JSON body; dropped once the server has stopped.
-    pub fn send(&self, body: Vec<u8>) {
-        let _ = self.0.send(Some(body));
+    /// Queues one message's JSON body, waiting while the queue is full;
+    /// dropped once the server has stopped.
+    pub async fn send(&self, body: Vec<u8>) {
+        let _ = self.0.send(Some(body)).await;
     }
 
     /// A sender whose messages go nowhere (for tests that look at the
     /// server's state, not at its output).
     #[cfg(test)]
     pub fn nowhere() -> ToClient {
-        ToClient(mpsc::unbounded_channel().0)
+        ToClient(mpsc::channel(1).0)
     }
 }
 
@@ -196,22 +204,22 @@ where
     O: AsyncWrite + Unpin + Send + 'static,
 {
     let (server_writes, from_server) = tokio::io::duplex(1 << 16);
-    let (queue, mut queued) = mpsc::unbounded_channel::<Option<Vec<u8>>>();
+    let (queue, mut queued) = mpsc::channel::<Option<Vec<u8>>>(QUEUED_FRAMES);
     let ours = queue.clone();
     // tower-lsp's frames, whole, into the same queue: a frame may reach the
     // stream in several writes, and must not be cut by one of ours.
     tokio::spawn(async move {
         let mut reader = BufReader::new(from_server);
         while let Ok(Some(body)) = next_own_frame(&mut reader).await {
-            if queue.send(Some(body)).is_err() {
+            if queue.send(Some(body)).await.is_err() {
                 return;
             }
         }
-        let _ = queue.send(None);
+        let _ = queue.send(None).await;
     });
     let writer = tokio::spawn(async move {
         let mut batch = Vec::new();
-        while queued.recv_many(&mut batch, 64).await > 0 {
+        while queued.recv_many(&mut batch, QUEUED_FRAMES).await > 0 {
             let mut end = false;
             for body in batch.drain(..) {
                 let Some(body) = body else {
@@ -321,6 +329,38 @@ mod tests {
             ],
             "{got:?}"
         );
+    }
+
+    /// tower-lsp's frames, even written in pieces, and the server's own
+    /// come out whole; the writer ends, everything flushed, when tower-lsp's
+    /// stream is dropped.
+    #[tokio::test]
+    async fn own_frames_never_cut_tower_lsp_frames() {
+        let (output, mut client_reads) = tokio::io::duplex(1 << 20);
+        let (mut server_writes, to_client, writer) = to_client(output);
+        let theirs = r#"{"jsonrpc":"2.0","id":1,"result":{"capabilities":{}}}"#;
+        let header = format!("Content-Length: {}\r\n\r\n", theirs.len());
+        server_writes.write_all(header.as_bytes()).await.unwrap();
+        server_writes.write_all(&theirs.as_bytes()[..10]).await.unwrap();
+        server_writes.flush().await.unwrap();
+        let ours = r#"{"jsonrpc":"2.0","method":"window/logMessage","params":{"type":3,"message":"x"}}"#;
+        to_client.send(ours.as_bytes().to_vec()).await;
+        tokio::task::yield_now().await;
+        server_writes.write_all(&theirs.as_bytes()[10..]).await.unwrap();
+        drop(server_writes);
+        writer.await.unwrap();
+        let mut written = Vec::new();
+        client_reads.read_to_end(&mut written).await.unwrap();
+        let mut bodies: Vec<String> = frames(&written)
+            .await
+            .into_iter()
+            .map(|f| match f {
+                Frame::Message(body) => String::from_utf8(body).unwrap(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        bodies.sort();
+        assert_eq!(bodies, [theirs, ours]);
     }
 
     #[tokio::test]
