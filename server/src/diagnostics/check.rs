@@ -409,8 +409,11 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
     let Some(app) = input.app_module else { return out };
     for stage in input.stages {
         // Functions sharing a policy file: whether it lies inside the
-        // project is asked once (it touches the file system).
+        // project is asked once (it touches the file system), and the fix
+        // for a set of missing actions is made once (it re-reads and edits
+        // the file; an app's SQS handlers usually miss the same three).
         let switch = AutogenSwitch::new();
+        let mut fixes_for: BTreeMap<(usize, Vec<String>), Vec<Fix>> = BTreeMap::new();
         for f in &stage.functions {
             let Some(RoleGrant::File { path, policy: Some(policy) }) = stage.roles.get(f.role) else { continue };
             let missing: Vec<String> = f.event_source_actions.iter().filter(|a| !matches!(policy.grants(a), Ok(Some(_)))).cloned().collect();
@@ -430,7 +433,7 @@ fn event_source_findings(input: &CheckInput) -> Vec<Diagnostic> {
                     stage.name,
                     display_policy_path(stage, path)
                 ),
-                fixes: fix_for(stage, &finding, &switch),
+                fixes: fixes_for.entry((f.role, missing)).or_insert_with(|| fix_for(stage, &finding, &switch)).clone(),
             });
         }
     }
