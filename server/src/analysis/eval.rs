@@ -24,7 +24,9 @@ use super::value::{self, DefRef, Value, ValueSet};
 use crate::model;
 
 mod again;
+mod parts;
 pub use again::{evaluate_again, EvalState};
+pub use parts::evaluate_in_parts;
 
 /// Environments and summaries are hashed on every name lookup and binding;
 /// FxHash is several times cheaper than the default SipHash on short keys
@@ -32,6 +34,7 @@ pub use again::{evaluate_again, EvalState};
 type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// One module of the project as the evaluator sees it.
+#[derive(Clone)]
 pub struct ModuleSource<'a> {
     /// Dotted module name: `app`, `chalicelib.db`, `chalicelib` (for
     /// `chalicelib/__init__.py`).

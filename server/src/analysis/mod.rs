@@ -89,7 +89,7 @@ pub fn module_name(rel_path: &str) -> (String, bool) {
 /// Analyses every module of a project together (imports between them are
 /// followed). The result has one [`FileFacts`] per input, in input order.
 pub fn analyze(inputs: &[ModuleInput<'_>]) -> ProjectFacts {
-    analyze_with(inputs, eval::evaluate)
+    analyze_with(inputs, eval::evaluate_in_parts)
 }
 
 /// [`analyze`] for the next version of a project the language server
@@ -112,13 +112,16 @@ fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::Module
     // exist as modules: `from chalicelib import db` must find `db`.
     let empty = ModuleIr::default();
     let no_text: Arc<str> = Arc::from("");
+    // Looked up by name: a tree of 10,000 modules asked a list of them for
+    // each of their packages.
+    let known: std::collections::HashSet<&str> = names.iter().map(|(m, _)| m.as_str()).collect();
     let mut extra: Vec<String> = Vec::new();
     for (n, _) in &names {
         let mut parts: Vec<&str> = n.split('.').collect();
         while parts.len() > 1 {
             parts.pop();
             let pkg = parts.join(".");
-            if !names.iter().any(|(m, _)| *m == pkg) && !extra.contains(&pkg) {
+            if !known.contains(pkg.as_str()) && !extra.contains(&pkg) {
                 extra.push(pkg);
             }
         }
