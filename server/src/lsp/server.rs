@@ -139,13 +139,16 @@ impl Handle {
                 due.notified().await;
                 let computing = handle.clone();
                 let computed = tokio::task::spawn_blocking(move || {
-                    computing.with_session("computing diagnostics", Session::publish_stale);
+                    computing.with_session("computing diagnostics", |session| {
+                        session.publish_stale();
+                        session.has_unverified()
+                    })
                 });
                 // Only fails when the runtime is shutting down.
-                if computed.await.is_err() {
-                    return;
+                let Ok(provisional) = computed.await else { return };
+                if provisional == Some(true) {
+                    handle.check_provisional_versions();
                 }
-                handle.check_provisional_versions();
                 super::memory::release_freed_memory();
             }
         });
@@ -167,7 +170,7 @@ impl Handle {
                 handle.checking_provisional.store(false, Ordering::SeqCst);
                 // A version made provisional between the listing and the
                 // flag's clearing found the flag still set: look once more.
-                let more = handle.with_session("listing provisional versions", |session| !session.unverified().is_empty());
+                let more = handle.with_session("listing provisional versions", |session| session.has_unverified());
                 if more == Some(true) && !handle.checking_provisional.swap(true, Ordering::SeqCst) {
                     continue;
                 }

@@ -18,11 +18,10 @@ use super::convert::{self, EditSupport, FileView, FixData};
 use super::document::{Document, DocumentStore};
 use super::line_index::{LineIndex, PositionEncoding};
 use super::outbox::{FileDiagnostics, Outbox};
-use crate::project::Unverified;
 use super::settings::ClientSettings;
 use super::watcher::{is_followed_file, FileEvent, FileEventKind};
 use super::workspace;
-use crate::project::{self, Project, Settings};
+use crate::project::{self, Project, Settings, Unverified};
 
 /// What the client told us it can do, reduced to what this server uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -476,6 +475,11 @@ impl Session {
     /// the session lock.
     pub fn unverified(&self) -> Vec<(PathBuf, Unverified)> {
         self.projects.iter().flat_map(|(root, loaded)| loaded.project.unverified().into_iter().map(move |u| (root.clone(), u))).collect()
+    }
+
+    /// Whether an open document's version is provisional.
+    pub fn has_unverified(&self) -> bool {
+        self.projects.values().any(|loaded| loaded.project.has_unverified())
     }
 
     /// Takes the outcome of comparing a provisional version with a fresh

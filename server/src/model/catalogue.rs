@@ -24,35 +24,36 @@ impl ActionCatalogue {
         CAT.get_or_init(|| ActionCatalogue { names: ACTIONS_INDEX.iter().map(|_| OnceLock::new()).collect() })
     }
 
-    /// The index entry of a prefix (any case): its lower-cased spelling and
-    /// its names.
-    fn prefix(&self, prefix: &str) -> Option<(&'static str, &HashMap<String, &'static str>)> {
+    /// The index entry of a prefix, in any case.
+    fn entry(prefix: &str) -> Option<usize> {
         let prefix = prefix.to_ascii_lowercase();
-        let i = ACTIONS_INDEX.binary_search_by(|e| e.0.cmp(prefix.as_str())).ok()?;
-        let (lower, start, end) = ACTIONS_INDEX[i];
-        let names = self.names[i].get_or_init(|| ACTIONS_TXT[start..end].split(' ').filter(|n| !n.is_empty()).map(|n| (n.to_ascii_lowercase(), n)).collect());
-        Some((lower, names))
+        ACTIONS_INDEX.binary_search_by(|e| e.0.cmp(prefix.as_str())).ok()
+    }
+
+    /// An index entry's names, by lower-cased name.
+    fn names(&self, entry: usize) -> &HashMap<String, &'static str> {
+        let (_, start, end) = ACTIONS_INDEX[entry];
+        self.names[entry].get_or_init(|| ACTIONS_TXT[start..end].split(' ').filter(|n| !n.is_empty()).map(|n| (n.to_ascii_lowercase(), n)).collect())
     }
 
     /// The canonical spelling of `prefix:Name`, if IAM has that action.
     pub fn canonical(&self, action: &str) -> Option<(&str, &'static str)> {
         let (prefix, name) = action.split_once(':')?;
-        let (p, names) = self.prefix(prefix)?;
-        names.get(&name.to_ascii_lowercase()).map(|n| (p, *n))
+        let entry = Self::entry(prefix)?;
+        self.names(entry).get(&name.to_ascii_lowercase()).map(|n| (ACTIONS_INDEX[entry].0, *n))
     }
 
     pub fn has_prefix(&self, prefix: &str) -> bool {
-        let prefix = prefix.to_ascii_lowercase();
-        ACTIONS_INDEX.binary_search_by(|e| e.0.cmp(prefix.as_str())).is_ok()
+        Self::entry(prefix).is_some()
     }
 
     /// All actions of one prefix (canonical names), for wildcard matching.
     pub fn actions_of_prefix(&self, prefix: &str) -> impl Iterator<Item = &'static str> + '_ {
-        self.prefix(prefix).into_iter().flat_map(|(_, names)| names.values().copied())
+        Self::entry(prefix).into_iter().flat_map(|entry| self.names(entry).values().copied())
     }
 
     pub fn len(&self) -> usize {
-        ACTIONS_INDEX.iter().filter_map(|e| self.prefix(e.0)).map(|(_, names)| names.len()).sum()
+        (0..ACTIONS_INDEX.len()).map(|entry| self.names(entry).len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -361,6 +361,11 @@ impl Sources {
         self.files.insert(rel.to_string(), SourceFile::from_edited_text(text, tree, origin, self.as_app(rel), memos));
     }
 
+    /// Whether a file's version is provisional (see [`Unverified`]).
+    pub fn has_unverified(&self) -> bool {
+        self.files.values().any(|file| file.unverified.is_some())
+    }
+
     /// The provisional versions among the files (see [`Unverified`]).
     pub fn unverified(&self) -> impl Iterator<Item = Unverified> + '_ {
         self.files.iter().filter_map(|(rel, file)| {

@@ -153,6 +153,11 @@ impl Project {
         self.sources.unverified().collect()
     }
 
+    /// Whether any file's version is provisional.
+    pub fn has_unverified(&self) -> bool {
+        self.sources.has_unverified()
+    }
+
     /// Takes the outcome of comparing a provisional version with a fresh
     /// parse (`fresh`: the fresh tree when it reads the text differently).
     /// Returns whether the project's results may have changed: only when the
