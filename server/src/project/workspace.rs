@@ -177,7 +177,11 @@ impl Project {
             }
             Some(tree) => {
                 let text = file.text.clone();
+                // The last evaluation read the same text from the other
+                // tree: evaluating again from it would find no module
+                // changed and keep its facts.
                 self.facts_out_of_date();
+                *self.previous.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
                 self.sources.set_text(&rel, text, Some(&tree), TreeOrigin::Fresh);
                 true
             }
@@ -584,6 +588,10 @@ mod tests {
 
         let mut project = Project::load(&root, Settings::default()).unwrap();
         project.set_overlay(&app_path, Arc::from(broken), Some(&wrong_tree));
+        // The provisional version's diagnostics are published first, as the
+        // language server does: the evaluation it leaves must not stand in
+        // for the file read again.
+        let provisional = project.diagnostics();
         let pending = project.unverified();
         assert_eq!(pending.len(), 1);
         let fresh = pending[0].fresh_parse_if_different();
@@ -592,6 +600,7 @@ mod tests {
         assert!(project.unverified().is_empty());
         let mut reference = Project::load(&root, Settings::default()).unwrap();
         reference.set_overlay(&app_path, Arc::from(broken), None);
+        assert_ne!(provisional, reference.diagnostics(), "the tree of another text is read otherwise");
         assert_eq!(project.diagnostics(), reference.diagnostics());
 
         // The editor's own tree of the text: it stands.
