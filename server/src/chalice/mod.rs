@@ -334,7 +334,15 @@ impl DeployEmulation {
 /// and `WebsocketPolicyInjector`. Packaging, swagger and AWS calls are not
 /// part of it.
 pub fn emulate_deploy(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
-    on_large_stack(|| emulate_deploy_inline(inputs))
+    // Only importing app.py here walks its tree, as deep as it nests; with
+    // the import done, nothing recurses (and the language server runs this
+    // for every stage at every keystroke: a thread started for it cost more
+    // than the emulation).
+    if inputs.imported.is_some() {
+        emulate_deploy_inline(inputs)
+    } else {
+        on_large_stack(|| emulate_deploy_inline(inputs))
+    }
 }
 
 fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, DeployFailure> {
