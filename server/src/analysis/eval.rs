@@ -327,6 +327,7 @@ impl<'a> Evaluator<'a> {
             modules,
             edited,
             ran_edited_function_only: false,
+            facts_moved_only: false,
         }
     }
 

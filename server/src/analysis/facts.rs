@@ -24,6 +24,49 @@ impl TextRange {
     }
 }
 
+/// One edit of a text, as found by comparing two versions of it: the bytes
+/// `[start, old_end)` of the old text became `[start, new_end)` of the new
+/// one, and what lies before and after is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextEdit {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+impl TextEdit {
+    /// What lies between the common beginning and the common end of `old`
+    /// and `new`.
+    pub fn between(old: &str, new: &str) -> TextEdit {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let room = old.len().min(new.len()) - start;
+        let common_end = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        TextEdit { start, old_end: old.len() - common_end, new_end: new.len() - common_end }
+    }
+
+    /// Where a range of the old text is in the new one: the same before the
+    /// edit, moved after it, grown or shrunk when it holds the edit; `None`
+    /// when it holds only part of it.
+    pub fn map(&self, r: TextRange) -> Option<TextRange> {
+        let delta = self.new_end as isize - self.old_end as isize;
+        if r.end <= self.start {
+            Some(r)
+        } else if r.start >= self.old_end {
+            Some(r.shifted(delta))
+        } else if r.start <= self.start && r.end >= self.old_end {
+            Some(TextRange::new(r.start, r.end.saturating_add_signed(delta)))
+        } else {
+            None
+        }
+    }
+
+    /// Whether the edit leaves the old text as it was.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.old_end && self.start == self.new_end
+    }
+}
+
 /// How a call reaches AWS, for messages and for deciding what chalice's own
 /// analyzer can see.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

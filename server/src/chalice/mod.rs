@@ -27,7 +27,7 @@ pub use config::{ChaliceConfig, ConfigError, ConfigErrorKind, ConfigWarning, Lay
 pub use policy::{build_policy_from_api_calls, BuiltPolicy, PolicyBuildCrash, PolicyDocument, PolicyStatement, StatementOrigin, StatementResource};
 pub use roles::{resolve_roles, role_for_function, FunctionRole, RoleKind};
 
-use crate::analysis::TextRange;
+use crate::analysis::{TextEdit, TextRange};
 use crate::background::Pending;
 use crate::python::ParsedFile;
 
@@ -178,7 +178,7 @@ pub struct DeployInputs<'a> {
 /// it depends on config.json, so a project computes it once per app.py text,
 /// from the same parse as its own analysis and alongside it, and every
 /// stage's emulation shares it.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImportedApp {
     python_version: (u8, u8),
     /// An app graph with errors is a failure: deploying stops there, before
@@ -268,6 +268,49 @@ impl ImportedApp {
     /// The Python version the import was emulated for.
     pub fn python_version(&self) -> (u8, u8) {
         self.python_version
+    }
+
+    /// This import with every range in app.py moved by `edit`
+    /// ([`TextEdit::map`]); `None` when a range holds only part of it. The
+    /// language server compares it with the import of the edited text: when
+    /// they are equal, the edit changed nothing chalice sees but places.
+    pub fn moved(&self, edit: &TextEdit) -> Option<ImportedApp> {
+        let failure = |f: &DeployFailure| -> Option<DeployFailure> {
+            let range = match (&f.origin, f.range) {
+                (FailureOrigin::AppPy, Some(r)) => Some(edit.map(r)?),
+                (_, range) => range,
+            };
+            Some(DeployFailure { range, ..f.clone() })
+        };
+        let outcome = match &self.outcome {
+            Err(f) => Err(failure(f)?),
+            Ok((graph, policy)) => {
+                let mut graph = graph.clone();
+                for h in graph.functions.iter_mut().flat_map(|f| &mut f.handlers) {
+                    h.def_range = edit.map(h.def_range)?;
+                    h.decorator_range = edit.map(h.decorator_range)?;
+                }
+                for e in &mut graph.errors {
+                    e.range = edit.map(e.range)?;
+                }
+                for n in &mut graph.notes {
+                    n.range = edit.map(n.range)?;
+                }
+                let policy = match policy {
+                    Ok(p) => {
+                        let mut p = p.clone();
+                        for c in &mut p.analysis.captured {
+                            c.range = edit.map(c.range)?;
+                        }
+                        Ok(p)
+                    }
+                    Err(AppPolicyFailure::Analyzer(c)) => Err(AppPolicyFailure::Analyzer(AnalyzerCrash { range: edit.map(c.range)?, ..c.clone() })),
+                    Err(f @ AppPolicyFailure::PolicyBuilder(_)) => Err(f.clone()),
+                };
+                Ok((graph, policy))
+            }
+        };
+        Some(ImportedApp { python_version: self.python_version, outcome })
     }
 }
 

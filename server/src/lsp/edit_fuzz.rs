@@ -312,6 +312,8 @@ fn normalized(view: ClientView) -> ClientView {
 pub(super) struct Outcome {
     pub edits: usize,
     pub diagnostics_runs: usize,
+    /// Of those, how many gave the last run's diagnostics, moved.
+    pub moved: usize,
     /// Versions read provisionally from an edited tree with syntax errors
     /// at the end of the sequence, and how many of them a fresh parse read
     /// differently (see `project::Unverified`).
@@ -345,7 +347,7 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
         }
     }
     if models.is_empty() {
-        return Ok(Outcome { edits: 0, diagnostics_runs: 0, provisional: 0, reread: 0 });
+        return Ok(Outcome { edits: 0, diagnostics_runs: 0, moved: 0, provisional: 0, reread: 0 });
     }
     let (mut session, mut queue) = open_session(&root, encoding, &models);
     let mut client = ClientView::new();
@@ -459,7 +461,7 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
             }
         }
     }
-    Ok(Outcome { edits, diagnostics_runs: runs + 1, provisional, reread })
+    Ok(Outcome { edits, diagnostics_runs: runs + 1, moved: session.moved_checks(), provisional, reread })
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -517,14 +519,14 @@ fn random_edits_match_a_fresh_open() {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let done = AtomicUsize::new(0);
     let sequences = AtomicUsize::new(0);
-    let runs = AtomicUsize::new(0);
+    let (runs, moved) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let (provisional, reread) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let started = Instant::now();
     let failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 let (cases, pastes, done, sequences, runs) = (&cases, &pastes, &done, &sequences, &runs);
-                let (provisional, reread) = (&provisional, &reread);
+                let (moved, provisional, reread) = (&moved, &provisional, &reread);
                 scope.spawn(move || {
                     let mut k = 0u64;
                     while done.load(Ordering::Relaxed) < total {
@@ -534,6 +536,7 @@ fn random_edits_match_a_fresh_open() {
                             Ok(o) => {
                                 done.fetch_add(o.edits, Ordering::Relaxed);
                                 runs.fetch_add(o.diagnostics_runs, Ordering::Relaxed);
+                                moved.fetch_add(o.moved, Ordering::Relaxed);
                                 provisional.fetch_add(o.provisional, Ordering::Relaxed);
                                 reread.fetch_add(o.reread, Ordering::Relaxed);
                                 sequences.fetch_add(1, Ordering::Relaxed);
@@ -548,14 +551,106 @@ fn random_edits_match_a_fresh_open() {
         handles.into_iter().filter_map(|h| h.join().unwrap()).collect()
     });
     println!(
-        "edit fuzz: {} edits in {} sequences ({} diagnostics runs; {} provisional versions at the end, {} read again from a fresh parse) over {} projects, seed {seed}, {:.1}s",
+        "edit fuzz: {} edits in {} sequences ({} diagnostics runs, {} of them the last run's moved; {} provisional versions at the end, {} read again from a fresh parse) over {} projects, seed {seed}, {:.1}s",
         done.load(Ordering::Relaxed),
         sequences.load(Ordering::Relaxed),
         runs.load(Ordering::Relaxed),
+        moved.load(Ordering::Relaxed),
         provisional.load(Ordering::Relaxed),
         reread.load(Ordering::Relaxed),
         cases.len(),
         started.elapsed().as_secs_f64()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Typing: one letter typed into or deleted from a name, a comment or a
+/// string at a time, the project checked after each (as the language
+/// server checks at each keystroke), in the corpus's Python files. Most
+/// such keystrokes change nothing a check reads but places, and the check
+/// then gives the last one's diagnostics moved (`Project::diagnostics`):
+/// every such result, and every tenth of the others, must be what a fresh
+/// project with the same texts reports. `CHALICE_IAM_FUZZ_KEYSTROKES` sets
+/// the number of keystrokes (default 400 in a debug build, 2,000 in
+/// release; `tests/robustness/run` types 20,000).
+#[test]
+fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
+    let cases: Vec<Case> = corpus().into_iter().filter(|c| c.files.iter().any(|(rel, _)| rel == "app.py")).collect();
+    let total = env_number("CHALICE_IAM_FUZZ_KEYSTROKES", if cfg!(debug_assertions) { 400 } else { 2_000 }) as usize;
+    let seed = env_number("CHALICE_IAM_FUZZ_SEED", 1);
+    let mut rng = Rng::new(seed ^ 0x7E57_1A6);
+    let (mut typed, mut moved, mut compared) = (0, 0, 0);
+    let started = Instant::now();
+    while typed < total {
+        let case = rng.pick(&cases);
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        for (rel, text) in &case.files {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+        let python: Vec<&(String, String)> = case.files.iter().filter(|(rel, _)| rel.ends_with(".py")).collect();
+        let mut texts: BTreeMap<String, String> = python.iter().map(|(rel, text)| (rel.clone(), text.clone())).collect();
+        let mut project = crate::project::Project::load(&root, Settings::default()).unwrap();
+        let _ = project.diagnostics();
+        // A run of keystrokes in one file, then another file.
+        for _ in 0..1 + rng.below(3) {
+            let (rel, _) = rng.pick(&python);
+            for _ in 0..5 + rng.below(60) {
+                let text = texts.get_mut(rel).unwrap();
+                let Some(next) = keystroke(&mut rng, text) else { break };
+                *text = next;
+                typed += 1;
+                let before = project.moved_checks();
+                project.set_overlay(&root.join(rel), std::sync::Arc::from(text.as_str()), None);
+                let diagnostics = project.diagnostics();
+                let was_moved = project.moved_checks() > before;
+                moved += usize::from(was_moved);
+                if was_moved || rng.chance(10) {
+                    compared += 1;
+                    let mut fresh = crate::project::Project::load(&root, Settings::default()).unwrap();
+                    for (rel, text) in &texts {
+                        fresh.set_overlay(&root.join(rel), std::sync::Arc::from(text.as_str()), None);
+                    }
+                    assert_eq!(
+                        diagnostics,
+                        fresh.diagnostics(),
+                        "{}: after typing in {rel} (moved: {was_moved}), text now:\n{}",
+                        case.name,
+                        texts[rel.as_str()]
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "typing fuzz: {typed} keystrokes, {moved} checks moved, {compared} compared with a fresh project, seed {seed}, {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    // Most keystrokes in the corpus's small files land in module-level
+    // code or in functions that return what they make, which evaluate
+    // whole; enough others move the last check to make the comparison mean
+    // something.
+    assert!(moved * 20 > typed, "too few checks moved the last one's diagnostics: {moved} of {typed}");
+}
+
+/// `text` with one ASCII letter typed next to, or deleted from, a run of
+/// letters (a name, or a word in a comment or a string); `None` when it has
+/// no letters.
+fn keystroke(rng: &mut Rng, text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let letters: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i].is_ascii_alphabetic()).collect();
+    if letters.is_empty() {
+        return None;
+    }
+    let at = *rng.pick(&letters);
+    let mut next = text.to_string();
+    if rng.chance(60) {
+        let letter = (b'a' + rng.below(26) as u8) as char;
+        next.insert(at + usize::from(rng.chance(50)), letter);
+    } else {
+        next.remove(at);
+    }
+    Some(next)
 }

@@ -492,6 +492,13 @@ impl Session {
         }
     }
 
+    /// How many checks of the open projects gave the last check's
+    /// diagnostics, moved (`Project::diagnostics`).
+    #[cfg(test)]
+    pub fn moved_checks(&self) -> usize {
+        self.projects.values().map(|loaded| loaded.project.moved_checks()).sum()
+    }
+
     /// Compares every provisional version with a fresh parse now, and
     /// publishes what changed: what the background check does, in one go.
     /// Returns how many versions were compared, and how many of them a

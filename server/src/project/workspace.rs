@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::analysis::{Construct, EvalState, ProjectFacts, TextRange};
+use crate::analysis::{Construct, EvalState, ProjectFacts, TextEdit, TextRange};
 use crate::diagnostics::check::{self, CheckInput, FixMemo, StageView};
 use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
@@ -47,6 +47,45 @@ pub struct Project {
     previous: Mutex<Option<(EvalState, ProjectFacts)>>,
     /// The fixes of the last check, for the next one (`check::FixMemo`).
     fix_memo: FixMemo,
+    /// The language server's last check, for the next one (see
+    /// [`Project::diagnostics`]).
+    last_check: Mutex<Option<LastCheck>>,
+    /// While the language server checks: every JSON file read, and what was
+    /// read.
+    json_reads: Mutex<Option<BTreeMap<PathBuf, Option<String>>>>,
+    /// How many times the facts were evaluated again (`analyze_again`).
+    evaluations: std::sync::atomic::AtomicUsize,
+    /// How many checks gave the last one's diagnostics, moved.
+    moved_checks: std::sync::atomic::AtomicUsize,
+}
+
+/// What a check was computed from, and what it found. A keystroke that
+/// changes nothing the check reads but places (a name typed that no boto3
+/// call depends on, a comment, a string the analysis does not read) gets
+/// the same diagnostics, moved with the text: see
+/// [`Project::diagnostics`].
+struct LastCheck {
+    /// Each Python file's text, in the order of `sources.files`.
+    texts: Vec<(String, Arc<str>)>,
+    unreadable: Vec<(String, String)>,
+    /// Every JSON file the check read (config.json, policy files), with
+    /// what it read: `None` when missing or unreadable.
+    json: BTreeMap<PathBuf, Option<String>>,
+    /// app.py as chalice imports it.
+    imported: Option<crate::chalice::ImportedApp>,
+    settings: Settings,
+    /// [`Project::evaluations`] once its facts were evaluated: the next
+    /// evaluation's report ([`EvalState::facts_moved_only`]) compares with
+    /// this check's facts only if no other evaluation came between (a hover
+    /// on a version never checked, say).
+    evaluation: usize,
+    diagnostics: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    /// Whether these diagnostics are an earlier check's, moved.
+    moved: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Folders under `folder` (itself included) that are Chalice projects:
@@ -88,6 +127,10 @@ impl Project {
             evaluated: Mutex::new(None),
             previous: Mutex::new(None),
             fix_memo: FixMemo::default(),
+            last_check: Mutex::new(None),
+            json_reads: Mutex::new(None),
+            evaluations: std::sync::atomic::AtomicUsize::new(0),
+            moved_checks: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -124,6 +167,14 @@ impl Project {
 
     /// Text of a JSON file of the project: the editor's if open, else disk.
     pub fn read_json(&self, path: &Path) -> Option<String> {
+        let text = self.read_json_now(path);
+        if let Some(reads) = lock(&self.json_reads).as_mut() {
+            reads.insert(path.to_path_buf(), text.clone());
+        }
+        text
+    }
+
+    fn read_json_now(&self, path: &Path) -> Option<String> {
         if let Some(text) = self.json_overlays.get(path) {
             return Some(text.clone());
         }
@@ -144,6 +195,7 @@ impl Project {
             // background here; the analysis, when asked for, runs beside it.
             self.sources.set_text(&rel, text, tree, TreeOrigin::Edited);
         } else {
+            self.forget_last_check();
             self.json_overlays.insert(path.to_path_buf(), text.to_string());
         }
     }
@@ -182,6 +234,7 @@ impl Project {
                 // changed and keep its facts.
                 self.facts_out_of_date();
                 *self.previous.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
+                self.forget_last_check();
                 self.sources.set_text(&rel, text, Some(&tree), TreeOrigin::Fresh);
                 true
             }
@@ -197,6 +250,7 @@ impl Project {
     /// `path` changed (or appeared, or vanished) on disk.
     pub fn reload(&mut self, path: &Path) {
         self.facts_out_of_date();
+        self.forget_last_check();
         if let Some(rel) = self.sources.rel_path(path) {
             match crate::files::read(path) {
                 Ok(bytes) => {
@@ -216,9 +270,19 @@ impl Project {
             }
             let previous = self.previous.lock().unwrap_or_else(PoisonError::into_inner).take();
             let (facts, state) = self.sources.analyze_again(previous);
+            self.evaluations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             *self.evaluated.lock().unwrap_or_else(PoisonError::into_inner) = Some(state);
             facts
         })
+    }
+
+    /// After a change reported by the editor or the file system (not a
+    /// keystroke in Python code): the next check starts afresh. A check
+    /// compares what it reads with what the last one read, but what it
+    /// learns from the file system itself (whether a policy file exists,
+    /// where a link leads) is only known to have changed this way.
+    fn forget_last_check(&mut self) {
+        *self.last_check.get_mut().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// After a change: the facts are computed again when next asked for,
@@ -243,7 +307,145 @@ impl Project {
 
     /// Every diagnostic of the project, grouped by file. Files of the
     /// project without findings map to an empty list (so editors clear them).
+    ///
+    /// The language server checks at every keystroke, and most keystrokes
+    /// change nothing a check reads but where things are. So a check keeps
+    /// what it read and found, and the next one, when one Python file
+    /// changed by an edit that adds or removes no line, gives the same
+    /// diagnostics moved with the text if (and only if) everything else it
+    /// would read is what the last one read, moved: the analysis's facts
+    /// (the edited function found what it found before,
+    /// [`EvalState::facts_moved_only`]), chalice's import of app.py, every
+    /// JSON file read, the set of files and the settings. A check is a
+    /// function of those, and takes its ranges from them; the one range it
+    /// works out from the text (a handler's `def` line) must be clear of
+    /// the edit. The edit fuzzer compares every result with a fresh open.
     pub fn diagnostics(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
+        // A one-shot command checks once: nothing to keep.
+        if crate::process::is_one_shot() {
+            return self.check_all();
+        }
+        if let Some(moved) = self.last_check_moved() {
+            return moved;
+        }
+        *lock(&self.json_reads) = Some(BTreeMap::new());
+        let diagnostics = self.check_all();
+        let json = lock(&self.json_reads).take().unwrap_or_default();
+        *lock(&self.last_check) = Some(LastCheck {
+            texts: self.sources.files.iter().map(|(rel, file)| (rel.clone(), file.text.clone())).collect(),
+            unreadable: self.sources.unreadable.clone(),
+            json,
+            imported: self.sources.files.get("app.py").and_then(super::SourceFile::imported).cloned(),
+            settings: self.settings.clone(),
+            evaluation: self.evaluations.load(std::sync::atomic::Ordering::Relaxed),
+            diagnostics: diagnostics.clone(),
+            moved: false,
+        });
+        diagnostics
+    }
+
+    /// The last check's diagnostics, moved by the one edit since, when that
+    /// edit changed nothing else a check reads (see [`Self::diagnostics`]);
+    /// the last check is then this one.
+    fn last_check_moved(&self) -> Option<BTreeMap<PathBuf, Vec<Diagnostic>>> {
+        let mut kept = lock(&self.last_check);
+        let last = kept.as_mut()?;
+        if last.settings != self.settings || last.unreadable != self.sources.unreadable || last.texts.len() != self.sources.files.len() {
+            return None;
+        }
+        let mut edited = None;
+        for (i, ((rel, old), (new_rel, file))) in last.texts.iter().zip(&self.sources.files).enumerate() {
+            if rel != new_rel {
+                return None;
+            }
+            if !(Arc::ptr_eq(old, &file.text) || **old == *file.text) && edited.replace((new_rel.as_str(), old.clone(), file, i)).is_some() {
+                return None;
+            }
+        }
+        let edit = match edited {
+            Some((_, ref old, file, _)) => {
+                if file.binary || file.lossy {
+                    return None;
+                }
+                let edit = TextEdit::between(old, &file.text);
+                // Messages name lines, and a handler's line is found in the
+                // text: an edit that adds or removes one is checked anew.
+                let breaks = |s: &str| s.contains(['\n', '\r']);
+                if breaks(&old[edit.start..edit.old_end]) || breaks(&file.text[edit.start..edit.new_end]) {
+                    return None;
+                }
+                edit
+            }
+            None => TextEdit { start: 0, old_end: 0, new_end: 0 },
+        };
+        let _ = self.facts();
+        let evaluation = self.evaluations.load(std::sync::atomic::Ordering::Relaxed);
+        let moved_only = lock(&self.evaluated).as_ref().is_some_and(EvalState::facts_moved_only);
+        if evaluation != last.evaluation + 1 || !moved_only {
+            return None;
+        }
+        let imported = match edited {
+            Some(("app.py", _, file, _)) => {
+                let now = file.imported();
+                let same = match (&last.imported, now) {
+                    (Some(was), Some(now)) => was.moved(&edit).as_ref() == Some(now),
+                    (was, now) => was.is_none() && now.is_none(),
+                };
+                if !same {
+                    return None;
+                }
+                Some(now.cloned())
+            }
+            _ => None,
+        };
+        if last.json.iter().any(|(path, text)| self.read_json_now(path) != *text) {
+            return None;
+        }
+        if let Some((rel, _, file, index)) = edited {
+            let path = self.sources.path_of(rel);
+            if let Some(list) = last.diagnostics.get(&path) {
+                let edits_this_file = |d: &Diagnostic| {
+                    d.fixes.iter().flat_map(|f| f.edits.iter()).any(|e| match e {
+                        crate::diagnostics::FileEdit::Create { path: p, .. } | crate::diagnostics::FileEdit::Replace { path: p, .. } => *p == path,
+                    })
+                };
+                let mut moved = list
+                    .iter()
+                    .map(|d| {
+                        // Made for the old text; a handler's line is found in
+                        // the text.
+                        let clear = d.code != codes::EVENT_SOURCE_PERMISSIONS || edit.old_end < d.range.start || edit.start > d.range.end;
+                        (clear && !edits_this_file(d)).then_some(())?;
+                        Some(Diagnostic { range: edit.map(d.range)?, ..d.clone() })
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                moved.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
+                last.diagnostics.insert(path, moved);
+            }
+            last.texts[index].1 = file.text.clone();
+        }
+        if let Some(imported) = imported {
+            last.imported = imported;
+        }
+        last.evaluation = evaluation;
+        last.moved = true;
+        self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(last.diagnostics.clone())
+    }
+
+    /// How many checks gave the last one's diagnostics, moved (see
+    /// [`Self::diagnostics`]).
+    pub fn moved_checks(&self) -> usize {
+        self.moved_checks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the last diagnostics were an earlier check's, moved.
+    #[cfg(test)]
+    fn last_diagnostics_were_moved(&self) -> bool {
+        lock(&self.last_check).as_ref().is_some_and(|l| l.moved)
+    }
+
+    fn check_all(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
         let mut out: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
         for rel in self.sources.files.keys() {
             out.insert(self.sources.path_of(rel), Vec::new());
@@ -575,6 +777,76 @@ mod tests {
     /// a tree of another broken text, which no edit would give) makes the
     /// file read again from the fresh parse, with the results of a fresh
     /// load; one that reads it the same only ends the provisional state.
+    /// Each step replaces `old` in app.py (or in a JSON file) with `new`:
+    /// whether the last check's diagnostics are moved rather than worked out
+    /// again, and that they are a fresh project's either way.
+    #[test]
+    fn a_keystroke_that_changes_only_places_moves_the_last_diagnostics() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app_path = root.join("app.py");
+        let config = root.join(".chalice/config.json");
+        let mut app = String::from(
+            "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\ns3 = boto3.client('s3')\n\n\
+             @app.route('/')\ndef index():\n    table = boto3.resource('dynamodb').Table('t')\n    table.scan()\n\n\
+             @app.on_sqs_message(queue='q')\ndef on_message(event):\n    count = 1\n    # a comment\n    s3.get_object(Bucket='b', Key='k')\n",
+        );
+        std::fs::write(&app_path, &app).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        let mut config_text = String::from(r#"{"app_name": "x", "stages": {"dev": {}, "prod": {"autogen_policy": false, "iam_policy_file": "policy-prod.json"}}}"#);
+        std::fs::write(&config, &config_text).unwrap();
+        std::fs::write(root.join(".chalice/policy-prod.json"), r#"{"Version": "2012-10-17", "Statement": []}"#).unwrap();
+        let steps: [(&Path, &str, &str, bool); 10] = [
+            // The first edit of a module evaluates the project whole (see
+            // `eval::again`).
+            (&app_path, "# a comment", "# a comment!", false),
+            // Nothing a check reads but places.
+            (&app_path, "# a comment!", "# a longer comment", true),
+            (&app_path, "count = 1", "counter = 1", true),
+            (&app_path, "Bucket='b'", "Bucket='bb'", true),
+            // What the analysis finds (`tablex` is no table).
+            (&app_path, "    table.scan()", "    tablex.scan()", false),
+            (&app_path, "    tablex.scan()", "    table.scan()", false),
+            // A line more.
+            (&app_path, "count", "\n    count", false),
+            // What chalice's analyzer captures.
+            (&app_path, "s3.get_object(", "s3.put_object(", false),
+            // Back to a keystroke that changes only places.
+            (&app_path, "# a longer comment", "# a comment", true),
+            // config.json, open in the editor.
+            (&config, r#""dev": {}"#, r#""dev": {"api_gateway_stage": "v1"}"#, false),
+        ];
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        assert!(!project.diagnostics().is_empty());
+        assert!(!project.last_diagnostics_were_moved());
+        for (path, old, new, moved) in steps {
+            let text = if path == app_path { &mut app } else { &mut config_text };
+            assert!(text.contains(old), "{old}");
+            *text = text.replacen(old, new, 1);
+            project.set_overlay(path, Arc::from(text.as_str()), None);
+            let diagnostics = project.diagnostics();
+            assert_eq!(project.last_diagnostics_were_moved(), moved, "{old} -> {new}");
+            let mut fresh = Project::load(&root, Settings::default()).unwrap();
+            fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            fresh.set_overlay(&config, Arc::from(config_text.as_str()), None);
+            assert_eq!(diagnostics, fresh.diagnostics(), "{old} -> {new}");
+        }
+        // A version evaluated but never checked (a hover on it) comes
+        // between: the next check's evaluation compares with it, not with
+        // the last check.
+        for (old, new) in [("count = 1", "count = 2"), ("count = 2", "count = 3")] {
+            app = app.replacen(old, new, 1);
+            project.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            let _ = project.facts();
+        }
+        let diagnostics = project.diagnostics();
+        assert!(!project.last_diagnostics_were_moved());
+        let mut fresh = Project::load(&root, Settings::default()).unwrap();
+        fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
+        fresh.set_overlay(&config, Arc::from(config_text.as_str()), None);
+        assert_eq!(diagnostics, fresh.diagnostics());
+    }
+
     #[test]
     fn a_provisional_version_that_a_fresh_parse_reads_differently_is_read_again() {
         let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,7 @@
 use std::sync::Arc;
 
 use super::{encloses, Evaluator, ModuleSource, ProjectFacts, Reruns, Summaries, Unit, UnitRun};
-use crate::analysis::facts::TextRange;
+use crate::analysis::facts::{CallFact, TextEdit, TextRange, UnresolvedCall};
 use crate::analysis::ir::{ClassId, FuncId, ParamKind};
 use crate::analysis::name::Name;
 
@@ -52,6 +52,10 @@ pub struct EvalState {
     /// Whether the evaluation that left this state ran only an edited
     /// function.
     pub(super) ran_edited_function_only: bool,
+    /// Whether that function's new run found what its last one did, moved
+    /// with the text (and so the whole project's facts are the last ones,
+    /// moved): see [`EvalState::facts_moved_only`].
+    pub(super) facts_moved_only: bool,
 }
 
 impl EvalState {
@@ -59,6 +63,15 @@ impl EvalState {
     /// an edit was in (or nothing, when no module changed).
     pub fn ran_edited_function_only(&self) -> bool {
         self.ran_edited_function_only
+    }
+
+    /// Whether the facts of the evaluation that left this state are those
+    /// of the one before, every range moved by the edit between the two
+    /// versions of the module edited ([`TextEdit::map`]), and nothing else
+    /// changed: the edit left every unit's calls, unresolved calls and call
+    /// edges as they were. Also true when no module changed.
+    pub fn facts_moved_only(&self) -> bool {
+        self.facts_moved_only
     }
 }
 
@@ -171,39 +184,14 @@ fn edited_module(modules: &[ModuleSource<'_>], state: &EvalState) -> Result<Opti
     Ok(edited)
 }
 
-/// The edited text's extent in the old and the new text: what lies between
-/// their common beginning and their common end.
-struct Edit {
-    start: usize,
-    old_end: usize,
-    new_end: usize,
+/// The edited text's extent in the old and the new text (see
+/// [`TextEdit`]), and where what the old text held lies in the new one.
+trait EditExtent {
+    fn within(&self, old: TextRange, new: TextRange) -> bool;
+    fn clear_of(&self, old: TextRange) -> bool;
 }
 
-impl Edit {
-    fn between(old: &str, new: &str) -> Edit {
-        let (old, new) = (old.as_bytes(), new.as_bytes());
-        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-        let room = old.len().min(new.len()) - start;
-        let common_end = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
-        Edit { start, old_end: old.len() - common_end, new_end: new.len() - common_end }
-    }
-
-    /// Where a range of the old text is in the new one: the same before the
-    /// edit, moved after it, grown or shrunk when it holds the edit; `None`
-    /// when it holds only part of it.
-    fn map(&self, r: TextRange) -> Option<TextRange> {
-        let delta = self.new_end as isize - self.old_end as isize;
-        if r.end <= self.start {
-            Some(r)
-        } else if r.start >= self.old_end {
-            Some(r.shifted(delta))
-        } else if r.start <= self.start && r.end >= self.old_end {
-            Some(TextRange::new(r.start, r.end.saturating_add_signed(delta)))
-        } else {
-            None
-        }
-    }
-
+impl EditExtent for TextEdit {
     fn within(&self, old: TextRange, new: TextRange) -> bool {
         old.start <= self.start && self.old_end <= old.end && new.start <= self.start && self.new_end <= new.end
     }
@@ -235,7 +223,10 @@ fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut 
     for (new, old) in modules.iter().zip(&mut state.modules) {
         old.text = new.text.clone();
     }
-    let (Some(m), Some(old_text)) = (edited, old_text) else { return Some((facts, state)) };
+    let (Some(m), Some(old_text)) = (edited, old_text) else {
+        state.facts_moved_only = true;
+        return Some((facts, state));
+    };
     if state.edited != Some(m) {
         return None;
     }
@@ -243,7 +234,7 @@ fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut 
     if !old.clean || !new.ir.syntax_errors.is_empty() {
         return None;
     }
-    let edit = Edit::between(&old_text, new.text);
+    let edit = TextEdit::between(&old_text, new.text);
     let shape = Outline::of(new);
     let same_outline = shape.statements == old.statements
         && shape.functions.len() == old.functions.len()
@@ -305,6 +296,18 @@ fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut 
     if !rerun.iter().all(|&f| nothing_given(&state.units[m][unit_index(f)])) {
         return None;
     }
+    // What the units run again found last time, moved with the text: if
+    // they find the same, nothing in the project's facts changed but their
+    // places.
+    let moved_facts = |run: &UnitRun| -> Option<(Vec<CallFact>, Vec<UnresolvedCall>)> {
+        let facts = run.facts.iter().map(|f| Some(CallFact { range: edit.map(f.range)?, ..f.clone() })).collect::<Option<_>>()?;
+        let unresolved = run.unresolved.iter().map(|u| Some(UnresolvedCall { range: edit.map(u.range)?, ..u.clone() })).collect::<Option<_>>()?;
+        Some((facts, unresolved))
+    };
+    let last_runs: Vec<_> = rerun.iter().map(|&f| {
+        let run = &state.units[m][unit_index(f)];
+        (moved_facts(run), run.edges.clone())
+    }).collect();
     // The other units' facts move with the text.
     for (index, run) in state.units[m].iter_mut().enumerate() {
         if rerun.iter().any(|&f| unit_index(f) == index) {
@@ -329,6 +332,10 @@ fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut 
         }
     }
     ev.reruns = Reruns::WhenReadsChanged;
+    let found_the_same = rerun.iter().zip(&last_runs).all(|(&f, (last, edges))| {
+        let run = &ev.units[m][unit_index(f)];
+        last.as_ref().is_some_and(|(facts, unresolved)| *facts == run.facts && *unresolved == run.unresolved) && *edges == run.edges
+    });
     facts.files[m] = ev.module_facts(m);
     for &f in &rerun {
         let key = (m, new.ir.functions[f].qualname.to_string());
@@ -340,5 +347,7 @@ fn run_edited_function(modules: &[ModuleSource<'_>], edited: Option<usize>, mut 
             facts.call_graph.insert(key, callees);
         }
     }
-    Some((facts, ev.into_state(shapes, Some(m))))
+    let mut state = ev.into_state(shapes, Some(m));
+    state.facts_moved_only = found_the_same;
+    Some((facts, state))
 }
