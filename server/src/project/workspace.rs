@@ -384,6 +384,22 @@ impl Project {
         if evaluation != last.evaluation + 1 || !moved_only {
             return None;
         }
+        if last.json.iter().any(|(path, text)| self.read_json_now(path) != *text) {
+            return None;
+        }
+        // The edited file's diagnostics, moved (while chalice's import of
+        // app.py may still run).
+        let moved = match edited {
+            Some((rel, _, _, _)) => {
+                let path = self.sources.path_of(rel);
+                let moved = match last.diagnostics.get(&path) {
+                    Some(list) => Some(moved_diagnostics(list, &path, &edit)?),
+                    None => None,
+                };
+                moved.map(|list| (path, list))
+            }
+            None => None,
+        };
         let imported = match edited {
             Some(("app.py", _, file, _)) => {
                 let now = file.imported();
@@ -398,30 +414,10 @@ impl Project {
             }
             _ => None,
         };
-        if last.json.iter().any(|(path, text)| self.read_json_now(path) != *text) {
-            return None;
+        if let Some((path, list)) = moved {
+            last.diagnostics.insert(path, list);
         }
-        if let Some((rel, _, file, index)) = edited {
-            let path = self.sources.path_of(rel);
-            if let Some(list) = last.diagnostics.get(&path) {
-                let edits_this_file = |d: &Diagnostic| {
-                    d.fixes.iter().flat_map(|f| f.edits.iter()).any(|e| match e {
-                        crate::diagnostics::FileEdit::Create { path: p, .. } | crate::diagnostics::FileEdit::Replace { path: p, .. } => *p == path,
-                    })
-                };
-                let mut moved = list
-                    .iter()
-                    .map(|d| {
-                        // Made for the old text; a handler's line is found in
-                        // the text.
-                        let clear = d.code != codes::EVENT_SOURCE_PERMISSIONS || edit.old_end < d.range.start || edit.start > d.range.end;
-                        (clear && !edits_this_file(d)).then_some(())?;
-                        Some(Diagnostic { range: edit.map(d.range)?, ..d.clone() })
-                    })
-                    .collect::<Option<Vec<_>>>()?;
-                moved.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
-                last.diagnostics.insert(path, moved);
-            }
+        if let Some((_, _, file, index)) = edited {
             last.texts[index].1 = file.text.clone();
         }
         if let Some(imported) = imported {
@@ -660,6 +656,30 @@ impl Project {
     pub fn policy_json(&self) -> String {
         policy::to_pretty(&self.needed_policy())
     }
+}
+
+/// `list`, the diagnostics of the file at `path` before `edit`, moved with
+/// the text; `None` when one cannot be: a range holds part of the edit, a
+/// fix edits the file (it was made for the old text), the edit touches a
+/// handler's `def` line (found in the text, not moved with it), or two
+/// diagnostics come to lie at one place (a check would have made them one).
+fn moved_diagnostics(list: &[Diagnostic], path: &Path, edit: &TextEdit) -> Option<Vec<Diagnostic>> {
+    let edits_this_file = |d: &Diagnostic| {
+        d.fixes.iter().flat_map(|f| f.edits.iter()).any(|e| match e {
+            crate::diagnostics::FileEdit::Create { path: p, .. } | crate::diagnostics::FileEdit::Replace { path: p, .. } => p == path,
+        })
+    };
+    let mut moved = list
+        .iter()
+        .map(|d| {
+            let clear = d.code != codes::EVENT_SOURCE_PERMISSIONS || edit.old_end < d.range.start || edit.start > d.range.end;
+            (clear && !edits_this_file(d)).then_some(())?;
+            Some((d.range, Diagnostic { range: edit.map(d.range)?, ..d.clone() }))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    moved.sort_by(|(_, a), (_, b)| (a.range, a.code).cmp(&(b.range, b.code)));
+    let merged = moved.windows(2).any(|w| w[0].1.range == w[1].1.range && w[0].1.code == w[1].1.code && w[0].0 != w[1].0);
+    (!merged).then(|| moved.into_iter().map(|(_, d)| d).collect())
 }
 
 fn plain(path: &Path, range: TextRange, code: &'static str, message: String) -> Diagnostic {
