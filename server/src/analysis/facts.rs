@@ -39,9 +39,9 @@ impl TextEdit {
     /// and `new`.
     pub fn between(old: &str, new: &str) -> TextEdit {
         let (old, new) = (old.as_bytes(), new.as_bytes());
-        let start = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let start = common_prefix(old, new);
         let room = old.len().min(new.len()) - start;
-        let common_end = old.iter().rev().zip(new.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+        let common_end = common_suffix(&old[start..], &new[start..], room);
         TextEdit { start, old_end: old.len() - common_end, new_end: new.len() - common_end }
     }
 
@@ -65,6 +65,33 @@ impl TextEdit {
     pub fn is_empty(&self) -> bool {
         self.start == self.old_end && self.start == self.new_end
     }
+}
+
+/// Slices are compared a block at a time (a vectorised `memcmp`) and only
+/// the block that differs byte by byte: a keystroke compares two versions
+/// of a file at least twice, and a byte-by-byte walk of a 150 KB file cost
+/// a tenth of a millisecond each time.
+const COMPARED_AT_ONCE: usize = 256;
+
+/// How many bytes `a` and `b` start with in common.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + COMPARED_AT_ONCE <= n && a[i..i + COMPARED_AT_ONCE] == b[i..i + COMPARED_AT_ONCE] {
+        i += COMPARED_AT_ONCE;
+    }
+    i + a[i..n].iter().zip(&b[i..n]).take_while(|(x, y)| x == y).count()
+}
+
+/// How many bytes, at most `room`, `a` and `b` end with in common.
+fn common_suffix(a: &[u8], b: &[u8], room: usize) -> usize {
+    let (mut i, mut j, mut k) = (a.len(), b.len(), 0);
+    while k + COMPARED_AT_ONCE <= room && a[i - COMPARED_AT_ONCE..i] == b[j - COMPARED_AT_ONCE..j] {
+        i -= COMPARED_AT_ONCE;
+        j -= COMPARED_AT_ONCE;
+        k += COMPARED_AT_ONCE;
+    }
+    k + a[..i].iter().rev().zip(b[..j].iter().rev()).take(room - k).take_while(|(x, y)| x == y).count()
 }
 
 /// How a call reaches AWS, for messages and for deciding what chalice's own
@@ -166,4 +193,33 @@ pub struct FileFacts {
     /// Ranges of tree-sitter ERROR / MISSING nodes (the rest of the file is
     /// still analysed).
     pub syntax_errors: Vec<TextRange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every edit of every length at every place of texts longer than a
+    /// compared block: what a byte-by-byte comparison finds.
+    #[test]
+    fn an_edit_is_found_where_a_byte_by_byte_comparison_finds_it() {
+        let base: String = (0..700).map(|i| char::from(b'a' + (i % 7) as u8)).collect();
+        let naive = |old: &str, new: &str| {
+            let (o, n) = (old.as_bytes(), new.as_bytes());
+            let start = o.iter().zip(n).take_while(|(a, b)| a == b).count();
+            let room = o.len().min(n.len()) - start;
+            let end = o.iter().rev().zip(n.iter().rev()).take(room).take_while(|(a, b)| a == b).count();
+            TextEdit { start, old_end: o.len() - end, new_end: n.len() - end }
+        };
+        for at in (0..base.len()).step_by(37) {
+            for removed in [0, 1, 5, 300] {
+                for inserted in ["", "x", "abc", &"z".repeat(600)] {
+                    let end = (at + removed).min(base.len());
+                    let new = format!("{}{}{}", &base[..at], inserted, &base[end..]);
+                    assert_eq!(TextEdit::between(&base, &new), naive(&base, &new), "at {at}, -{removed}, +{}", inserted.len());
+                    assert_eq!(TextEdit::between(&new, &base), naive(&new, &base));
+                }
+            }
+        }
+    }
 }
