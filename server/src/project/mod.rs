@@ -253,8 +253,13 @@ fn looks_binary(text: &str) -> bool {
     if text.contains('\0') {
         return true;
     }
+    // Asked at every keystroke: a search for the replacement character
+    // first (a byte search), and characters counted only when there is one.
+    if !text.contains('\u{fffd}') {
+        return false;
+    }
     let replaced = text.chars().filter(|&c| c == '\u{fffd}').count();
-    replaced > 0 && replaced * 20 > text.chars().count()
+    replaced * 20 > text.chars().count()
 }
 
 /// The Python side of a project: `app.py` and every module under
