@@ -116,7 +116,7 @@ fn run(fx: &Fixture) -> (tempfile::TempDir, String) {
         std::fs::write(&p, bytes).unwrap();
     }
     let project = Project::load(&root, fx.settings.clone()).unwrap();
-    let all: Vec<Diagnostic> = project.diagnostics().into_values().flatten().collect();
+    let all: Vec<Diagnostic> = std::sync::Arc::unwrap_or_clone(project.diagnostics()).into_values().flatten().collect();
     let rendered = render(&root, &all);
     (dir, rendered)
 }

@@ -76,7 +76,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        for (file, ds) in project.diagnostics() {
+        for (file, ds) in std::sync::Arc::unwrap_or_clone(project.diagnostics()) {
             if ds.is_empty() {
                 continue;
             }

@@ -528,7 +528,7 @@ impl Session {
         let mut fix_sets: HashMap<String, Vec<FixData>> = HashMap::new();
         let mut fix_keys = convert::FixKeys::new(project_root, &edited);
         let mut changed = Vec::new();
-        for (path, diagnostics) in &by_file {
+        for (path, diagnostics) in by_file.iter() {
             // Most files of a large project have no findings: they need no
             // view of their text (whose line index would be built for
             // nothing), only their URI and version.

@@ -79,10 +79,14 @@ struct LastCheck {
     /// this check's facts only if no other evaluation came between (a hover
     /// on a version never checked, say).
     evaluation: usize,
-    diagnostics: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    /// Shared with the caller, who is done with them by the next check.
+    diagnostics: Arc<Diagnostics>,
     /// Whether these diagnostics are an earlier check's, moved.
     moved: bool,
 }
+
+/// A project's diagnostics, by file.
+pub type Diagnostics = BTreeMap<PathBuf, Vec<Diagnostic>>;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -320,16 +324,16 @@ impl Project {
     /// function of those, and takes its ranges from them; the one range it
     /// works out from the text (a handler's `def` line) must be clear of
     /// the edit. The edit fuzzer compares every result with a fresh open.
-    pub fn diagnostics(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
+    pub fn diagnostics(&self) -> Arc<Diagnostics> {
         // A one-shot command checks once: nothing to keep.
         if crate::process::is_one_shot() {
-            return self.check_all();
+            return Arc::new(self.check_all());
         }
         if let Some(moved) = self.last_check_moved() {
             return moved;
         }
         *lock(&self.json_reads) = Some(BTreeMap::new());
-        let diagnostics = self.check_all();
+        let diagnostics = Arc::new(self.check_all());
         let json = lock(&self.json_reads).take().unwrap_or_default();
         *lock(&self.last_check) = Some(LastCheck {
             texts: self.sources.files.iter().map(|(rel, file)| (rel.clone(), file.text.clone())).collect(),
@@ -347,7 +351,7 @@ impl Project {
     /// The last check's diagnostics, moved by the one edit since, when that
     /// edit changed nothing else a check reads (see [`Self::diagnostics`]);
     /// the last check is then this one.
-    fn last_check_moved(&self) -> Option<BTreeMap<PathBuf, Vec<Diagnostic>>> {
+    fn last_check_moved(&self) -> Option<Arc<Diagnostics>> {
         let mut kept = lock(&self.last_check);
         let last = kept.as_mut()?;
         if last.settings != self.settings || last.unreadable != self.sources.unreadable || last.texts.len() != self.sources.files.len() {
@@ -415,7 +419,7 @@ impl Project {
             _ => None,
         };
         if let Some((path, list)) = moved {
-            last.diagnostics.insert(path, list);
+            Arc::make_mut(&mut last.diagnostics).insert(path, list);
         }
         if let Some((_, _, file, index)) = edited {
             last.texts[index].1 = file.text.clone();
@@ -441,7 +445,7 @@ impl Project {
         lock(&self.last_check).as_ref().is_some_and(|l| l.moved)
     }
 
-    fn check_all(&self) -> BTreeMap<PathBuf, Vec<Diagnostic>> {
+    fn check_all(&self) -> Diagnostics {
         let mut out: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
         for rel in self.sources.files.keys() {
             out.insert(self.sources.path_of(rel), Vec::new());
