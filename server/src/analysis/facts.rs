@@ -61,9 +61,16 @@ impl TextEdit {
         }
     }
 
-    /// Whether the edit leaves the old text as it was.
-    pub fn is_empty(&self) -> bool {
-        self.start == self.old_end && self.start == self.new_end
+    /// Whether the edit lies inside `old`, a range of the old text, and
+    /// inside `new`, a range of the new one.
+    pub(crate) fn within(&self, old: TextRange, new: TextRange) -> bool {
+        old.start <= self.start && self.old_end <= old.end && new.start <= self.start && self.new_end <= new.end
+    }
+
+    /// Whether `old`, a range of the old text, lies wholly before or after
+    /// the edit.
+    pub(crate) fn clear_of(&self, old: TextRange) -> bool {
+        old.end <= self.start || old.start >= self.old_end
     }
 }
 

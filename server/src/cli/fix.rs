@@ -91,7 +91,7 @@ pub struct Planned {
 pub fn plan(project: &Project, fix: &Fix) -> Result<Vec<Planned>, String> {
     let mut by_path: BTreeMap<&Path, Vec<&FileEdit>> = BTreeMap::new();
     for edit in fix.edits.iter() {
-        let (FileEdit::Create { path, .. } | FileEdit::Replace { path, .. }) = edit;
+        let path = edit.path();
         if !is_inside(project.root(), path) {
             return Err(format!("{} is outside the project; nothing written", path.display()));
         }

@@ -9,7 +9,7 @@ mod edit_props;
 
 pub use codes::{code_doc, CodeDoc};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -57,4 +57,13 @@ pub enum FileEdit {
     Create { path: PathBuf, text: String },
     /// Replace `range` of an existing file with `new_text`.
     Replace { path: PathBuf, range: TextRange, new_text: String },
+}
+
+impl FileEdit {
+    /// The file the edit creates or changes.
+    pub fn path(&self) -> &Path {
+        match self {
+            FileEdit::Create { path, .. } | FileEdit::Replace { path, .. } => path,
+        }
+    }
 }

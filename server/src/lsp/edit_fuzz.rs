@@ -321,11 +321,9 @@ pub(super) struct Outcome {
     pub reread: usize,
 }
 
-/// Runs one sequence of about `budget` edits on a case picked by `seed`.
-fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, budget: usize) -> Result<Outcome, String> {
-    let mut rng = Rng::new(seed);
-    let case = rng.pick(cases);
-    let encoding = if rng.chance(50) { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+/// `case`'s files written to a new temporary directory (removed when the
+/// first value is dropped), and the directory's canonical path.
+fn written(case: &Case) -> Result<(tempfile::TempDir, PathBuf), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let root = dir.path().canonicalize().map_err(|e| e.to_string())?;
     for (rel, text) in &case.files {
@@ -333,6 +331,15 @@ fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, 
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
     }
+    Ok((dir, root))
+}
+
+/// Runs one sequence of about `budget` edits on a case picked by `seed`.
+fn run_sequence(cases: &[Case], pastes: &(Vec<String>, Vec<String>), seed: u64, budget: usize) -> Result<Outcome, String> {
+    let mut rng = Rng::new(seed);
+    let case = rng.pick(cases);
+    let encoding = if rng.chance(50) { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+    let (_dir, root) = written(case)?;
     let mut models: Vec<Model> = Vec::new();
     for (rel, text) in &case.files {
         let open = match rel.as_str() {
@@ -583,13 +590,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     let started = Instant::now();
     while typed < total {
         let case = rng.pick(&cases);
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        for (rel, text) in &case.files {
-            let path = root.join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, text).unwrap();
-        }
+        let (_dir, root) = written(case).unwrap();
         let python: Vec<&(String, String)> = case.files.iter().filter(|(rel, _)| rel.ends_with(".py")).collect();
         let mut texts: BTreeMap<String, String> = python.iter().map(|(rel, text)| (rel.clone(), text.clone())).collect();
         let mut project = crate::project::Project::load(&root, Settings::default()).unwrap();

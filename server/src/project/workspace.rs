@@ -81,8 +81,6 @@ struct LastCheck {
     evaluation: usize,
     /// Shared with the caller, who is done with them by the next check.
     diagnostics: Arc<Diagnostics>,
-    /// Whether these diagnostics are an earlier check's, moved.
-    moved: bool,
 }
 
 /// A project's diagnostics, by file.
@@ -343,7 +341,6 @@ impl Project {
             settings: self.settings.clone(),
             evaluation: self.evaluations.load(std::sync::atomic::Ordering::Relaxed),
             diagnostics: diagnostics.clone(),
-            moved: false,
         });
         diagnostics
     }
@@ -428,7 +425,6 @@ impl Project {
             last.imported = imported;
         }
         last.evaluation = evaluation;
-        last.moved = true;
         self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(last.diagnostics.clone())
     }
@@ -437,12 +433,6 @@ impl Project {
     /// [`Self::diagnostics`]).
     pub fn moved_checks(&self) -> usize {
         self.moved_checks.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Whether the last diagnostics were an earlier check's, moved.
-    #[cfg(test)]
-    fn last_diagnostics_were_moved(&self) -> bool {
-        lock(&self.last_check).as_ref().is_some_and(|l| l.moved)
     }
 
     fn check_all(&self) -> Diagnostics {
@@ -538,11 +528,7 @@ impl Project {
     /// user's to change, not ours).
     /// `known` remembers the answer per path.
     fn edits_only_inside(&self, fix: &crate::diagnostics::Fix, known: &mut HashMap<PathBuf, bool>) -> bool {
-        fix.edits.iter().all(|e| match e {
-            crate::diagnostics::FileEdit::Create { path, .. } | crate::diagnostics::FileEdit::Replace { path, .. } => {
-                *known.entry(path.clone()).or_insert_with(|| super::is_inside(self.root(), path))
-            }
-        })
+        fix.edits.iter().all(|e| *known.entry(e.path().to_path_buf()).or_insert_with(|| super::is_inside(self.root(), e.path())))
     }
 
     /// Markdown describing the boto3 call at `offset` of `path`.
@@ -668,11 +654,7 @@ impl Project {
 /// handler's `def` line (found in the text, not moved with it), or two
 /// diagnostics come to lie at one place (a check would have made them one).
 fn moved_diagnostics(list: &[Diagnostic], path: &Path, edit: &TextEdit) -> Option<Vec<Diagnostic>> {
-    let edits_this_file = |d: &Diagnostic| {
-        d.fixes.iter().flat_map(|f| f.edits.iter()).any(|e| match e {
-            crate::diagnostics::FileEdit::Create { path: p, .. } | crate::diagnostics::FileEdit::Replace { path: p, .. } => p == path,
-        })
-    };
+    let edits_this_file = |d: &Diagnostic| d.fixes.iter().flat_map(|f| f.edits.iter()).any(|e| e.path() == path);
     let mut moved = list
         .iter()
         .map(|d| {
@@ -842,14 +824,15 @@ mod tests {
         ];
         let mut project = Project::load(&root, Settings::default()).unwrap();
         assert!(!project.diagnostics().is_empty());
-        assert!(!project.last_diagnostics_were_moved());
+        assert_eq!(project.moved_checks(), 0);
         for (path, old, new, moved) in steps {
             let text = if path == app_path { &mut app } else { &mut config_text };
             assert!(text.contains(old), "{old}");
             *text = text.replacen(old, new, 1);
             project.set_overlay(path, Arc::from(text.as_str()), None);
+            let before = project.moved_checks();
             let diagnostics = project.diagnostics();
-            assert_eq!(project.last_diagnostics_were_moved(), moved, "{old} -> {new}");
+            assert_eq!(project.moved_checks() > before, moved, "{old} -> {new}");
             let mut fresh = Project::load(&root, Settings::default()).unwrap();
             fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
             fresh.set_overlay(&config, Arc::from(config_text.as_str()), None);
@@ -863,8 +846,9 @@ mod tests {
             project.set_overlay(&app_path, Arc::from(app.as_str()), None);
             let _ = project.facts();
         }
+        let before = project.moved_checks();
         let diagnostics = project.diagnostics();
-        assert!(!project.last_diagnostics_were_moved());
+        assert_eq!(project.moved_checks(), before);
         let mut fresh = Project::load(&root, Settings::default()).unwrap();
         fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
         fresh.set_overlay(&config, Arc::from(config_text.as_str()), None);

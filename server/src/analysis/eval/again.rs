@@ -184,23 +184,6 @@ fn edited_module(modules: &[ModuleSource<'_>], state: &EvalState) -> Result<Opti
     Ok(edited)
 }
 
-/// The edited text's extent in the old and the new text (see
-/// [`TextEdit`]), and where what the old text held lies in the new one.
-trait EditExtent {
-    fn within(&self, old: TextRange, new: TextRange) -> bool;
-    fn clear_of(&self, old: TextRange) -> bool;
-}
-
-impl EditExtent for TextEdit {
-    fn within(&self, old: TextRange, new: TextRange) -> bool {
-        old.start <= self.start && self.old_end <= old.end && new.start <= self.start && self.new_end <= new.end
-    }
-
-    fn clear_of(&self, old: TextRange) -> bool {
-        old.end <= self.start || old.start >= self.old_end
-    }
-}
-
 /// `body` with the blank lines that follow it, up to the start of the line
 /// of the next non-blank character (its indentation is not included: an
 /// edit there re-indents that line).
