@@ -258,14 +258,25 @@ fn a_ten_megabyte_app_is_analysed() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "app.py", app.as_bytes());
     write(dir.path(), ".chalice/config.json", CONFIG.as_bytes());
-    let (started, cpu) = (Instant::now(), children_cpu_seconds());
-    let out = bin().arg("check").arg(dir.path()).output().unwrap();
-    let (wall, cpu) = (started.elapsed().as_secs_f64(), children_cpu_seconds() - cpu);
+    // Three runs, as a benchmark reports them: a shared machine's speed
+    // varies from one moment to the next, and the median shows the usual.
+    let mut runs: Vec<(f64, f64)> = Vec::new();
+    let mut out = None;
+    for _ in 0..3 {
+        let (started, cpu) = (Instant::now(), children_cpu_seconds());
+        out = Some(bin().arg("check").arg(dir.path()).output().unwrap());
+        runs.push((started.elapsed().as_secs_f64(), children_cpu_seconds() - cpu));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (wall, cpu) = runs[1];
     println!(
-        "{:.1} MB app.py, {handlers} handlers: `chalice-iam check` in {wall:.2}s wall, {cpu:.2}s CPU, {} cores",
+        "{:.1} MB app.py, {handlers} handlers: `chalice-iam check` in {wall:.2}s wall (median of 3; min {:.2}s, max {:.2}s), {cpu:.2}s CPU, {} cores",
         app.len() as f64 / 1e6,
+        runs[0].0,
+        runs[2].0,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let out = out.expect("three runs");
     // The default text format, as a user reads it: one headline a finding.
     let scans = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("warning[CIAM001]: dynamodb:Scan ")).count();
     assert_eq!(scans, handlers, "one finding per handler");
