@@ -119,7 +119,7 @@ pub fn emulate_autogen_tree(
 fn emulate_inline(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
     bom_crash(source)?;
     let ast = convert_for_analyzer(source, tree, python_version)?;
-    emulate_ast(source, &ast, python_version)
+    emulate_ast(source, &ast, python_version, None)
 }
 
 /// chalice reads app.py as text without stripping a UTF-8 BOM and hands
@@ -154,9 +154,11 @@ fn convert_for_analyzer(source: &str, tree: &tree_sitter::Tree, python_version: 
 /// The analyzer over a module already converted for importing it (the
 /// deploy path builds the app graph from the same conversion). Needs a
 /// large stack: see `on_large_stack`.
-pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8)) -> Result<AutogenEmulation, AnalyzerCrash> {
+/// With a `memo`, the symbol tables of unchanged top-level definitions
+/// are taken from the last version's (see `symtable::SymtableMemo`).
+pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), memo: Option<&mut symtable::SymtableMemo>) -> Result<AutogenEmulation, AnalyzerCrash> {
     bom_crash(source)?;
-    let tables = symtable::build(ast, python_version).map_err(|e| AnalyzerCrash {
+    let tables = symtable::build_with_memo(ast, python_version, memo).map_err(|e| AnalyzerCrash {
         kind: CrashKind::SyntaxError,
         exception: e.message.clone(),
         message: format!("{}: `symtable.symtable` rejects app.py", e.message),

@@ -107,8 +107,8 @@ fn policy_from_tree(source: &str, tree: &tree_sitter::Tree, python_version: (u8,
 }
 
 /// `policy_from_tree` for a module already converted (on a large stack).
-fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8)) -> Result<AppPolicy, AppPolicyFailure> {
-    let analysis = analyzer::emulate_ast(source, ast, python_version).map_err(AppPolicyFailure::Analyzer)?;
+fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8), memo: Option<&mut symtable::SymtableMemo>) -> Result<AppPolicy, AppPolicyFailure> {
+    let analysis = analyzer::emulate_ast(source, ast, python_version, memo).map_err(AppPolicyFailure::Analyzer)?;
     let built = build_policy_from_api_calls(&analysis.client_calls).map_err(AppPolicyFailure::PolicyBuilder)?;
     Ok(AppPolicy { analysis, built })
 }
@@ -201,13 +201,13 @@ fn import_app_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8)
     import_app_with_memo_inline(source, parsed.clone(), python_version, None).0
 }
 
-fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8)) -> ImportedApp {
+fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8), symtables: Option<&mut symtable::SymtableMemo>) -> ImportedApp {
     let outcome = converted.map_err(import_failure).and_then(|ast| {
         let graph = appgraph::build_app_graph(&ast, source);
         if let Some(e) = graph.errors.first() {
             return Err(graph_failure(e));
         }
-        let policy = policy_from_ast(source, &ast, python_version);
+        let policy = policy_from_ast(source, &ast, python_version, symtables);
         crate::process::release(ast);
         Ok((graph, policy))
     });
@@ -215,10 +215,15 @@ fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxP
 }
 
 /// What the import of one version of app.py leaves for the import of the
-/// next: its top-level statements as converted, so that an edit costs the
-/// conversion of the statements it changed (see `pyast::ConversionMemo`).
+/// next: its top-level statements as converted, and the symbol tables of
+/// its top-level definitions, so that an edit costs the conversion and the
+/// tables of the statements it changed (see `pyast::ConversionMemo` and
+/// `symtable::SymtableMemo`).
 #[derive(Default)]
-pub struct ImportMemo(pyast::ConversionMemo);
+pub struct ImportMemo {
+    conversion: pyast::ConversionMemo,
+    symtables: symtable::SymtableMemo,
+}
 
 /// [`import_app`] started on its own thread (with the large stack) and
 /// waited for when first needed. The import takes as long as lowering the
@@ -249,15 +254,17 @@ pub fn import_app_with_memo(source: &str, parsed: &ParsedFile, python_version: (
 fn import_app_with_memo_inline(source: &str, parsed: ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
     let options = pyast::ParseOptions { python_version };
     let (converted, memo) = match (memo, &parsed) {
-        (Some(ImportMemo(memo)), ParsedFile::Tree(tree)) => {
-            let (converted, memo) = pyast::convert_with_memo(source, tree, options, memo);
-            (converted, Some(ImportMemo(memo)))
+        (Some(ImportMemo { conversion, symtables }), ParsedFile::Tree(tree)) => {
+            let (converted, conversion) = pyast::convert_with_memo(source, tree, options, conversion);
+            (converted, Some(ImportMemo { conversion, symtables }))
         }
         (_, ParsedFile::Syntax(trees)) => (pyast::convert_syntax(source, trees, options), None),
         (_, ParsedFile::Tree(tree)) => (pyast::convert(source, tree, options), None),
     };
     drop(parsed);
-    (import_converted(source, converted, python_version), memo)
+    let mut memo = memo;
+    let imported = import_converted(source, converted, python_version, memo.as_mut().map(|m| &mut m.symtables));
+    (imported, memo)
 }
 
 /// An import started by [`import_app_in_background`], and the memo it
@@ -441,7 +448,7 @@ fn emulate_deploy_inline(inputs: &DeployInputs) -> Result<DeployEmulation, Deplo
             // import above, and its result does not depend on the stage.
             let compute = || match &policy_source {
                 PolicySource::Prepared(policy) => (*policy).clone(),
-                PolicySource::Module(ast) => policy_from_ast(app_source, ast, python_version),
+                PolicySource::Module(ast) => policy_from_ast(app_source, ast, python_version, None),
             };
             let policy = match app_policy_cache {
                 Some(cache) => cache.get_or_init(compute).clone(),

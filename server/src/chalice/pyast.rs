@@ -293,6 +293,13 @@ impl PyAst {
         (segment, &segment.nodes[id & ((1 << SEGMENT_SHIFT) - 1)])
     }
 
+    /// The nodes of the segment `id` is in, as shared with the conversions
+    /// that reuse it: two modules hold the same statement, converted once,
+    /// when this is the same allocation in both.
+    pub(crate) fn segment_nodes(&self, id: NodeId) -> &Arc<Vec<Node>> {
+        &self.located(id).0.nodes
+    }
+
     pub(crate) fn node(&self, id: NodeId) -> &Node {
         self.located(id).1
     }

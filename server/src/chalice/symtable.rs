@@ -9,7 +9,9 @@
 //! with their names and line numbers, including the Python 3.12 change that
 //! inlines list/set/dict comprehensions into their parent (PEP 709).
 
-use super::pyast::{Arguments, Ctx, Kind, NodeId, PyAst};
+use std::sync::Arc;
+
+use super::pyast::{Arguments, Ctx, Kind, Node, NodeId, PyAst};
 use crate::analysis::TextRange;
 
 /// Symbol and type maps are hashed on every name the passes meet; FxHash
@@ -45,7 +47,7 @@ enum Scope {
     Free,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Symbol {
     flags: u32,
     scope: Scope,
@@ -136,13 +138,61 @@ impl<'a> SymTables<'a> {
 
 /// Builds and analyses the tables the way `symtable.symtable(src, 'app.py',
 /// 'exec')` does under the given Python version.
+#[cfg(test)]
 pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables<'_>, SymtableError> {
-    let mut b = Builder { ast, tables: Vec::new(), stack: Vec::new(), top: 0, comp_iter_expr: 0 };
+    build_with_memo(ast, python_version, None)
+}
+
+/// What building one version of a module's tables leaves for the next: for
+/// each top-level `def` and `class`, the tables its statement made and what
+/// it wrote into the module's table, before analysis. An edited app.py is
+/// imported at every keystroke, and building its tables was half of that
+/// import; a definition is almost always one the last version had,
+/// converted once into the same segment (see `pyast::ConversionMemo`).
+///
+/// Only definitions are kept: building one never reads the module's table
+/// (its decorators, defaults, annotations and bases only add to it; its body
+/// has tables of its own), so what it makes does not depend on the
+/// statements before it. A top-level annotated assignment or `global`
+/// reads what came before, and is built every time.
+#[derive(Default)]
+pub(crate) struct SymtableMemo {
+    future_annotations: bool,
+    definitions: HashMap<NodeId, BuiltDefinition>,
+    /// How many definitions were taken from the memo so far.
+    #[cfg(test)]
+    replayed: usize,
+}
+
+struct BuiltDefinition {
+    /// The segment the statement was converted into. The names below borrow
+    /// from its nodes' strings (or are CPython's fixed ones), which this
+    /// keeps alive; an entry is used only for a module holding this same
+    /// segment, so the names live as long as that module's tables.
+    segment: Arc<Vec<Node>>,
+    /// The statement's line when built: tables of an entry used again move
+    /// with the segment's line.
+    line: usize,
+    /// The module node of the version built (parameters' symbols point at
+    /// it), replaced by the current one's.
+    module: NodeId,
+    module_writes: Vec<(&'static str, u32, NodeId)>,
+    /// The tables made, in order; children count from the first of them.
+    tables: Vec<Table<'static>>,
+    /// Those of `tables` that are the module's children, in order.
+    module_children: Vec<TableId>,
+}
+
+/// [`build`], taking the tables of unchanged top-level definitions from
+/// `memo` and leaving in it this version's (see [`SymtableMemo`]).
+pub(crate) fn build_with_memo<'a>(ast: &'a PyAst, python_version: (u8, u8), memo: Option<&mut SymtableMemo>) -> Result<SymTables<'a>, SymtableError> {
+    let mut b = Builder { ast, tables: Vec::new(), stack: Vec::new(), top: 0, comp_iter_expr: 0, module_writes: None };
     let top = b.enter("top", BlockType::Module, 0);
     b.top = top;
     if let Kind::Module { body } = ast.kind(ast.module) {
-        for s in body {
-            b.stmt(*s)?;
+        match memo {
+            Some(memo) => b.definitions_with_memo(body, memo)?,
+            None => b.stmts(body)?,
         }
     }
     b.exit();
@@ -165,6 +215,9 @@ struct Builder<'a> {
     top: TableId,
     /// Inside the iterable of a comprehension (walrus is forbidden there).
     comp_iter_expr: usize,
+    /// While a definition is built for the memo: what it writes into the
+    /// module's table, in order.
+    module_writes: Option<Vec<(&'a str, u32, NodeId)>>,
 }
 
 type R = Result<(), SymtableError>;
@@ -206,13 +259,116 @@ impl<'a> Builder<'a> {
             return Err(self.err(node, format!("duplicate argument '{name}' in function definition")));
         }
         sym.flags |= flag;
-        if flag & DEF_GLOBAL != 0 {
+        let top = self.top;
+        if flag & DEF_GLOBAL != 0 && table != top {
             // CPython also records explicit globals in the module's table.
-            let top = self.top;
             let g = symbol_entry(&mut self.tables[top].symbols, name, node);
             g.flags |= flag;
         }
+        if table == top || flag & DEF_GLOBAL != 0 {
+            if let Some(writes) = &mut self.module_writes {
+                writes.push((name, flag, node));
+            }
+        }
         Ok(())
+    }
+
+    /// The module's statements, each top-level definition's tables taken
+    /// from `memo` when it holds the same statement, and `memo` left with
+    /// this version's definitions.
+    fn definitions_with_memo(&mut self, body: &[NodeId], memo: &mut SymtableMemo) -> R {
+        let ast = self.ast;
+        let mut old = std::mem::take(&mut memo.definitions);
+        if memo.future_annotations != ast.future_annotations {
+            // Annotations get tables of their own, or not.
+            old.clear();
+        }
+        memo.future_annotations = ast.future_annotations;
+        let mut kept: HashMap<NodeId, BuiltDefinition> = HashMap::default();
+        kept.reserve(body.len());
+        let mut result = Ok(());
+        for &s in body {
+            if !matches!(ast.kind(s), Kind::FunctionDef(_) | Kind::ClassDef(_)) {
+                result = self.stmt(s);
+            } else if let Some(built) = old.remove(&s).filter(|built| Arc::ptr_eq(&built.segment, ast.segment_nodes(s))) {
+                self.replay(&built, ast.line(s) as isize - built.line as isize);
+                #[cfg(test)]
+                {
+                    memo.replayed += 1;
+                }
+                kept.insert(s, built);
+            } else {
+                result = self.definition_for_memo(s).map(|built| {
+                    kept.insert(s, built);
+                });
+            }
+            if result.is_err() {
+                // The next version, likely mended, uses what this one kept
+                // and what the last one left beyond the error.
+                kept.extend(old);
+                break;
+            }
+        }
+        memo.definitions = kept;
+        result
+    }
+
+    /// Builds top-level definition `s`, recording what it makes.
+    fn definition_for_memo(&mut self, s: NodeId) -> Result<BuiltDefinition, SymtableError> {
+        let ast = self.ast;
+        let (first_table, first_child) = (self.tables.len(), self.tables[self.top].children.len());
+        self.module_writes = Some(Vec::new());
+        let built = self.stmt(s);
+        let writes = self.module_writes.take().unwrap_or_default();
+        built?;
+        let relative = |id: TableId| id - first_table;
+        let tables = self.tables[first_table..]
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                t.children.iter_mut().for_each(|c| *c = relative(*c));
+                // SAFETY: see `BuiltDefinition::segment`. Every name in the
+                // tables a definition makes is a string of its own nodes,
+                // all in the segment kept with them, or a `'static` one.
+                unsafe { std::mem::transmute::<Table<'a>, Table<'static>>(t) }
+            })
+            .collect();
+        let module_writes = writes
+            .into_iter()
+            // SAFETY: as above.
+            .map(|(name, flag, node)| (unsafe { std::mem::transmute::<&'a str, &'static str>(name) }, flag, node))
+            .collect();
+        Ok(BuiltDefinition {
+            segment: ast.segment_nodes(s).clone(),
+            line: ast.line(s),
+            module: ast.module,
+            module_writes,
+            tables,
+            module_children: self.tables[self.top].children[first_child..].iter().map(|&c| relative(c)).collect(),
+        })
+    }
+
+    /// Makes what `built` recorded: its tables (moved `line_shift` lines),
+    /// the module's children among them, and its writes into the module's
+    /// table, as building its statement again would.
+    fn replay(&mut self, built: &BuiltDefinition, line_shift: isize) {
+        let base = self.tables.len();
+        let module = self.ast.module;
+        for t in &built.tables {
+            let mut t: Table<'a> = t.clone();
+            t.lineno = t.lineno.saturating_add_signed(line_shift);
+            t.children.iter_mut().for_each(|c| *c += base);
+            if built.module != module {
+                t.symbols.values_mut().filter(|s| s.node == built.module).for_each(|s| s.node = module);
+            }
+            self.tables.push(t);
+        }
+        let top = self.top;
+        self.tables[top].children.extend(built.module_children.iter().map(|&c| c + base));
+        for &(name, flag, node) in &built.module_writes {
+            let node = if node == built.module { module } else { node };
+            symbol_entry(&mut self.tables[top].symbols, name, node).flags |= flag;
+        }
     }
 
     fn add_def(&mut self, name: &'a str, flag: u32, node: NodeId) -> R {
@@ -747,6 +903,76 @@ mod tests {
                 inner 4: c
         "#]]
         .assert_eq(&dump("import boto3\ndef outer():\n    c = boto3\n    def inner():\n        return c\n", (3, 11)));
+    }
+
+    /// Every table in order, with all that building and analysis gave it:
+    /// kind, line, children, flags, and each symbol's flags, scope and the
+    /// place of the node it was first seen at.
+    fn full_dump(ast: &PyAst, built: &Result<SymTables, SymtableError>) -> String {
+        let st = match built {
+            Ok(st) => st,
+            Err(e) => return format!("error {e:?}"),
+        };
+        let mut out = format!("top {}\n", st.top);
+        for (i, t) in st.tables.iter().enumerate() {
+            let mut symbols: Vec<String> =
+                t.symbols.iter().map(|(n, s)| format!("{n}:{}:{:?}:{:?}", s.flags, s.scope, ast.range(s.node))).collect();
+            symbols.sort();
+            out.push_str(&format!(
+                "{i} {} {:?} line {} children {:?} comp {} gen {} | {}\n",
+                t.name, t.block, t.lineno, t.children, t.comprehension, t.generator, symbols.join(" ")
+            ));
+        }
+        out
+    }
+
+    /// Builds the tables of each version in turn with the memo the last one
+    /// left, and requires exactly the tables built afresh; returns how many
+    /// definitions the memo gave.
+    fn check_memo(versions: &[String]) -> usize {
+        let mut conversion = crate::chalice::pyast::ConversionMemo::default();
+        let mut memo = SymtableMemo::default();
+        for (i, text) in versions.iter().enumerate() {
+            let tree = crate::python::parse(text, None);
+            let version = if i % 3 == 2 { (3, 11) } else { (3, 12) };
+            let (converted, next) = crate::chalice::pyast::convert_with_memo(text, &tree, ParseOptions { python_version: version }, conversion);
+            conversion = next;
+            let Ok(ast) = converted else { continue };
+            let fresh = full_dump(&ast, &build(&ast, version));
+            let memoized = full_dump(&ast, &build_with_memo(&ast, version, Some(&mut memo)));
+            assert_eq!(memoized, fresh, "version {i}:\n{text}");
+        }
+        memo.replayed
+    }
+
+    #[test]
+    fn tables_built_with_the_memo_are_those_built_afresh() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let tricky = "import boto3\n@deco([x for x in range(3)], key=(w := 1))\ndef f(a, *args, b: int = 2, **kw) -> str:\n    global counter\n    counter += 1\n    return [y for y in a if (z := y)]\n\nclass C(Base, metaclass=M):\n    n: int = 0\n    def m(self):\n        return super().m() + [lambda q: q for _ in self]\n    class Inner:\n        def deep(self):\n            nonlocal_free = 1\n            def inner():\n                return nonlocal_free\n            return inner\n\ncounter = 0\n";
+        let mut total = 0;
+        for app in ["thread-resource", "thread-client", "media-library"].map(|e| std::fs::read_to_string(root.join(e).join("app.py")).unwrap()).into_iter().chain([tricky.to_string()]) {
+            let first_def = app.find("\ndef ").map_or(0, |i| i + 1);
+            let versions = vec![
+                app.clone(),
+                format!("# a new first line\n\n{app}"),
+                app.replacen("def ", "def renamed_", 1),
+                app.clone(),
+                format!("{}def helper(p):\n    global counter\n    return [boto3.client('sqs') for _ in p]\n\n\n{}", &app[..first_def], &app[first_def..]),
+                format!("{app}\n\n{}", &app[first_def..]),
+                app.replace('\n', "\r\n"),
+                format!("from __future__ import annotations\n{app}"),
+                app.clone(),
+                format!("counter: int = 1\nglobal counter\n{app}"),
+                app.clone(),
+                format!("{app}\ndef dup(a, a):\n    pass\n"),
+                format!("{app}\ndef dup(a, b):\n    pass\n"),
+                format!("{}\n\n\n{app}", &app[first_def..]),
+                String::new(),
+                app.clone(),
+            ];
+            total += check_memo(&versions);
+        }
+        assert!(total > 50, "the memo gave only {total} definitions");
     }
 
     #[test]
