@@ -199,7 +199,10 @@ pub fn fix_data(fix: &Fix, views: &HashMap<PathBuf, FileView>, encoding: Positio
 
 /// The existing files `fixes` edit, whose texts [`fix_data`] needs.
 pub fn edited_files<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> BTreeSet<&'a Path> {
-    let edits = fixes.into_iter().flat_map(|fix| fix.edits.iter());
+    // Call sites with the same gap share one list of edits: each list is
+    // read once (a large file has hundreds of diagnostics with fixes).
+    let mut seen: std::collections::HashSet<*const FileEdit> = std::collections::HashSet::new();
+    let edits = fixes.into_iter().filter(|fix| seen.insert(fix.edits.as_ptr())).flat_map(|fix| fix.edits.iter());
     edits
         .filter_map(|edit| match edit {
             FileEdit::Replace { path, .. } => Some(path.as_path()),

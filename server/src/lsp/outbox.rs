@@ -22,13 +22,67 @@ use super::transport::ToClient;
 
 /// One file's diagnostics (an empty list clears them), shared with the
 /// session's record of what it last published rather than copied.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FileDiagnostics {
     pub uri: Uri,
-    pub diagnostics: Arc<Vec<Diagnostic>>,
+    pub diagnostics: Arc<DiagnosticList>,
     /// As `PublishDiagnosticsParams` writes it: left out when unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
+}
+
+/// Diagnostics with the JSON text of each. A keystroke publishes the whole
+/// list of the file again, nearly all of it as it was: each diagnostic
+/// equal to one of the file's last list keeps that one's text instead of
+/// being serialized again (see [`DiagnosticList::new`]).
+#[derive(Debug, Default)]
+pub struct DiagnosticList {
+    diagnostics: Vec<Diagnostic>,
+    json: Vec<Arc<str>>,
+}
+
+impl DiagnosticList {
+    /// `diagnostics`, each with the text of an equal one of `before` when
+    /// there is one. Both lists are in the order the engine sorts a file's
+    /// diagnostics, by range then code, which converting ranges to
+    /// positions keeps: one walk through both finds the equal ones. (A list
+    /// in another order only finds fewer.)
+    pub fn new(diagnostics: Vec<Diagnostic>, before: Option<&DiagnosticList>) -> DiagnosticList {
+        let before = before.map_or((&[][..], &[][..]), |b| (&b.diagnostics[..], &b.json[..]));
+        let mut next = 0;
+        let json = diagnostics
+            .iter()
+            .map(|d| {
+                let place = order(d);
+                while next < before.0.len() && order(&before.0[next]) < place {
+                    next += 1;
+                }
+                let equal = before.0[next..].iter().take_while(|b| order(b) == place).position(|b| b == d);
+                match equal {
+                    Some(i) => before.1[next + i].clone(),
+                    // Plain data always serializes.
+                    None => serde_json::to_string(d).expect("a diagnostic serializes").into(),
+                }
+            })
+            .collect();
+        DiagnosticList { diagnostics, json }
+    }
+}
+
+/// Where a diagnostic sorts in a file's list: by range, then code.
+fn order(d: &Diagnostic) -> (u32, u32, u32, u32, Option<&str>) {
+    let code = match &d.code {
+        Some(tower_lsp_server::ls_types::NumberOrString::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, code)
+}
+
+impl std::ops::Deref for DiagnosticList {
+    type Target = [Diagnostic];
+
+    fn deref(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
 }
 
 #[derive(Debug)]
@@ -91,7 +145,7 @@ pub async fn run(mut queue: OutboxQueue, client: ToClient) {
     while queue.recv_many(&mut pending, usize::MAX).await > 0 {
         for message in drop_superseded(std::mem::take(&mut pending)) {
             let body = match message {
-                Outgoing::Diagnostics(file) => notification("textDocument/publishDiagnostics", &file),
+                Outgoing::Diagnostics(file) => publish_diagnostics(&file),
                 Outgoing::Log { level, message } => notification("window/logMessage", &LogMessageParams { typ: level, message }),
             };
             client.send(body).await;
@@ -110,6 +164,29 @@ fn notification(method: &str, params: &impl Serialize) -> Vec<u8> {
     // Serializing plain data into memory cannot fail: no map has keys that
     // are not strings, and no value refuses to serialize.
     serde_json::to_vec(&Notification { jsonrpc: "2.0", method, params }).expect("a notification serializes")
+}
+
+/// A `textDocument/publishDiagnostics` notification's body, as
+/// [`notification`] would write it, from each diagnostic's text.
+fn publish_diagnostics(file: &FileDiagnostics) -> Vec<u8> {
+    let uri = serde_json::to_string(&file.uri).expect("a URI serializes");
+    let texts = &file.diagnostics.json;
+    let mut body = Vec::with_capacity(128 + uri.len() + texts.iter().map(|t| t.len() + 1).sum::<usize>());
+    body.extend_from_slice(br#"{"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":{"uri":"#);
+    body.extend_from_slice(uri.as_bytes());
+    body.extend_from_slice(br#","diagnostics":["#);
+    for (i, text) in texts.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(text.as_bytes());
+    }
+    body.push(b']');
+    if let Some(version) = file.version {
+        body.extend_from_slice(format!(r#","version":{version}"#).as_bytes());
+    }
+    body.extend_from_slice(b"}}");
+    body
 }
 
 /// Keeps only the last diagnostics of each file; logs all stay.
@@ -149,6 +226,52 @@ mod tests {
                 Outgoing::Log { message, .. } => message.clone(),
             })
             .collect()
+    }
+
+    fn diagnostic(line: u32, code: &str, message: &str, fix: Option<&str>) -> Diagnostic {
+        use tower_lsp_server::ls_types::{DiagnosticSeverity, NumberOrString, Position, Range};
+        Diagnostic {
+            range: Range::new(Position::new(line, 4), Position::new(line, 9 + line % 3)),
+            severity: Some(DiagnosticSeverity::WARNING),
+            code: Some(NumberOrString::String(code.into())),
+            source: Some("chalice-iam".into()),
+            message: message.into(),
+            data: fix.map(|f| serde_json::json!({ "fix": f })),
+            ..Default::default()
+        }
+    }
+
+    /// The body written from each diagnostic's kept or new text is the one
+    /// serde writes for the whole notification, and a diagnostic equal to
+    /// one of the last list keeps that one's text.
+    #[test]
+    fn published_lists_are_written_as_serde_writes_them_reusing_equal_texts() {
+        let before: Vec<Diagnostic> = (0..40)
+            .map(|i| diagnostic(i / 2, if i % 2 == 0 { "CIAM001" } else { "CIAM007" }, &format!("dynamodb:Scan \"{i}\" 日本語 \\"), (i % 3 == 0).then_some("abc")))
+            .collect();
+        let mut after = before.clone();
+        after.remove(7);
+        after[10].message.push_str(" changed");
+        after.insert(20, diagnostic(9, "CIAM001", "new", None));
+        after.swap(30, 31);
+        after[36].data = Some(serde_json::json!({ "fix": "other" }));
+        let uri = Uri::from_str("file:///p/app%20x.py").unwrap();
+        let last = DiagnosticList::new(before, None);
+        let list = Arc::new(DiagnosticList::new(after.clone(), Some(&last)));
+        for version in [Some(3), None] {
+            let file = FileDiagnostics { uri: uri.clone(), diagnostics: list.clone(), version };
+            let params = tower_lsp_server::ls_types::PublishDiagnosticsParams { uri: uri.clone(), diagnostics: after.clone(), version };
+            let ours: serde_json::Value = serde_json::from_slice(&publish_diagnostics(&file)).unwrap();
+            let serde: serde_json::Value = serde_json::from_slice(&notification("textDocument/publishDiagnostics", &params)).unwrap();
+            assert_eq!(ours, serde);
+            if version.is_some() {
+                assert_eq!(publish_diagnostics(&file), notification("textDocument/publishDiagnostics", &params), "byte for byte");
+            }
+        }
+        let kept = list.json.iter().filter(|text| last.json.iter().any(|old| Arc::ptr_eq(old, text))).count();
+        // Of 40 diagnostics, one removed, one inserted and two changed; the
+        // swapped pair sorts out of order, so one of it is written again.
+        assert_eq!(kept, 40 - 1 - 2 - 1, "texts kept");
     }
 
     #[test]

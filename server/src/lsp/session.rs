@@ -17,7 +17,7 @@ use tower_lsp_server::ls_types::{
 use super::convert::{self, EditSupport, FileView, FixData};
 use super::document::{Document, DocumentStore};
 use super::line_index::{LineIndex, PositionEncoding};
-use super::outbox::{FileDiagnostics, Outbox};
+use super::outbox::{DiagnosticList, FileDiagnostics, Outbox};
 use super::settings::ClientSettings;
 use super::watcher::{is_followed_file, FileEvent, FileEventKind};
 use super::workspace;
@@ -61,7 +61,7 @@ struct LoadedProject {
     project: Project,
     /// Per file: the version and diagnostics last published. Only files
     /// whose diagnostics (or open version) changed are published again.
-    published: HashMap<PathBuf, (Option<i32>, Arc<Vec<lsp::Diagnostic>>)>,
+    published: HashMap<PathBuf, (Option<i32>, Arc<DiagnosticList>)>,
     /// The fixes of the diagnostics last computed, by the name their `data`
     /// carries (see [`convert::FixKeys::key`]), converted once per distinct set.
     fixes: HashMap<String, Vec<FixData>>,
@@ -553,9 +553,11 @@ impl Session {
                     .collect();
                 (view.uri, view.version, converted)
             };
-            let unchanged = loaded.published.get(path).is_some_and(|(v, d)| *v == version && **d == converted);
+            let before = loaded.published.get(path);
+            let unchanged = before.is_some_and(|(v, d)| *v == version && ***d == converted[..]);
             if !unchanged {
-                changed.push((path.clone(), uri, version, converted));
+                let list = DiagnosticList::new(converted, before.map(|(_, d)| &**d));
+                changed.push((path.clone(), uri, version, list));
             }
         }
         // Files the engine no longer reports on (a policy file no longer
@@ -564,7 +566,7 @@ impl Session {
             if !by_file.contains_key(path) && !diagnostics.is_empty() {
                 if let Some(uri) = self.uri_of(path) {
                     let version = self.documents.by_path(path).map(Document::version);
-                    changed.push((path.clone(), uri, version, Vec::new()));
+                    changed.push((path.clone(), uri, version, DiagnosticList::default()));
                 }
             }
         }
