@@ -155,17 +155,13 @@ pub fn severity(severity: Severity) -> DiagnosticSeverity {
     }
 }
 
-/// The LSP diagnostic for `diagnostic`, which lies in `file`. `fix` is the
-/// name of its fixes (see [`FixKeys::key`]), when it has any that can be offered.
-pub fn diagnostic(
-    diagnostic: &Diagnostic,
-    file: &FileView,
-    encoding: PositionEncoding,
-    fix: Option<String>,
-) -> lsp::Diagnostic {
+/// The LSP diagnostic for `diagnostic`, whose range converts to `range`.
+/// `fix` is the name of its fixes (see [`FixKeys::key`]), when it has any
+/// that can be offered.
+pub fn diagnostic(diagnostic: &Diagnostic, range: Range, fix: Option<String>) -> lsp::Diagnostic {
     let data = fix.map(|fix| serde_json::json!({ "fix": fix }));
     lsp::Diagnostic {
-        range: file.range(diagnostic.range, encoding),
+        range,
         severity: Some(severity(diagnostic.severity)),
         code: Some(NumberOrString::String(diagnostic.code.to_owned())),
         source: Some(SOURCE.to_owned()),
@@ -195,6 +191,28 @@ pub fn fix_data(fix: &Fix, views: &HashMap<PathBuf, FileView>, encoding: Positio
         });
     }
     Some(FixData { title: fix.title.clone(), edits })
+}
+
+/// The name [`FixKeys::key`] gave a converted diagnostic's fixes, from
+/// its `data`.
+pub fn fix_key_of(diagnostic: &lsp::Diagnostic) -> Option<&str> {
+    diagnostic.data.as_ref()?.get("fix")?.as_str()
+}
+
+/// What the names of fixes depend on besides the fixes: each edited file's
+/// version and text (a hash of it), by path.
+pub fn fix_documents(views: &HashMap<PathBuf, FileView>) -> Vec<(PathBuf, Option<i32>, u64)> {
+    use std::hash::{Hash, Hasher};
+    let mut documents: Vec<(PathBuf, Option<i32>, u64)> = views
+        .iter()
+        .map(|(path, view)| {
+            let mut hasher = rustc_hash::FxHasher::default();
+            view.text.hash(&mut hasher);
+            (path.clone(), view.version, hasher.finish())
+        })
+        .collect();
+    documents.sort();
+    documents
 }
 
 /// The existing files `fixes` edit, whose texts [`fix_data`] needs.
@@ -343,7 +361,7 @@ mod tests {
             fixes: vec![],
         };
         let key = fix_key(&[config_fix()], Path::new("/p"), &views());
-        let converted = diagnostic(&d, &file, PositionEncoding::Utf16, Some(key.clone()));
+        let converted = diagnostic(&d, file.range(d.range, PositionEncoding::Utf16), Some(key.clone()));
         assert_eq!(converted.range, Range::new(Position::new(1, 0), Position::new(1, 8)));
         let data: DiagnosticData = serde_json::from_value(converted.data.clone().unwrap()).unwrap();
         assert_eq!(data.fix, key);

@@ -41,17 +41,23 @@ pub struct DiagnosticList {
 }
 
 impl DiagnosticList {
-    /// `diagnostics`, each with the text of an equal one of `before` when
-    /// there is one. Both lists are in the order the engine sorts a file's
-    /// diagnostics, by range then code, which converting ranges to
-    /// positions keeps: one walk through both finds the equal ones. (A list
-    /// in another order only finds fewer.)
-    pub fn new(diagnostics: Vec<Diagnostic>, before: Option<&DiagnosticList>) -> DiagnosticList {
+    /// `diagnostics`, each with its text in `texts` when the caller knows
+    /// it (one entry per diagnostic), else with the text of an equal one of
+    /// `before` when there is one. Both lists are in the order the engine
+    /// sorts a file's diagnostics, by range then code, which converting
+    /// ranges to positions keeps: one walk through both finds the equal
+    /// ones. (A list in another order only finds fewer.)
+    pub fn new(diagnostics: Vec<Diagnostic>, texts: Vec<Option<Arc<str>>>, before: Option<&DiagnosticList>) -> DiagnosticList {
+        assert_eq!(diagnostics.len(), texts.len(), "one text, or none, per diagnostic");
         let before = before.map_or((&[][..], &[][..]), |b| (&b.diagnostics[..], &b.json[..]));
         let mut next = 0;
         let json = diagnostics
             .iter()
-            .map(|d| {
+            .zip(texts)
+            .map(|(d, known)| {
+                if let Some(text) = known {
+                    return text;
+                }
                 let place = order(d);
                 while next < before.0.len() && order(&before.0[next]) < place {
                     next += 1;
@@ -69,12 +75,19 @@ impl DiagnosticList {
 }
 
 /// Where a diagnostic sorts in a file's list: by range, then code.
-fn order(d: &Diagnostic) -> (u32, u32, u32, u32, Option<&str>) {
+pub(super) fn order(d: &Diagnostic) -> (u32, u32, u32, u32, Option<&str>) {
     let code = match &d.code {
         Some(tower_lsp_server::ls_types::NumberOrString::String(s)) => Some(s.as_str()),
         _ => None,
     };
     (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, code)
+}
+
+impl DiagnosticList {
+    /// The JSON text of diagnostic `i`.
+    pub fn text(&self, i: usize) -> &Arc<str> {
+        &self.json[i]
+    }
 }
 
 impl std::ops::Deref for DiagnosticList {
@@ -256,8 +269,8 @@ mod tests {
         after.swap(30, 31);
         after[36].data = Some(serde_json::json!({ "fix": "other" }));
         let uri = Uri::from_str("file:///p/app%20x.py").unwrap();
-        let last = DiagnosticList::new(before, None);
-        let list = Arc::new(DiagnosticList::new(after.clone(), Some(&last)));
+        let last = DiagnosticList::new(before, vec![None; 40], None);
+        let list = Arc::new(DiagnosticList::new(after.clone(), vec![None; after.len()], Some(&last)));
         for version in [Some(3), None] {
             let file = FileDiagnostics { uri: uri.clone(), diagnostics: list.clone(), version };
             let params = tower_lsp_server::ls_types::PublishDiagnosticsParams { uri: uri.clone(), diagnostics: after.clone(), version };

@@ -59,12 +59,44 @@ impl ClientSupport {
 /// A loaded project and what the client was last sent for its files.
 struct LoadedProject {
     project: Project,
-    /// Per file: the version and diagnostics last published. Only files
-    /// whose diagnostics (or open version) changed are published again.
-    published: HashMap<PathBuf, (Option<i32>, Arc<DiagnosticList>)>,
+    /// Per file: what was last published. Only files whose diagnostics (or
+    /// open version) changed are published again.
+    published: HashMap<PathBuf, Published>,
     /// The fixes of the diagnostics last computed, by the name their `data`
     /// carries (see [`convert::FixKeys::key`]), converted once per distinct set.
     fixes: HashMap<String, Vec<FixData>>,
+}
+
+/// A file's last published diagnostics, and what each was converted from
+/// beyond what it shows: its fixes, and the files those edit. A diagnostic
+/// the engine gives again at the same place, with the same fixes of the same
+/// files, converts to the same one, which the next publish takes as it is.
+struct Published {
+    version: Option<i32>,
+    diagnostics: Arc<DiagnosticList>,
+    /// In the order of `diagnostics`.
+    fixes: Vec<Vec<crate::diagnostics::Fix>>,
+    /// See [`convert::fix_documents`].
+    fix_documents: Arc<Vec<(PathBuf, Option<i32>, u64)>>,
+}
+
+impl Published {
+    /// The index of the last published diagnostic that `d`, whose range is
+    /// now `range`, converts to again, if any. `next` walks the list: both
+    /// are in the engine's order, by range and code (see
+    /// [`DiagnosticList::new`]).
+    fn same_as(&self, next: &mut usize, d: &crate::diagnostics::Diagnostic, range: lsp::Range) -> Option<usize> {
+        let list = &*self.diagnostics;
+        let place = (range.start.line, range.start.character, range.end.line, range.end.character, Some(d.code));
+        let order = super::outbox::order;
+        while *next < list.len() && order(&list[*next]) < place {
+            *next += 1;
+        }
+        let severity = Some(convert::severity(d.severity));
+        (*next..list.len())
+            .take_while(|&i| order(&list[i]) == place)
+            .find(|&i| list[i].message == d.message && list[i].severity == severity && self.fixes.get(i) == Some(&d.fixes))
+    }
 }
 
 pub struct Session {
@@ -362,7 +394,7 @@ impl Session {
     fn drop_project(&mut self, root: &Path) {
         let Some(loaded) = self.projects.remove(root) else { return };
         self.outbox.info(format!("{}: no longer a loaded Chalice project", root.display()));
-        for (path, (_, diagnostics)) in loaded.published {
+        for (path, Published { diagnostics, .. }) in loaded.published {
             if !diagnostics.is_empty() {
                 if let Some(uri) = self.uri_of(&path) {
                     self.outbox.publish(FileDiagnostics { uri, diagnostics: Arc::default(), version: None });
@@ -524,22 +556,38 @@ impl Session {
         // Read each file the fixes edit once, however many fixes edit it.
         let fixes = by_file.values().flatten().flat_map(|d| &d.fixes);
         let edited = self.views(&loaded.project, convert::edited_files(fixes));
+        let fix_documents = Arc::new(convert::fix_documents(&edited));
         let project_root = loaded.project.root();
         let mut fix_sets: HashMap<String, Vec<FixData>> = HashMap::new();
         let mut fix_keys = convert::FixKeys::new(project_root, &edited);
         let mut changed = Vec::new();
+        let mut kept = Vec::new();
         for (path, diagnostics) in by_file.iter() {
             // Most files of a large project have no findings: they need no
             // view of their text (whose line index would be built for
             // nothing), only their URI and version.
-            let (uri, version, converted) = if diagnostics.is_empty() {
+            let (uri, version, converted, texts) = if diagnostics.is_empty() {
                 let Some(uri) = self.uri_of(path) else { continue };
-                (uri, self.documents.by_path(path).map(Document::version), Vec::new())
+                (uri, self.documents.by_path(path).map(Document::version), Vec::new(), Vec::new())
             } else {
                 let Some(view) = self.view(&loaded.project, path) else { continue };
+                let mut last = loaded.published.get(path).filter(|p| p.fix_documents == fix_documents).map(|p| (p, 0));
+                let mut texts = Vec::with_capacity(diagnostics.len());
                 let converted: Vec<lsp::Diagnostic> = diagnostics
                     .iter()
                     .map(|d| {
+                        let range = view.range(d.range, self.encoding);
+                        if let Some(i) = last.as_mut().and_then(|(p, next)| p.same_as(next, d, range)) {
+                            let (p, _) = last.as_ref().expect("found in it");
+                            let same = &p.diagnostics[i];
+                            if let Some(key) = convert::fix_key_of(same) {
+                                if !fix_sets.contains_key(key) {
+                                    fix_sets.insert(key.to_owned(), loaded.fixes.get(key).cloned().unwrap_or_default());
+                                }
+                            }
+                            texts.push(Some(p.diagnostics.text(i).clone()));
+                            return same.clone();
+                        }
                         // Many diagnostics share their fixes: each distinct
                         // set is converted once, and named in `data`.
                         let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
@@ -548,34 +596,44 @@ impl Session {
                             });
                             !converted.is_empty()
                         });
-                        convert::diagnostic(d, &view, self.encoding, fix)
+                        texts.push(None);
+                        convert::diagnostic(d, range, fix)
                     })
                     .collect();
-                (view.uri, view.version, converted)
+                (view.uri, view.version, converted, texts)
             };
+            let fixes: Vec<Vec<crate::diagnostics::Fix>> = diagnostics.iter().map(|d| d.fixes.clone()).collect();
             let before = loaded.published.get(path);
-            let unchanged = before.is_some_and(|(v, d)| *v == version && ***d == converted[..]);
-            if !unchanged {
-                let list = DiagnosticList::new(converted, before.map(|(_, d)| &**d));
-                changed.push((path.clone(), uri, version, list));
+            let unchanged = before.is_some_and(|p| p.version == version && **p.diagnostics == converted[..]);
+            if unchanged {
+                kept.push((path.clone(), fixes));
+            } else {
+                let list = DiagnosticList::new(converted, texts, before.map(|p| &*p.diagnostics));
+                changed.push((path.clone(), uri, version, list, fixes));
             }
         }
         // Files the engine no longer reports on (a policy file no longer
         // used, a deleted module) are cleared.
-        for (path, (_, diagnostics)) in &loaded.published {
-            if !by_file.contains_key(path) && !diagnostics.is_empty() {
+        for (path, published) in &loaded.published {
+            if !by_file.contains_key(path) && !published.diagnostics.is_empty() {
                 if let Some(uri) = self.uri_of(path) {
                     let version = self.documents.by_path(path).map(Document::version);
-                    changed.push((path.clone(), uri, version, DiagnosticList::default()));
+                    changed.push((path.clone(), uri, version, DiagnosticList::default(), Vec::new()));
                 }
             }
         }
         let loaded = self.projects.get_mut(root).expect("looked up above");
         loaded.fixes = fix_sets;
-        for (path, uri, version, diagnostics) in changed {
+        for (path, fixes) in kept {
+            if let Some(published) = loaded.published.get_mut(&path) {
+                published.fixes = fixes;
+                published.fix_documents = fix_documents.clone();
+            }
+        }
+        for (path, uri, version, diagnostics, fixes) in changed {
             let diagnostics = Arc::new(diagnostics);
             self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
-            loaded.published.insert(path, (version, diagnostics));
+            loaded.published.insert(path, Published { version, diagnostics, fixes, fix_documents: fix_documents.clone() });
         }
     }
 
@@ -628,7 +686,7 @@ impl Session {
             None => super::document::file_path(uri)?,
         };
         let root = self.project_using(&path)?;
-        let (_, published) = self.projects.get(&root)?.published.get(&path)?;
+        let published = &self.projects.get(&root)?.published.get(&path)?.diagnostics;
         published
             .iter()
             .filter(|d| d.code == sent.code && d.message == sent.message)
@@ -867,6 +925,85 @@ mod tests {
         // Nothing changed since: nothing more to send.
         session.publish_stale();
         assert_eq!(published(&mut queue, &uri), []);
+    }
+
+    /// The last list published for `uri` in `queue`, if any.
+    fn last_list(queue: &mut OutboxQueue, uri: &Uri) -> Option<Arc<DiagnosticList>> {
+        let mut last = None;
+        while let Ok(message) = queue.try_recv() {
+            if let Outgoing::Diagnostics(file) = message {
+                if file.uri == *uri {
+                    last = Some(file.diagnostics);
+                }
+            }
+        }
+        last
+    }
+
+    /// Each keystroke's publish takes the diagnostics it gave before as they
+    /// were converted, when the engine gives them again at the same place
+    /// with the same fixes: what it publishes, texts included, is what a
+    /// session opening that text afresh publishes. The keystrokes change a
+    /// message at the same place (`get_item` to `put_item`), the client
+    /// call whose grant every fix keeps, move diagnostics along a line and
+    /// down the file, and change the config.json the fixes edit.
+    #[test]
+    fn each_publish_is_what_a_fresh_session_publishes() {
+        let app = "import boto3\n\n# café 日本\ndef handler():\n    t = boto3.resource('dynamodb').Table('t')\n    t.get_item(Key={})\n    return t.scan()\n\ndef other():\n    return boto3.resource('s3').Bucket('b').delete()\n\ndef third():\n    return boto3.client('sqs').list_queues()\n";
+        let config = r#"{ "version": "2.0", "app_name": "a", "stages": { "dev": {} } }"#;
+        let project = |text: &str, config: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().canonicalize().unwrap();
+            std::fs::write(root.join("app.py"), text).unwrap();
+            std::fs::create_dir(root.join(".chalice")).unwrap();
+            std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+            let (outbox, queue) = Outbox::new();
+            let mut session = Session::new(outbox.clone());
+            session.set_folders(vec![root.clone()]);
+            session.add_loaded_projects(load_all(std::slice::from_ref(&root), &Settings::default(), &outbox));
+            let uri = convert::file_uri(&root.join("app.py")).unwrap();
+            session.open_document(Document::new(uri.clone(), "python", text.to_owned(), 1));
+            (session, queue, dir, uri)
+        };
+        let (mut session, mut queue, dir, uri) = project(app, config);
+        session.publish_stale();
+        let steps: [(&str, &str); 9] = [
+            ("get_item", "put_item"),
+            // A call chalice sees: what its role grants, and so the policy
+            // file every fix seeds, changes.
+            ("list_queues", "purge_queue"),
+            ("# café", "# cafés"),
+            ("    t = ", "    tt = "),
+            ("    tt = ", "    t = "),
+            ("import boto3\n", "import boto3\n\n"),
+            ("put_item", "get_item"),
+            ("delete()", "delete( )"),
+            ("\"dev\": {}", "\"dev\": { \"autogen_policy\": false }"),
+        ];
+        let mut compared = 0;
+        for (i, (old, new)) in steps.into_iter().enumerate() {
+            let config_now = if new.contains("autogen_policy") {
+                let path = dir.path().canonicalize().unwrap().join(".chalice/config.json");
+                let text = std::fs::read_to_string(&path).unwrap().replace(old, new);
+                std::fs::write(&path, &text).unwrap();
+                session.files_changed(&[FileEvent { path, kind: FileEventKind::Changed }]);
+                text
+            } else {
+                replace(&mut session, &uri, 2 + i as i32, old, new);
+                config.to_string()
+            };
+            session.publish_stale();
+            let text = session.documents.get(&uri).unwrap().text().to_owned();
+            let (mut fresh, mut fresh_queue, _fresh_dir, fresh_uri) = project(&text, &config_now);
+            fresh.publish_stale();
+            let (Some(ours), Some(theirs)) = (last_list(&mut queue, &uri), last_list(&mut fresh_queue, &fresh_uri)) else { continue };
+            assert_eq!(**ours, **theirs, "step {i}: {old:?} -> {new:?}");
+            for j in 0..ours.len() {
+                assert_eq!(**ours.text(j), serde_json::to_string(&theirs[j]).unwrap(), "step {i}, diagnostic {j}");
+            }
+            compared += 1;
+        }
+        assert!(compared >= 8, "compared {compared} publishes");
     }
 
     #[test]
