@@ -62,6 +62,26 @@ pub(crate) fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Test builds only: versions of `app` as an editor makes them, each from
+/// the one before, for the tests of what an import keeps from the last
+/// version: a line added above, a definition renamed and back, `helper`
+/// (a definition) added before the first one, definitions repeated at the
+/// end, CRLF line ends, `from __future__ import annotations`, and `app`.
+#[cfg(test)]
+pub(crate) fn edited_versions(app: &str, helper: &str) -> Vec<String> {
+    let first_def = app.find("\ndef ").map_or(0, |i| i + 1);
+    vec![
+        app.to_string(),
+        format!("# a new first line\n\n{app}"),
+        app.replacen("def ", "def renamed_", 1),
+        app.to_string(),
+        format!("{}{helper}\n\n{}", &app[..first_def], &app[first_def..]),
+        format!("{app}\n\n{}", &app[first_def..]),
+        app.replace('\n', "\r\n"),
+        format!("from __future__ import annotations\n{app}"),
+    ]
+}
+
 /// The static app graph of app.py (empty with a note when app.py does not
 /// parse: chalice could not import it either).
 pub fn app_graph(source: &str, tree: &tree_sitter::Tree, python_version: (u8, u8)) -> AppGraph {
@@ -656,22 +676,14 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
         for example in ["thread-resource", "thread-client", "media-library"] {
             let app = std::fs::read_to_string(root.join(example).join("app.py")).unwrap();
-            let first_def = app.find("\ndef ").map_or(0, |i| i + 1);
-            let versions = vec![
-                app.clone(),
-                format!("# a new first line\n\n{app}"),
-                app.replacen("def ", "def renamed_", 1),
-                app.clone(),
-                format!("{}def helper():\n    return boto3.client('sqs').send_message(QueueUrl='q', MessageBody='b')\n\n\n{}", &app[..first_def], &app[first_def..]),
-                format!("{app}\n\n{}", &app[first_def..]),
-                app.replace('\n', "\r\n"),
-                format!("from __future__ import annotations\n{app}"),
+            let mut versions = edited_versions(&app, "def helper():\n    return boto3.client('sqs').send_message(QueueUrl='q', MessageBody='b')\n");
+            versions.extend([
                 app.replacen("def ", "def (", 1),
                 app.clone(),
                 format!("{APP}\n{app}"),
                 String::new(),
                 app.clone(),
-            ];
+            ]);
             check_imports_with_memo(&versions);
         }
     }

@@ -952,15 +952,8 @@ mod tests {
         let mut total = 0;
         for app in ["thread-resource", "thread-client", "media-library"].map(|e| std::fs::read_to_string(root.join(e).join("app.py")).unwrap()).into_iter().chain([tricky.to_string()]) {
             let first_def = app.find("\ndef ").map_or(0, |i| i + 1);
-            let versions = vec![
-                app.clone(),
-                format!("# a new first line\n\n{app}"),
-                app.replacen("def ", "def renamed_", 1),
-                app.clone(),
-                format!("{}def helper(p):\n    global counter\n    return [boto3.client('sqs') for _ in p]\n\n\n{}", &app[..first_def], &app[first_def..]),
-                format!("{app}\n\n{}", &app[first_def..]),
-                app.replace('\n', "\r\n"),
-                format!("from __future__ import annotations\n{app}"),
+            let mut versions = crate::chalice::edited_versions(&app, "def helper(p):\n    global counter\n    return [boto3.client('sqs') for _ in p]\n");
+            versions.extend([
                 app.clone(),
                 format!("counter: int = 1\nglobal counter\n{app}"),
                 app.clone(),
@@ -969,7 +962,7 @@ mod tests {
                 format!("{}\n\n\n{app}", &app[first_def..]),
                 String::new(),
                 app.clone(),
-            ];
+            ]);
             total += check_memo(&versions);
         }
         assert!(total > 50, "the memo gave only {total} definitions");

@@ -865,9 +865,19 @@ mod tests {
     const APP: &str = "import boto3\n\ndef handler():\n    return boto3.resource('dynamodb').Table('t').scan()\n";
 
     fn session_with_project() -> (Session, OutboxQueue, tempfile::TempDir, Uri) {
+        session_with_files(APP, None)
+    }
+
+    /// A session with a loaded project of `app` (and `config`, when given,
+    /// as .chalice/config.json), and the URI of its app.py.
+    fn session_with_files(app: &str, config: Option<&str>) -> (Session, OutboxQueue, tempfile::TempDir, Uri) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
-        std::fs::write(root.join("app.py"), APP).unwrap();
+        std::fs::write(root.join("app.py"), app).unwrap();
+        if let Some(config) = config {
+            std::fs::create_dir(root.join(".chalice")).unwrap();
+            std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        }
         let (outbox, queue) = Outbox::new();
         let mut session = Session::new(outbox.clone());
         session.set_folders(vec![root.clone()]);
@@ -952,16 +962,7 @@ mod tests {
         let app = "import boto3\n\n# café 日本\ndef handler():\n    t = boto3.resource('dynamodb').Table('t')\n    t.get_item(Key={})\n    return t.scan()\n\ndef other():\n    return boto3.resource('s3').Bucket('b').delete()\n\ndef third():\n    return boto3.client('sqs').list_queues()\n";
         let config = r#"{ "version": "2.0", "app_name": "a", "stages": { "dev": {} } }"#;
         let project = |text: &str, config: &str| {
-            let dir = tempfile::tempdir().unwrap();
-            let root = dir.path().canonicalize().unwrap();
-            std::fs::write(root.join("app.py"), text).unwrap();
-            std::fs::create_dir(root.join(".chalice")).unwrap();
-            std::fs::write(root.join(".chalice/config.json"), config).unwrap();
-            let (outbox, queue) = Outbox::new();
-            let mut session = Session::new(outbox.clone());
-            session.set_folders(vec![root.clone()]);
-            session.add_loaded_projects(load_all(std::slice::from_ref(&root), &Settings::default(), &outbox));
-            let uri = convert::file_uri(&root.join("app.py")).unwrap();
+            let (mut session, queue, dir, uri) = session_with_files(text, Some(config));
             session.open_document(Document::new(uri.clone(), "python", text.to_owned(), 1));
             (session, queue, dir, uri)
         };
