@@ -177,7 +177,12 @@ impl Handle {
                 return;
             }
             for (root, checked) in pending {
-                let fresh = handle.catching("parsing a provisional version afresh", || checked.fresh_parse_if_different()).flatten();
+                let fresh = match handle.catching("parsing a provisional version afresh", || checked.fresh_parse_if_different()) {
+                    Some(Ok(fresh)) => fresh,
+                    // A newer text took its place; the listing goes on to it.
+                    Some(Err(crate::project::Replaced)) => continue,
+                    None => None,
+                };
                 if handle.with_session("settling a provisional version", |session| session.settle(&root, &checked, fresh)).is_none() {
                     // A panic was logged; do not retry the same version forever.
                     handle.checking_provisional.store(false, Ordering::SeqCst);

@@ -68,6 +68,8 @@ pub struct SourceFile {
     /// until a fresh parse is found to read the text the same way (see
     /// [`Unverified`]). Until then this version is provisional.
     unverified: Option<tree_sitter::Tree>,
+    /// Set when a newer text replaces this one (see [`Unverified`]).
+    replaced: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A version of an edited file read from the editor's tree although it has
@@ -83,14 +85,28 @@ pub struct Unverified {
     pub path: PathBuf,
     text: Arc<str>,
     tree: tree_sitter::Tree,
+    /// Set once a newer text of the file replaced this one.
+    replaced: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// A provisional version's check found a newer text of the file in its
+/// place, and stopped: the newer one, if provisional, has its own.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Replaced;
 
 impl Unverified {
     /// A fresh parse of the text, when it reads the text differently from
-    /// the editor's tree; `None` when the editor's tree stands.
-    pub fn fresh_parse_if_different(&self) -> Option<tree_sitter::Tree> {
-        let fresh = crate::python::parse(&self.text, None);
-        (!crate::python::same_reading(&self.tree, &fresh)).then_some(fresh)
+    /// the editor's tree; `None` when the editor's tree stands. Stops as
+    /// soon as a newer text replaces this one: while the user types in
+    /// broken code, each keystroke's check would otherwise parse a version
+    /// already gone, beside the work on the current one.
+    pub fn fresh_parse_if_different(&self) -> Result<Option<tree_sitter::Tree>, Replaced> {
+        let replaced = || self.replaced.load(std::sync::atomic::Ordering::Relaxed);
+        let fresh = crate::python::parse_unless(&self.text, replaced).ok_or(Replaced)?;
+        if replaced() {
+            return Err(Replaced);
+        }
+        Ok((!crate::python::same_reading(&self.tree, &fresh)).then_some(fresh))
     }
 }
 
@@ -177,6 +193,7 @@ impl SourceFile {
                 repaired: None,
                 next_lowering: NextLowering::Nothing,
                 unverified: None,
+                replaced: Arc::default(),
             };
         }
         // An edited text keeps its tree-sitter tree: the memos hold what
@@ -221,7 +238,13 @@ impl SourceFile {
             }
             None => (analysis::lower_parsed(&parsed, &text), NextLowering::Nothing),
         };
-        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering, unverified }
+        SourceFile { text, ir, lossy, binary: false, imported, broken_tree, repaired, next_lowering, unverified, replaced: Arc::default() }
+    }
+
+    /// This version, marked replaced by a newer text (see [`Unverified`]).
+    fn replaced(self) -> SourceFile {
+        self.replaced.store(true, std::sync::atomic::Ordering::Relaxed);
+        self
     }
 
     /// Whether this is the provisional version `checked` was taken from.
@@ -362,7 +385,7 @@ impl Sources {
     /// it only the top-level statements the edit changed. `tree` is the
     /// editor's tree of `text`, if it has one (see [`TreeOrigin`]).
     pub fn set_text(&mut self, rel: &str, text: Arc<str>, tree: Option<&tree_sitter::Tree>, origin: TreeOrigin) {
-        let memos = self.files.remove(rel).map(SourceFile::into_memos).unwrap_or_default();
+        let memos = self.files.remove(rel).map(SourceFile::replaced).map(SourceFile::into_memos).unwrap_or_default();
         self.files.insert(rel.to_string(), SourceFile::from_edited_text(text, tree, origin, self.as_app(rel), memos));
     }
 
@@ -375,12 +398,14 @@ impl Sources {
     pub fn unverified(&self) -> impl Iterator<Item = Unverified> + '_ {
         self.files.iter().filter_map(|(rel, file)| {
             let tree = file.unverified.clone()?;
-            Some(Unverified { path: self.path_of(rel), text: file.text.clone(), tree })
+            Some(Unverified { path: self.path_of(rel), text: file.text.clone(), tree, replaced: file.replaced.clone() })
         })
     }
 
     pub fn remove(&mut self, rel: &str) {
-        self.files.remove(rel);
+        if let Some(file) = self.files.remove(rel) {
+            file.replaced();
+        }
     }
 
     /// Infers facts for every file together.

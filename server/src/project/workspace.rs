@@ -874,7 +874,7 @@ mod tests {
         let provisional = project.diagnostics();
         let pending = project.unverified();
         assert_eq!(pending.len(), 1);
-        let fresh = pending[0].fresh_parse_if_different();
+        let fresh = pending[0].fresh_parse_if_different().unwrap();
         assert!(fresh.is_some(), "a tree of another text reads this one differently");
         assert!(project.settle(&pending[0], fresh));
         assert!(project.unverified().is_empty());
@@ -888,7 +888,7 @@ mod tests {
         project.set_overlay(&app_path, Arc::from(broken), Some(&edited_tree));
         let pending = project.unverified();
         assert_eq!(pending.len(), 1);
-        let fresh = pending[0].fresh_parse_if_different();
+        let fresh = pending[0].fresh_parse_if_different().unwrap();
         assert!(fresh.is_none());
         assert!(!project.settle(&pending[0], fresh));
         assert!(project.unverified().is_empty());
@@ -898,8 +898,11 @@ mod tests {
         project.set_overlay(&app_path, Arc::from(broken), Some(&wrong_tree));
         let stale = project.unverified().remove(0);
         project.set_overlay(&app_path, Arc::from(broken), Some(&edited_tree));
-        let fresh = stale.fresh_parse_if_different();
-        assert!(!project.settle(&stale, fresh));
+        // Its check stops at once, and settling it anyway changes nothing.
+        assert_eq!(stale.fresh_parse_if_different().err(), Some(super::super::Replaced));
+        assert!(!project.settle(&stale, Some(crate::python::parse(broken, None))));
         assert_eq!(project.unverified().len(), 1, "the current version still awaits its own check");
+        let current = project.unverified().remove(0);
+        assert!(matches!(current.fresh_parse_if_different(), Ok(None)));
     }
 }

@@ -154,6 +154,23 @@ pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
     with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
 }
 
+/// [`parse`] of a whole file, given up as soon as `given_up` says so:
+/// `None` then. tree-sitter asks for progress every few hundred tokens.
+pub fn parse_unless(text: &str, given_up: impl Fn() -> bool) -> Option<Tree> {
+    let bytes = text.as_bytes();
+    let mut read = |offset: usize, _: tree_sitter::Point| bytes.get(offset..).unwrap_or_default();
+    let mut progress = |_: &tree_sitter::ParseState| if given_up() { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) };
+    with_parser(|parser| {
+        let tree = parser.parse_with_options(&mut read, None, Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)));
+        if tree.is_none() {
+            // A parser stopped this way resumes where it stopped: the next
+            // parse on this thread is of another text.
+            parser.reset();
+        }
+        tree
+    })
+}
+
 /// Whether two trees read a text the same way: the same nodes (kind,
 /// byte range, and whether tree-sitter made them up) in the same shape.
 pub fn same_reading(a: &Tree, b: &Tree) -> bool {
@@ -439,6 +456,26 @@ mod tests {
                 assert_eq!(super::continues_a_statement(&line), by_word, "{line:?}");
             }
         }
+    }
+
+    /// A parse given up midway gives no tree, and leaves the thread's
+    /// parser ready for another text (tree-sitter would otherwise resume
+    /// the parse it stopped).
+    #[test]
+    fn a_parse_given_up_leaves_the_parser_ready() {
+        let large: String = (0..5_000).map(|i| format!("def f{i}(x):\n    return x + {i}\n\n")).collect();
+        let asked = std::cell::Cell::new(0);
+        let given_up = super::parse_unless(&large, || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        });
+        assert!(given_up.is_none(), "asked {} times", asked.get());
+        let small = "import boto3\nclient = boto3.client('s3')\n";
+        let after = super::parse(small, None);
+        let mut fresh_parser = super::parser().unwrap();
+        let fresh = fresh_parser.parse(small, None).unwrap();
+        assert_eq!(after.root_node().to_sexp(), fresh.root_node().to_sexp());
+        assert!(super::parse_unless(&large, || false).is_some());
     }
 
     use super::ReadNode;
