@@ -105,16 +105,18 @@ fn main() -> ExitCode {
     if one_shot {
         USE_MIMALLOC.store(true, Ordering::Relaxed);
         // tree-sitter's C code allocates with malloc unless told otherwise;
-        // its trees are most of what a large project allocates.
+        // its trees are most of what a large project allocates. Those read
+        // once and dropped come from per-thread arenas (`python::arena`),
+        // the rest from mimalloc.
         // SAFETY: set before any tree or parser exists, so nothing
         // allocated by one allocator is freed by the other.
         unsafe {
-            tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+            chalice_iam::python::arena::install(chalice_iam::python::arena::Fallback {
                 malloc: libmimalloc_sys::mi_malloc,
                 calloc: mi_calloc,
                 realloc: libmimalloc_sys::mi_realloc,
                 free: libmimalloc_sys::mi_free,
-            }));
+            });
         }
     }
     // Like other Unix command-line tools, stop quietly when the reader of

@@ -1,6 +1,7 @@
 //! Python source handling: the tree-sitter grammar, the compiled `.scm`
 //! queries from `grammar-queries/python/`, and parsing.
 
+pub mod arena;
 pub mod queries;
 pub mod syntax;
 
@@ -290,6 +291,18 @@ impl ParsedFile {
                 }
             }
         }
+        // A tree to be read and dropped is parsed in an arena when there is
+        // one (a one-shot run); with syntax errors it is kept, so it is
+        // parsed again outside.
+        if !keep_tree && arena::is_installed() {
+            let read = arena::parse_and_read(
+                |parser| parser.parse(text, None).expect("parsing without a timeout or cancellation flag always yields a tree"),
+                |tree| (!tree.root_node().has_error()).then(|| SyntaxTree::new(tree.root_node())),
+            );
+            if let Some(read) = read {
+                return ParsedFile::Syntax(std::sync::Arc::new([read]));
+            }
+        }
         ParsedFile::whole(parse(text, None), keep_tree)
     }
 
@@ -342,12 +355,15 @@ fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option<Vec
                         if broken.load(std::sync::atomic::Ordering::Relaxed) {
                             return parsed;
                         }
-                        let tree = parse_range(text, &lines, start, end);
-                        if tree.root_node().has_error() {
+                        let read = arena::parse_and_read(
+                            |parser| parse_range_with(parser, text, &lines, start, end),
+                            |tree| (!tree.root_node().has_error()).then(|| SyntaxTree::new(tree.root_node())),
+                        );
+                        let Some(read) = read else {
                             broken.store(true, std::sync::atomic::Ordering::Relaxed);
                             return parsed;
-                        }
-                        parsed.push((i, SyntaxTree::new(tree.root_node())));
+                        };
+                        parsed.push((i, read));
                     }
                 })
             })
@@ -383,16 +399,18 @@ impl LineStarts {
 /// tree-sitter's error recovery swallowed whole (an unclosed parenthesis
 /// in one function must not hide the functions after it).
 pub fn parse_range(text: &str, lines: &LineStarts, start: usize, end: usize) -> Tree {
+    with_parser(|parser| parse_range_with(parser, text, lines, start, end))
+}
+
+fn parse_range_with(parser: &mut Parser, text: &str, lines: &LineStarts, start: usize, end: usize) -> Tree {
     let range = tree_sitter::Range { start_byte: start, end_byte: end, start_point: lines.point(start), end_point: lines.point(end) };
-    with_parser(|parser| {
-        let tree = match parser.set_included_ranges(&[range]) {
-            Ok(()) => parser.parse(text, None),
-            Err(_) => None,
-        };
-        // Back to whole-file parsing for the next caller.
-        let _ = parser.set_included_ranges(&[]);
-        tree.unwrap_or_else(|| parser.parse("", None).expect("an empty text always parses"))
-    })
+    let tree = match parser.set_included_ranges(&[range]) {
+        Ok(()) => parser.parse(text, None),
+        Err(_) => None,
+    };
+    // Back to whole-file parsing for the next caller.
+    let _ = parser.set_included_ranges(&[]);
+    tree.unwrap_or_else(|| parser.parse("", None).expect("an empty text always parses"))
 }
 
 #[cfg(test)]
