@@ -83,7 +83,7 @@ fn render(root: &Path, diagnostics: &[Diagnostic]) -> String {
         let (l2, c2) = line_col(&text, d.range.end);
         let sev = format!("{:?}", d.severity).to_lowercase();
         out.push_str(&format!("{rel}:{l1}:{c1}-{l2}:{c2} {sev} {}: {}\n", d.code, d.message.replace(&root.display().to_string(), "<root>")));
-        for f in &d.fixes {
+        for f in d.fixes.iter() {
             out.push_str(&format!("  fix: {}\n", f.title));
             for e in f.edits.iter() {
                 match e {

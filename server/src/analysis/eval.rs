@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::facts::{CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
+use super::facts::{CallDetails, CallFact, Construct, FileFacts, Origin, TextRange, UnresolvedCall};
 use super::ir::{Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, ParamKind, Stmt, Target};
 use super::name::Name;
 use super::value::{self, DefRef, Value, ValueSet};
@@ -1619,15 +1619,17 @@ impl<'a> Evaluator<'a> {
         let function = fr.func.map(|f| self.ir(fr.module).functions[f].qualname.to_string());
         self.facts.push(CallFact {
             range,
-            service: service.to_string(),
-            construct,
-            origin,
-            operations,
-            conditional_operations,
-            actions: actions.into_iter().collect(),
-            unmapped_operations: unmapped,
-            dependent_actions,
-            function,
+            details: Arc::new(CallDetails {
+                service: service.to_string(),
+                construct,
+                origin,
+                operations,
+                conditional_operations,
+                actions: actions.into_iter().collect(),
+                unmapped_operations: unmapped,
+                dependent_actions,
+                function,
+            }),
         });
     }
 

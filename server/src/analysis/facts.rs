@@ -130,11 +130,68 @@ pub enum Construct {
     ResourceInjected { resource: String, method: String },
 }
 
-/// One call site that sends (or signs) AWS API requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One call site that sends (or signs) AWS API requests: where it is, and
+/// what it is ([`CallDetails`], whose fields it gives access to). What it is
+/// is shared, not copied, when the fact is: a keystroke moves every fact of
+/// the edited file, and the language server's evaluation copies them into
+/// the file's facts, hundreds of times a second.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CallFact {
     /// The whole call expression.
     pub range: TextRange,
+    pub details: std::sync::Arc<CallDetails>,
+}
+
+impl std::ops::Deref for CallFact {
+    type Target = CallDetails;
+
+    fn deref(&self) -> &CallDetails {
+        &self.details
+    }
+}
+
+/// The fields of a [`CallFact`], as one struct (how tests and JSON show it).
+impl Serialize for CallFact {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let d = &*self.details;
+        let mut s = serializer.serialize_struct("CallFact", 10)?;
+        s.serialize_field("range", &self.range)?;
+        s.serialize_field("service", &d.service)?;
+        s.serialize_field("construct", &d.construct)?;
+        s.serialize_field("origin", &d.origin)?;
+        s.serialize_field("operations", &d.operations)?;
+        s.serialize_field("conditional_operations", &d.conditional_operations)?;
+        s.serialize_field("actions", &d.actions)?;
+        s.serialize_field("unmapped_operations", &d.unmapped_operations)?;
+        s.serialize_field("dependent_actions", &d.dependent_actions)?;
+        s.serialize_field("function", &d.function)?;
+        s.end()
+    }
+}
+
+impl std::fmt::Debug for CallFact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &*self.details;
+        f.debug_struct("CallFact")
+            .field("range", &self.range)
+            .field("service", &d.service)
+            .field("construct", &d.construct)
+            .field("origin", &d.origin)
+            .field("operations", &d.operations)
+            .field("conditional_operations", &d.conditional_operations)
+            .field("actions", &d.actions)
+            .field("unmapped_operations", &d.unmapped_operations)
+            .field("dependent_actions", &d.dependent_actions)
+            .field("function", &d.function)
+            .finish()
+    }
+}
+
+/// What a call site is: its service, the construct, the operations it sends
+/// and the actions they need (see [`CallFact`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CallDetails {
     /// The boto3 client name of the service (`dynamodb`, `stepfunctions`).
     pub service: String,
     pub construct: Construct,

@@ -16,7 +16,7 @@ mod name;
 mod value;
 
 pub use eval::{EvalState, FnKey, ProjectFacts};
-pub use facts::{CallFact, Construct, FileFacts, Origin, TextEdit, TextRange, UnresolvedCall};
+pub use facts::{CallDetails, CallFact, Construct, FileFacts, Origin, TextEdit, TextRange, UnresolvedCall};
 pub use crate::python::top_level_blocks;
 pub use ir::ModuleIr;
 pub use memo::{IrLayout, LoweredVersion};

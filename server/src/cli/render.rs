@@ -133,7 +133,7 @@ impl<'a> Report<'a> {
             let lead: String = src.chars().take(start.col - 1).map(|c| if c == '\t' { "    " } else { " " }).collect();
             let more = if end.line > start.line { " ..." } else { "" };
             let _ = writeln!(out, "{pad} | {lead}{}{more}", "^".repeat(width));
-            for f in &d.fixes {
+            for f in d.fixes.iter() {
                 let _ = writeln!(out, "{pad} = fix: {}", f.title);
             }
             out.push('\n');

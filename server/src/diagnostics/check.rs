@@ -356,8 +356,8 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
                     range: fact.range,
                     severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
                     code,
-                    message,
-                    fixes: Vec::new(),
+                    message: message.into(),
+                    fixes: Vec::new().into(),
                 });
             }
         }
@@ -375,8 +375,8 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             range,
             severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Warning),
             code,
-            message,
-            fixes,
+            message: message.into(),
+            fixes: fixes.into(),
         }
     }));
     out
@@ -405,8 +405,8 @@ fn event_source_findings(input: &CheckInput, stage: &StageView, fixes: &mut Stag
             range: f.range,
             severity: Severity::Warning,
             code: codes::EVENT_SOURCE_PERMISSIONS,
-            message,
-            fixes: fixes.for_finding(&finding),
+            message: message.into(),
+            fixes: fixes.for_finding(&finding).into(),
         });
     }
 }

@@ -33,10 +33,14 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Stable code, documented in `docs/diagnostics.md` (e.g. `CIAM001`).
     pub code: &'static str,
-    pub message: String,
+    /// Shared with the copies of the diagnostic (see `fixes`).
+    pub message: std::sync::Arc<str>,
     /// Fixes computed together with the diagnostic, against the exact texts
-    /// it was computed from.
-    pub fixes: Vec<Fix>,
+    /// it was computed from. Shared, not copied, by the copies of the
+    /// diagnostic: the language server moves a file's diagnostics with the
+    /// text at each keystroke, and compares each with the one it last
+    /// published, which is found equal by address.
+    pub fixes: std::sync::Arc<[Fix]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -165,7 +165,7 @@ pub fn diagnostic(diagnostic: &Diagnostic, range: Range, fix: Option<String>) ->
         severity: Some(severity(diagnostic.severity)),
         code: Some(NumberOrString::String(diagnostic.code.to_owned())),
         source: Some(SOURCE.to_owned()),
-        message: diagnostic.message.clone(),
+        message: diagnostic.message.to_string(),
         data,
         ..Default::default()
     }
@@ -358,7 +358,7 @@ mod tests {
             severity: Severity::Warning,
             code: "CIAM001",
             message: "needs dynamodb:Scan".into(),
-            fixes: vec![],
+            fixes: vec![].into(),
         };
         let key = fix_key(&[config_fix()], Path::new("/p"), &views());
         let converted = diagnostic(&d, file.range(d.range, PositionEncoding::Utf16), Some(key.clone()));

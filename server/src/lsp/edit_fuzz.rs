@@ -281,7 +281,7 @@ fn drain(queue: &mut OutboxQueue, view: &mut ClientView, errors: &mut Vec<String
     while let Ok(message) = queue.try_recv() {
         match message {
             Outgoing::Diagnostics(file) => {
-                view.insert(file.uri.as_str().to_owned(), (file.version, file.diagnostics.to_vec()));
+                view.insert(file.uri.as_str().to_owned(), (file.version, file.diagnostics.iter().map(|d| (**d).clone()).collect()));
             }
             Outgoing::Log { level, message } if level == MessageType::ERROR => errors.push(message),
             Outgoing::Log { .. } => {}

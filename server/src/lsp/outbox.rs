@@ -33,10 +33,11 @@ pub struct FileDiagnostics {
 /// Diagnostics with the JSON text of each. A keystroke publishes the whole
 /// list of the file again, nearly all of it as it was: each diagnostic
 /// equal to one of the file's last list keeps that one's text instead of
-/// being serialized again (see [`DiagnosticList::new`]).
+/// being serialized again (see [`DiagnosticList::new`]), and is shared with
+/// the last list rather than copied.
 #[derive(Debug, Default)]
 pub struct DiagnosticList {
-    diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Arc<Diagnostic>>,
     json: Vec<Arc<str>>,
 }
 
@@ -47,7 +48,7 @@ impl DiagnosticList {
     /// sorts a file's diagnostics, by range then code, which converting
     /// ranges to positions keeps: one walk through both finds the equal
     /// ones. (A list in another order only finds fewer.)
-    pub fn new(diagnostics: Vec<Diagnostic>, texts: Vec<Option<Arc<str>>>, before: Option<&DiagnosticList>) -> DiagnosticList {
+    pub fn new(diagnostics: Vec<Arc<Diagnostic>>, texts: Vec<Option<Arc<str>>>, before: Option<&DiagnosticList>) -> DiagnosticList {
         assert_eq!(diagnostics.len(), texts.len(), "one text, or none, per diagnostic");
         let before = before.map_or((&[][..], &[][..]), |b| (&b.diagnostics[..], &b.json[..]));
         let mut next = 0;
@@ -91,9 +92,9 @@ impl DiagnosticList {
 }
 
 impl std::ops::Deref for DiagnosticList {
-    type Target = [Diagnostic];
+    type Target = [Arc<Diagnostic>];
 
-    fn deref(&self) -> &[Diagnostic] {
+    fn deref(&self) -> &[Arc<Diagnostic>] {
         &self.diagnostics
     }
 }
@@ -269,8 +270,9 @@ mod tests {
         after.swap(30, 31);
         after[36].data = Some(serde_json::json!({ "fix": "other" }));
         let uri = Uri::from_str("file:///p/app%20x.py").unwrap();
-        let last = DiagnosticList::new(before, vec![None; 40], None);
-        let list = Arc::new(DiagnosticList::new(after.clone(), vec![None; after.len()], Some(&last)));
+        let shared = |list: &[Diagnostic]| list.iter().cloned().map(Arc::new).collect();
+        let last = DiagnosticList::new(shared(&before), vec![None; 40], None);
+        let list = Arc::new(DiagnosticList::new(shared(&after), vec![None; after.len()], Some(&last)));
         for version in [Some(3), None] {
             let file = FileDiagnostics { uri: uri.clone(), diagnostics: list.clone(), version };
             let params = tower_lsp_server::ls_types::PublishDiagnosticsParams { uri: uri.clone(), diagnostics: after.clone(), version };

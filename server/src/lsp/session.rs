@@ -75,7 +75,7 @@ struct Published {
     version: Option<i32>,
     diagnostics: Arc<DiagnosticList>,
     /// In the order of `diagnostics`.
-    fixes: Vec<Vec<crate::diagnostics::Fix>>,
+    fixes: Vec<Arc<[crate::diagnostics::Fix]>>,
     /// See [`convert::fix_documents`].
     fix_documents: Arc<Vec<(PathBuf, Option<i32>, u64)>>,
 }
@@ -95,7 +95,7 @@ impl Published {
         let severity = Some(convert::severity(d.severity));
         (*next..list.len())
             .take_while(|&i| order(&list[i]) == place)
-            .find(|&i| list[i].message == d.message && list[i].severity == severity && self.fixes.get(i) == Some(&d.fixes))
+            .find(|&i| *list[i].message == *d.message && list[i].severity == severity && self.fixes.get(i) == Some(&d.fixes))
     }
 }
 
@@ -554,7 +554,7 @@ impl Session {
         let Some(loaded) = self.projects.get(root) else { return };
         let by_file = loaded.project.diagnostics();
         // Read each file the fixes edit once, however many fixes edit it.
-        let fixes = by_file.values().flatten().flat_map(|d| &d.fixes);
+        let fixes = by_file.values().flatten().flat_map(|d| d.fixes.iter());
         let edited = self.views(&loaded.project, convert::edited_files(fixes));
         let fix_documents = Arc::new(convert::fix_documents(&edited));
         let project_root = loaded.project.root();
@@ -573,7 +573,7 @@ impl Session {
                 let Some(view) = self.view(&loaded.project, path) else { continue };
                 let mut last = loaded.published.get(path).filter(|p| p.fix_documents == fix_documents).map(|p| (p, 0));
                 let mut texts = Vec::with_capacity(diagnostics.len());
-                let converted: Vec<lsp::Diagnostic> = diagnostics
+                let converted: Vec<Arc<lsp::Diagnostic>> = diagnostics
                     .iter()
                     .map(|d| {
                         let range = view.range(d.range, self.encoding);
@@ -597,12 +597,12 @@ impl Session {
                             !converted.is_empty()
                         });
                         texts.push(None);
-                        convert::diagnostic(d, range, fix)
+                        Arc::new(convert::diagnostic(d, range, fix))
                     })
                     .collect();
                 (view.uri, view.version, converted, texts)
             };
-            let fixes: Vec<Vec<crate::diagnostics::Fix>> = diagnostics.iter().map(|d| d.fixes.clone()).collect();
+            let fixes: Vec<Arc<[crate::diagnostics::Fix]>> = diagnostics.iter().map(|d| d.fixes.clone()).collect();
             let before = loaded.published.get(path);
             let unchanged = before.is_some_and(|p| p.version == version && **p.diagnostics == converted[..]);
             if unchanged {
@@ -1035,7 +1035,7 @@ mod tests {
 
         // As a client without dataSupport sends it back: no data, and the
         // range in other columns.
-        let mut sent = published.clone();
+        let mut sent = (*published).clone();
         sent.data = None;
         sent.range.end.character += 7;
         assert_eq!(session.published_data(&uri, &sent), published.data);

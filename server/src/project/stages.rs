@@ -24,8 +24,8 @@ fn diag(path: &Path, range: TextRange, code: &'static str, message: String, fixe
         range,
         severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Warning),
         code,
-        message,
-        fixes,
+        message: message.into(),
+        fixes: fixes.into(),
     }
 }
 

@@ -477,7 +477,10 @@ impl Project {
         // was made before this loop, so no two share one.
         let mut inside_by_edits: HashMap<*const [crate::diagnostics::FileEdit], bool> = HashMap::new();
         for mut d in all {
-            d.fixes.retain(|f| *inside_by_edits.entry(std::sync::Arc::as_ptr(&f.edits)).or_insert_with(|| self.edits_only_inside(f, &mut inside)));
+            let mut inside_project = |f: &crate::diagnostics::Fix| *inside_by_edits.entry(std::sync::Arc::as_ptr(&f.edits)).or_insert_with(|| self.edits_only_inside(f, &mut inside));
+            if !d.fixes.iter().all(&mut inside_project) {
+                d.fixes = d.fixes.iter().filter(|f| inside_project(f)).cloned().collect();
+            }
             match self.severity_setting(d.code) {
                 Some(None) => continue,
                 Some(Some(s)) => d.severity = *s,
@@ -674,8 +677,8 @@ fn plain(path: &Path, range: TextRange, code: &'static str, message: String) -> 
         range,
         severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
         code,
-        message,
-        fixes: Vec::new(),
+        message: message.into(),
+        fixes: Vec::new().into(),
     }
 }
 
