@@ -153,7 +153,7 @@ fn advance(from: Point, text: &str) -> Point {
     match text.rfind('\n') {
         None => Point::new(from.row, from.column + text.len()),
         Some(last) => {
-            let rows = text.bytes().filter(|&b| b == b'\n').count();
+            let rows = memchr::memchr_iter(b'\n', text.as_bytes()).count();
             Point::new(from.row + rows, text.len() - last - 1)
         }
     }

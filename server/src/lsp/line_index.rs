@@ -54,8 +54,10 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        for (i, &b) in bytes.iter().enumerate() {
-            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        // Rebuilt at every keystroke: the line breaks are found with a
+        // vectorised search rather than by looking at every byte.
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            let ends_line = bytes[i] == b'\n' || bytes.get(i + 1) != Some(&b'\n');
             if ends_line {
                 line_starts.push(i + 1);
             }
@@ -204,6 +206,29 @@ mod tests {
                 let position = index.position(text, offset, encoding);
                 assert_eq!(index.offset(text, position, encoding), offset, "{encoding:?} {offset}");
             }
+        }
+    }
+
+    /// Lines start after every `\n`, `\r\n` and lone `\r`, as a byte-by-byte
+    /// reading finds them, on texts made of line breaks of every kind
+    /// (breaks split between pieces included), ASCII and multi-byte text.
+    #[test]
+    fn lines_start_where_a_byte_by_byte_reading_finds_them() {
+        let by_bytes = |text: &str| {
+            let bytes = text.as_bytes();
+            let mut starts = vec![0];
+            for (i, &b) in bytes.iter().enumerate() {
+                if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        };
+        let pieces = ["\n", "\r", "\r\n", "\n\r", "a", "é", "日本", "😀", "  x = 1", ""];
+        let mut rng = crate::lsp::test_support::Rng::new(5);
+        for _ in 0..2000 {
+            let text: String = (0..rng.below(40)).map(|_| *rng.pick(&pieces)).collect();
+            assert_eq!(LineIndex::new(&text).line_starts, by_bytes(&text), "{text:?}");
         }
     }
 }
