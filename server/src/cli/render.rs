@@ -71,7 +71,7 @@ impl<'a> Report<'a> {
     pub fn new(diagnostics: &'a [Diagnostic], texts: &'a BTreeMap<PathBuf, Arc<str>>, base: &'a Path) -> Self {
         let mut lines = BTreeMap::new();
         for d in diagnostics {
-            lines.entry(d.path.as_path()).or_insert_with(|| SourceLines::new(texts.get(&d.path).map(|t| &**t).unwrap_or("")));
+            lines.entry(&*d.path).or_insert_with(|| SourceLines::new(texts.get(&*d.path).map(|t| &**t).unwrap_or("")));
         }
         Report { diagnostics, base, lines }
     }

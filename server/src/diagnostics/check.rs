@@ -77,7 +77,7 @@ pub struct CheckInput<'a> {
     pub facts: &'a ProjectFacts,
     /// For each entry of `facts.files`: its absolute path and
     /// project-relative path (`app.py`, `chalicelib/db.py`).
-    pub files: Vec<(PathBuf, &'a str)>,
+    pub files: Vec<(std::sync::Arc<std::path::Path>, &'a str)>,
     /// Module index of app.py in `facts`, if the project has one.
     pub app_module: Option<usize>,
     pub stages: &'a [StageView],

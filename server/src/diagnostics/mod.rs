@@ -28,7 +28,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Absolute path of the file the diagnostic is on.
-    pub path: PathBuf,
+    pub path: std::sync::Arc<std::path::Path>,
     pub range: TextRange,
     pub severity: Severity,
     /// Stable code, documented in `docs/diagnostics.md` (e.g. `CIAM001`).

@@ -353,7 +353,7 @@ mod tests {
     fn diagnostic_ranges_follow_the_encoding_and_carry_fixes() {
         let file = view("file:///p/app.py", Some(7), "# 日本😀\nt.scan()\n");
         let d = Diagnostic {
-            path: PathBuf::from("/p/app.py"),
+            path: PathBuf::from("/p/app.py").into(),
             range: TextRange::new(13, 21),
             severity: Severity::Warning,
             code: "CIAM001",

@@ -20,7 +20,7 @@ use super::Project;
 
 fn diag(path: &Path, range: TextRange, code: &'static str, message: String, fixes: Vec<Fix>) -> Diagnostic {
     Diagnostic {
-        path: path.to_path_buf(),
+        path: path.into(),
         range,
         severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Warning),
         code,

@@ -403,15 +403,14 @@ impl Project {
         };
         let imported = match edited {
             Some(("app.py", _, file, _)) => {
-                let now = file.imported();
-                let same = match (&last.imported, now) {
-                    (Some(was), Some(now)) => was.moved(&edit).as_ref() == Some(now),
-                    (was, now) => was.is_none() && now.is_none(),
+                // The last import moved, kept when it equals this one (a
+                // copy of it, made to compare, rather than another).
+                let moved = match (&last.imported, file.imported()) {
+                    (Some(was), Some(now)) => Some(was.moved(&edit).filter(|moved| moved == now)?),
+                    (None, None) => None,
+                    _ => return None,
                 };
-                if !same {
-                    return None;
-                }
-                Some(now.cloned())
+                Some(moved)
             }
             _ => None,
         };
@@ -487,10 +486,10 @@ impl Project {
                 None if codes::OFF_BY_DEFAULT.contains(&d.code) => continue,
                 None => {}
             }
-            match out.get_mut(&d.path) {
+            match out.get_mut(&*d.path) {
                 Some(list) => list.push(d),
                 None => {
-                    out.insert(d.path.clone(), vec![d]);
+                    out.insert(d.path.to_path_buf(), vec![d]);
                 }
             }
         }
@@ -510,7 +509,7 @@ impl Project {
     fn check_input<'a>(&'a self, stages: &'a [StageView]) -> CheckInput<'a> {
         CheckInput {
             facts: self.facts(),
-            files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel), rel.as_str())).collect(),
+            files: self.sources.files.keys().map(|rel| (self.sources.path_of(rel).into(), rel.as_str())).collect(),
             app_module: self.app_module(),
             stages,
             may_also_need: matches!(self.severity_setting(codes::MAY_ALSO_NEED), Some(Some(_))),
@@ -673,7 +672,7 @@ fn moved_diagnostics(list: &[Diagnostic], path: &Path, edit: &TextEdit) -> Optio
 
 fn plain(path: &Path, range: TextRange, code: &'static str, message: String) -> Diagnostic {
     Diagnostic {
-        path: path.to_path_buf(),
+        path: path.into(),
         range,
         severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
         code,
