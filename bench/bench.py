@@ -100,8 +100,9 @@ def cli_section(out, args, base):
         '`tree-sitter alone` reads and parses the same files with the same thread pool and does nothing else '
         '(`server/examples/parse_only.rs`); `× parse` is the median wall time over its median. The baseline '
         'stays tree-sitter\'s plain parse of each file, whole, with the system allocator: `check` parses a file '
-        'of 64 KB or more (app-5k\'s app.py) in chunks of top-level statements on both cores, and its binary '
-        'allocates with mimalloc, so on app-5k it can parse in less wall time than the baseline. '
+        'of 64 KB or more (app-5k\'s app.py) in chunks of top-level statements on both cores, its binary '
+        'allocates with mimalloc, and tree-sitter allocates each tree it reads once from an arena '
+        '(`python::arena`), so it can parse in less wall time than the baseline. '
         f'{args.runs} runs each ({args.runs_large} for the 1,000,000-line tree), after one warm-up run.\n'
     )
     out.append('| fixture | command | median ms | min ms | max ms | peak RSS MiB | × parse |')
