@@ -135,10 +135,12 @@ pub enum Construct {
 /// is shared, not copied, when the fact is: a keystroke moves every fact of
 /// the edited file, and the language server's evaluation copies them into
 /// the file's facts, hundreds of times a second.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct CallFact {
     /// The whole call expression.
     pub range: TextRange,
+    /// Serialized, and shown by `Debug`, as fields of the fact itself.
+    #[serde(flatten)]
     pub details: std::sync::Arc<CallDetails>,
 }
 
@@ -147,26 +149,6 @@ impl std::ops::Deref for CallFact {
 
     fn deref(&self) -> &CallDetails {
         &self.details
-    }
-}
-
-/// The fields of a [`CallFact`], as one struct (how tests and JSON show it).
-impl Serialize for CallFact {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let d = &*self.details;
-        let mut s = serializer.serialize_struct("CallFact", 10)?;
-        s.serialize_field("range", &self.range)?;
-        s.serialize_field("service", &d.service)?;
-        s.serialize_field("construct", &d.construct)?;
-        s.serialize_field("origin", &d.origin)?;
-        s.serialize_field("operations", &d.operations)?;
-        s.serialize_field("conditional_operations", &d.conditional_operations)?;
-        s.serialize_field("actions", &d.actions)?;
-        s.serialize_field("unmapped_operations", &d.unmapped_operations)?;
-        s.serialize_field("dependent_actions", &d.dependent_actions)?;
-        s.serialize_field("function", &d.function)?;
-        s.end()
     }
 }
 
@@ -190,7 +172,7 @@ impl std::fmt::Debug for CallFact {
 
 /// What a call site is: its service, the construct, the operations it sends
 /// and the actions they need (see [`CallFact`]).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct CallDetails {
     /// The boto3 client name of the service (`dynamodb`, `stepfunctions`).
     pub service: String,

@@ -73,6 +73,11 @@ impl DiagnosticList {
             .collect();
         DiagnosticList { diagnostics, json }
     }
+
+    /// The JSON text of diagnostic `i`.
+    pub fn text(&self, i: usize) -> &Arc<str> {
+        &self.json[i]
+    }
 }
 
 /// Where a diagnostic sorts in a file's list: by range, then code.
@@ -82,13 +87,6 @@ pub(super) fn order(d: &Diagnostic) -> (u32, u32, u32, u32, Option<&str>) {
         _ => None,
     };
     (d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character, code)
-}
-
-impl DiagnosticList {
-    /// The JSON text of diagnostic `i`.
-    pub fn text(&self, i: usize) -> &Arc<str> {
-        &self.json[i]
-    }
 }
 
 impl std::ops::Deref for DiagnosticList {

@@ -257,7 +257,11 @@ impl Project {
             match crate::files::read(path) {
                 Ok(bytes) => {
                     let as_app = self.sources.as_app(&rel);
-                    self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app));
+                    // The version it replaces stops its check, if it has one
+                    // running (see `Unverified`), as when an editor's text does.
+                    if let Some(old) = self.sources.files.insert(rel, super::SourceFile::from_bytes(bytes, as_app)) {
+                        old.replaced();
+                    }
                 }
                 Err(_) => self.sources.remove(&rel),
             }

@@ -152,7 +152,17 @@ fn with_parser<R>(f: impl FnOnce(&mut Parser) -> R) -> R {
 /// Parses a whole file. tree-sitter always returns a tree (with ERROR nodes
 /// for broken code) unless cancelled, which we never do.
 pub fn parse(text: &str, old: Option<&Tree>) -> Tree {
-    with_parser(|parser| parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree"))
+    with_parser(|parser| parse_with(parser, text, old))
+}
+
+fn parse_with(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Tree {
+    parser.parse(text, old).expect("parsing without a timeout or cancellation flag always yields a tree")
+}
+
+/// A tree read into a [`SyntaxTree`], unless it has syntax errors (whose
+/// readers need tree-sitter's tree).
+fn read_unless_broken(tree: &Tree) -> Option<SyntaxTree> {
+    (!tree.root_node().has_error()).then(|| SyntaxTree::new(tree.root_node()))
 }
 
 /// [`parse`] of a whole file, given up as soon as `given_up` says so:
@@ -295,11 +305,7 @@ impl ParsedFile {
         // one (a one-shot run); with syntax errors it is kept, so it is
         // parsed again outside.
         if !keep_tree && arena::is_installed() {
-            let read = arena::parse_and_read(
-                |parser| parser.parse(text, None).expect("parsing without a timeout or cancellation flag always yields a tree"),
-                |tree| (!tree.root_node().has_error()).then(|| SyntaxTree::new(tree.root_node())),
-            );
-            if let Some(read) = read {
+            if let Some(read) = arena::parse_and_read(|parser| parse_with(parser, text, None), read_unless_broken) {
                 return ParsedFile::Syntax(std::sync::Arc::new([read]));
             }
         }
@@ -355,10 +361,7 @@ fn parse_in_chunks(text: &str, chunk_bytes: usize, threads: usize) -> Option<Vec
                         if broken.load(std::sync::atomic::Ordering::Relaxed) {
                             return parsed;
                         }
-                        let read = arena::parse_and_read(
-                            |parser| parse_range_with(parser, text, &lines, start, end),
-                            |tree| (!tree.root_node().has_error()).then(|| SyntaxTree::new(tree.root_node())),
-                        );
+                        let read = arena::parse_and_read(|parser| parse_range_with(parser, text, &lines, start, end), read_unless_broken);
                         let Some(read) = read else {
                             broken.store(true, std::sync::atomic::Ordering::Relaxed);
                             return parsed;
