@@ -586,7 +586,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     let total = env_number("CHALICE_IAM_FUZZ_KEYSTROKES", if cfg!(debug_assertions) { 400 } else { 2_000 }) as usize;
     let seed = env_number("CHALICE_IAM_FUZZ_SEED", 1);
     let mut rng = Rng::new(seed ^ 0x07E5_71A6);
-    let (mut typed, mut moved, mut compared) = (0, 0, 0);
+    let (mut typed, mut moved, mut reused, mut compared) = (0, 0, 0, 0);
     let started = Instant::now();
     while typed < total {
         let case = rng.pick(&cases);
@@ -603,12 +603,14 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
                 let Some(next) = keystroke(&mut rng, text) else { break };
                 *text = next;
                 typed += 1;
-                let before = project.moved_checks();
+                let before = (project.moved_checks(), project.reused_stage_views());
                 project.set_overlay(&root.join(rel), std::sync::Arc::from(text.as_str()), None);
                 let diagnostics = project.diagnostics();
-                let was_moved = project.moved_checks() > before;
+                let was_moved = project.moved_checks() > before.0;
+                let views_reused = project.reused_stage_views() > before.1;
                 moved += usize::from(was_moved);
-                if was_moved || rng.chance(10) {
+                reused += usize::from(views_reused);
+                if was_moved || views_reused || rng.chance(10) {
                     compared += 1;
                     let mut fresh = crate::project::Project::load(&root, Settings::default()).unwrap();
                     for (rel, text) in &texts {
@@ -617,7 +619,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
                     assert_eq!(
                         diagnostics,
                         fresh.diagnostics(),
-                        "{}: after typing in {rel} (moved: {was_moved}), text now:\n{}",
+                        "{}: after typing in {rel} (moved: {was_moved}, stage views reused: {views_reused}), text now:\n{}",
                         case.name,
                         texts[rel.as_str()]
                     );
@@ -626,7 +628,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
         }
     }
     println!(
-        "typing fuzz: {typed} keystrokes, {moved} checks moved, {compared} compared with a fresh project, seed {seed}, {:.1}s",
+        "typing fuzz: {typed} keystrokes, {moved} checks moved, {reused} checked against the last stage views, {compared} compared with a fresh project, seed {seed}, {:.1}s",
         started.elapsed().as_secs_f64()
     );
     // Most keystrokes in the corpus's small files land in module-level
@@ -634,6 +636,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     // whole; enough others move the last check to make the comparison mean
     // something.
     assert!(moved * 20 > typed, "too few checks moved the last one's diagnostics: {moved} of {typed}");
+    assert!(reused * 20 > typed, "too few checks used the last stage views: {reused} of {typed}");
 }
 
 /// `text` with one ASCII letter typed next to, or deleted from, a run of

@@ -41,7 +41,10 @@ fn event_source_actions(kind: EventSourceKind, function: &str) -> Vec<String> {
     st.actions
 }
 
-pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
+/// The stage views of `project`, and the problems found in config.json and
+/// the policy files on the way; `needed_by_code` is every action the code
+/// needs (a policy file's actions beyond it are reported unused).
+pub fn stage_views(project: &Project, needed_by_code: &BTreeSet<String>) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
@@ -88,8 +91,6 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         None => declared,
     };
     let config_file = config_path.clone().zip(config_text.clone());
-    let needed_by_code: BTreeSet<String> =
-        project.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().cloned()).collect();
     let mut views = Vec::new();
     let mut policy_files_seen: BTreeSet<PathBuf> = BTreeSet::new();
     let app_policy = chalice::AppPolicyCache::new();
@@ -175,9 +176,9 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
                             .and_then(|s| s.iam_policy_file.value_span().or(s.autogen_policy.value_span()))
                             .unwrap_or_default();
                         if policy_files_seen.insert(p.clone()) {
-                            problems.extend(policy_file_problems(project, p, &needed_by_code, &[]));
+                            problems.extend(policy_file_problems(project, p, needed_by_code, &[]));
                         }
-                        let fixes = missing_policy_file_fix(project, p, &needed_by_code);
+                        let fixes = missing_policy_file_fix(project, p, needed_by_code);
                         problems.push(diag(
                             config_path.as_deref().unwrap_or(p),
                             span,
@@ -268,7 +269,7 @@ pub fn stage_views(project: &Project) -> (Vec<StageView>, Vec<Diagnostic>) {
         for grant in &roles {
             if let RoleGrant::File { path, .. } = grant {
                 if policy_files_seen.insert(path.clone()) {
-                    problems.extend(policy_file_problems(project, path, &needed_by_code, &functions));
+                    problems.extend(policy_file_problems(project, path, needed_by_code, &functions));
                 }
             }
         }

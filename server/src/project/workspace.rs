@@ -2,7 +2,7 @@
 //! Python sources (with editor overlays), config and policy files, the
 //! analysis over them, and the diagnostics.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -57,6 +57,8 @@ pub struct Project {
     evaluations: std::sync::atomic::AtomicUsize,
     /// How many checks gave the last one's diagnostics, moved.
     moved_checks: std::sync::atomic::AtomicUsize,
+    /// How many checks used the last one's stage views, moved.
+    reused_stage_views: std::sync::atomic::AtomicUsize,
 }
 
 /// What a check was computed from, and what it found. A keystroke that
@@ -81,6 +83,75 @@ struct LastCheck {
     evaluation: usize,
     /// Shared with the caller, who is done with them by the next check.
     diagnostics: Arc<Diagnostics>,
+    /// The stage views the check was made against, for the next check's
+    /// (see [`Project::stages_reused`]); `None` when it made none.
+    stages: Option<StagesRead>,
+}
+
+/// The stage views a check built, the problems found building them, and
+/// the actions the code needed then (from which the policy files' unused
+/// actions and the fix creating a missing one were worked out).
+struct StagesRead {
+    needed: BTreeSet<String>,
+    views: Vec<StageView>,
+    problems: Vec<Diagnostic>,
+    /// The edits of Python files since (checks that moved the diagnostics
+    /// before them), in order: applied to the ranges only when the views
+    /// are used again, rather than at every keystroke.
+    edits: Vec<FileTextEdit>,
+}
+
+/// An edit of a Python file of the project.
+struct FileTextEdit {
+    path: PathBuf,
+    /// Whether the file is the project's app.py, where the handlers are.
+    is_app: bool,
+    edit: TextEdit,
+}
+
+/// Edits kept in a [`StagesRead`] before the views are dropped instead.
+const MAX_STAGE_EDITS: usize = 256;
+
+impl StagesRead {
+    /// The views and problems with every range moved by the edits since,
+    /// and then by `last`: every range in an edited file (a handler's `def`
+    /// line, a problem in app.py) must lie clear of each edit. `None` when
+    /// one does not.
+    fn moved(&self, last: Option<&FileTextEdit>) -> Option<(Vec<StageView>, Vec<Diagnostic>)> {
+        let edits: Vec<&FileTextEdit> = self.edits.iter().chain(last).collect();
+        let place = |mut range: TextRange, applies: &dyn Fn(&FileTextEdit) -> bool| {
+            for e in edits.iter().filter(|e| applies(e)) {
+                range = e.edit.clear_of(range).then(|| e.edit.map(range)).flatten()?;
+            }
+            Some(range)
+        };
+        let views = self
+            .views
+            .iter()
+            .map(|view| {
+                let mut view = view.clone();
+                for function in &mut view.functions {
+                    function.range = place(function.range, &|e| e.is_app)?;
+                }
+                Some(view)
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let problems = self
+            .problems
+            .iter()
+            .map(|d| Some(Diagnostic { range: place(d.range, &|e| *d.path == *e.path)?, ..d.clone() }))
+            .collect::<Option<Vec<_>>>()?;
+        Some((views, problems))
+    }
+}
+
+/// The one file a keystroke edited (see [`Project::edit_since`]).
+struct SingleEdit<'p> {
+    rel: &'p str,
+    /// Its place in `sources.files`.
+    index: usize,
+    file: &'p super::SourceFile,
+    edit: TextEdit,
 }
 
 /// A project's diagnostics, by file.
@@ -133,6 +204,7 @@ impl Project {
             json_reads: Mutex::new(None),
             evaluations: std::sync::atomic::AtomicUsize::new(0),
             moved_checks: std::sync::atomic::AtomicUsize::new(0),
+            reused_stage_views: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -308,7 +380,12 @@ impl Project {
     /// The stages to check, as chalice would deploy them, plus problems
     /// found while reading config.json and policy files.
     fn stages(&self) -> (Vec<StageView>, Vec<Diagnostic>) {
-        super::stages::stage_views(self)
+        super::stages::stage_views(self, &self.needed_by_code())
+    }
+
+    /// Every IAM action a boto3 call of the project needs.
+    fn needed_by_code(&self) -> BTreeSet<String> {
+        self.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().cloned()).collect()
     }
 
     /// Every diagnostic of the project, grouped by file. Files of the
@@ -329,13 +406,14 @@ impl Project {
     pub fn diagnostics(&self) -> Arc<Diagnostics> {
         // A one-shot command checks once: nothing to keep.
         if crate::process::is_one_shot() {
-            return Arc::new(self.check_all());
+            return Arc::new(self.check_all().0);
         }
         if let Some(moved) = self.last_check_moved() {
             return moved;
         }
         *lock(&self.json_reads) = Some(BTreeMap::new());
-        let diagnostics = Arc::new(self.check_all());
+        let (diagnostics, stages) = self.check_all();
+        let diagnostics = Arc::new(diagnostics);
         let json = lock(&self.json_reads).take().unwrap_or_default();
         *lock(&self.last_check) = Some(LastCheck {
             texts: self.sources.files.iter().map(|(rel, file)| (rel.clone(), file.text.clone())).collect(),
@@ -345,8 +423,60 @@ impl Project {
             settings: self.settings.clone(),
             evaluation: self.evaluations.load(std::sync::atomic::Ordering::Relaxed),
             diagnostics: diagnostics.clone(),
+            stages,
         });
         diagnostics
+    }
+
+    /// The one Python file edited since `last` was checked, and how, when
+    /// nothing else a check reads from the sources or the settings changed
+    /// and the edit adds or removes no line; `Some(None)` when nothing did.
+    fn edit_since<'p>(&'p self, last: &LastCheck) -> Option<Option<SingleEdit<'p>>> {
+        if last.settings != self.settings || last.unreadable != self.sources.unreadable || last.texts.len() != self.sources.files.len() {
+            return None;
+        }
+        let mut edited = None;
+        for (index, ((rel, old), (new_rel, file))) in last.texts.iter().zip(&self.sources.files).enumerate() {
+            if rel != new_rel {
+                return None;
+            }
+            if !(Arc::ptr_eq(old, &file.text) || **old == *file.text) && edited.replace((new_rel.as_str(), old, file, index)).is_some() {
+                return None;
+            }
+        }
+        let Some((rel, old, file, index)) = edited else { return Some(None) };
+        if file.binary || file.lossy {
+            return None;
+        }
+        let edit = TextEdit::between(old, &file.text);
+        // Messages name lines, and a handler's line is found in the text: an
+        // edit that adds or removes one is checked anew.
+        let breaks = |s: &str| s.contains(['\n', '\r']);
+        if breaks(&old[edit.start..edit.old_end]) || breaks(&file.text[edit.start..edit.new_end]) {
+            return None;
+        }
+        Some(Some(SingleEdit { rel, index, file, edit }))
+    }
+
+    /// Whether every JSON file `last` read reads the same now.
+    fn json_unchanged(&self, last: &LastCheck) -> bool {
+        last.json.iter().all(|(path, text)| self.read_json_now(path) == *text)
+    }
+
+    /// When `edited` is app.py: chalice's import of it is the last one
+    /// moved by the edit, or `None`. `Some(None)` when another file was
+    /// edited, whose text chalice does not import.
+    fn import_moved(last: &LastCheck, edited: &SingleEdit) -> Option<Option<crate::chalice::ImportedApp>> {
+        if edited.rel != "app.py" {
+            return Some(None);
+        }
+        match (&last.imported, edited.file.imported()) {
+            // The last import moved, kept when it equals this one (a copy of
+            // it, made to compare, rather than another).
+            (Some(was), Some(now)) => Some(Some(was.moved(&edited.edit).filter(|moved| moved == now)?)),
+            (None, None) => Some(None),
+            _ => None,
+        }
     }
 
     /// The last check's diagnostics, moved by the one edit since, when that
@@ -355,81 +485,81 @@ impl Project {
     fn last_check_moved(&self) -> Option<Arc<Diagnostics>> {
         let mut kept = lock(&self.last_check);
         let last = kept.as_mut()?;
-        if last.settings != self.settings || last.unreadable != self.sources.unreadable || last.texts.len() != self.sources.files.len() {
-            return None;
-        }
-        let mut edited = None;
-        for (i, ((rel, old), (new_rel, file))) in last.texts.iter().zip(&self.sources.files).enumerate() {
-            if rel != new_rel {
-                return None;
-            }
-            if !(Arc::ptr_eq(old, &file.text) || **old == *file.text) && edited.replace((new_rel.as_str(), old.clone(), file, i)).is_some() {
-                return None;
-            }
-        }
-        let edit = match edited {
-            Some((_, ref old, file, _)) => {
-                if file.binary || file.lossy {
-                    return None;
-                }
-                let edit = TextEdit::between(old, &file.text);
-                // Messages name lines, and a handler's line is found in the
-                // text: an edit that adds or removes one is checked anew.
-                let breaks = |s: &str| s.contains(['\n', '\r']);
-                if breaks(&old[edit.start..edit.old_end]) || breaks(&file.text[edit.start..edit.new_end]) {
-                    return None;
-                }
-                edit
-            }
-            None => TextEdit { start: 0, old_end: 0, new_end: 0 },
-        };
+        let edited = self.edit_since(last)?;
         let _ = self.facts();
         let evaluation = self.evaluations.load(std::sync::atomic::Ordering::Relaxed);
         let moved_only = lock(&self.evaluated).as_ref().is_some_and(EvalState::facts_moved_only);
         if evaluation != last.evaluation + 1 || !moved_only {
             return None;
         }
-        if last.json.iter().any(|(path, text)| self.read_json_now(path) != *text) {
+        if !self.json_unchanged(last) {
             return None;
         }
+        let Some(edited) = edited else {
+            last.evaluation = evaluation;
+            self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Some(last.diagnostics.clone());
+        };
         // The edited file's diagnostics, moved (while chalice's import of
         // app.py may still run).
-        let moved = match edited {
-            Some((rel, _, _, _)) => {
-                let path = self.sources.path_of(rel);
-                let moved = match last.diagnostics.get(&path) {
-                    Some(list) => Some(moved_diagnostics(list, &path, &edit)?),
-                    None => None,
-                };
-                moved.map(|list| (path, list))
-            }
+        let path = self.sources.path_of(edited.rel);
+        let moved = match last.diagnostics.get(&path) {
+            Some(list) => Some(moved_diagnostics(list, &path, &edited.edit)?),
             None => None,
         };
-        let imported = match edited {
-            Some(("app.py", _, file, _)) => {
-                // The last import moved, kept when it equals this one (a
-                // copy of it, made to compare, rather than another).
-                let moved = match (&last.imported, file.imported()) {
-                    (Some(was), Some(now)) => Some(was.moved(&edit).filter(|moved| moved == now)?),
-                    (None, None) => None,
-                    _ => return None,
-                };
-                Some(moved)
-            }
-            _ => None,
-        };
-        if let Some((path, list)) = moved {
-            Arc::make_mut(&mut last.diagnostics).insert(path, list);
+        let imported = Self::import_moved(last, &edited)?;
+        if let Some(list) = moved {
+            Arc::make_mut(&mut last.diagnostics).insert(path.clone(), list);
         }
-        if let Some((_, _, file, index)) = edited {
-            last.texts[index].1 = file.text.clone();
-        }
+        last.texts[edited.index].1 = edited.file.text.clone();
         if let Some(imported) = imported {
-            last.imported = imported;
+            last.imported = Some(imported);
+        }
+        if let Some(read) = &mut last.stages {
+            read.edits.push(FileTextEdit { path, is_app: edited.rel == "app.py", edit: edited.edit });
+            if read.edits.len() > MAX_STAGE_EDITS {
+                last.stages = None;
+            }
         }
         last.evaluation = evaluation;
         self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(last.diagnostics.clone())
+    }
+
+    /// The last check's stage views and the problems found building them,
+    /// moved by the one edit since, when nothing they are built from
+    /// changed: the JSON files, the settings, chalice's import of app.py
+    /// (but for places), and the actions the code needs (policy files'
+    /// unused actions, the missing file's fix). A keystroke that changes a
+    /// boto3 call's facts usually changes none of these.
+    fn stages_reused(&self, needed: &BTreeSet<String>) -> Option<(Vec<StageView>, Vec<Diagnostic>)> {
+        let kept = lock(&self.last_check);
+        let last = kept.as_ref()?;
+        let read = last.stages.as_ref().filter(|read| read.needed == *needed)?;
+        // While app.py has syntax errors the views are built from the rest
+        // of it, imported apart (`stages::RepairedApp`).
+        if self.sources.files.get("app.py").is_some_and(|app| app.broken_tree.is_some()) {
+            return None;
+        }
+        let edited = self.edit_since(last)?;
+        if !self.json_unchanged(last) {
+            return None;
+        }
+        let moved = match &edited {
+            Some(edited) => {
+                Self::import_moved(last, edited)?;
+                let edit = FileTextEdit { path: self.sources.path_of(edited.rel), is_app: edited.rel == "app.py", edit: edited.edit };
+                read.moved(Some(&edit))?
+            }
+            None => read.moved(None)?,
+        };
+        // The JSON files the views were built from count as read by this
+        // check, as they would have been.
+        if let Some(reads) = lock(&self.json_reads).as_mut() {
+            reads.extend(last.json.iter().map(|(path, text)| (path.clone(), text.clone())));
+        }
+        self.reused_stage_views.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(moved)
     }
 
     /// How many checks gave the last one's diagnostics, moved (see
@@ -438,7 +568,15 @@ impl Project {
         self.moved_checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn check_all(&self) -> Diagnostics {
+    /// How many checks used the last one's stage views, moved (see
+    /// [`Self::stages_reused`]).
+    pub fn reused_stage_views(&self) -> usize {
+        self.reused_stage_views.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The project's diagnostics, and the stage views they were checked
+    /// against (with what they were built from).
+    fn check_all(&self) -> (Diagnostics, Option<StagesRead>) {
         let mut out: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
         for rel in self.sources.files.keys() {
             out.insert(self.sources.path_of(rel), Vec::new());
@@ -469,8 +607,10 @@ impl Project {
             let path = self.sources.path_of(rel);
             all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, format!("{} could not be read: {why}", rel)));
         }
-        let (stages, problems) = self.stages();
-        all.extend(problems);
+        let needed = self.needed_by_code();
+        let reused = if crate::process::is_one_shot() { None } else { self.stages_reused(&needed) };
+        let (stages, problems) = reused.unwrap_or_else(|| super::stages::stage_views(self, &needed));
+        all.extend(problems.iter().cloned());
         all.extend(check::check(&self.check_input(&stages)));
         // Resolving a path touches the file system; a large app has tens of
         // thousands of fixes editing the same two or three files.
@@ -500,7 +640,9 @@ impl Project {
         for list in out.values_mut() {
             list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
         }
-        out
+        // One-shot commands check once: nothing to keep.
+        let read = (!crate::process::is_one_shot()).then(|| StagesRead { needed, views: stages, problems, edits: Vec::new() });
+        (out, read)
     }
 
     /// The severity the settings give `code`, by its code or its name:
@@ -859,6 +1001,48 @@ mod tests {
         fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
         fresh.set_overlay(&config, Arc::from(config_text.as_str()), None);
         assert_eq!(diagnostics, fresh.diagnostics());
+    }
+
+    #[test]
+    fn a_keystroke_that_changes_facts_checks_against_the_last_stage_views_moved() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app_path = root.join("app.py");
+        // chalice's analyzer crashes on the import at the end (CIAM006, a
+        // problem found building the stage views), after every edit below.
+        let mut app = String::from(
+            "from chalice import Chalice\napp = Chalice(app_name='x')\n\n\n\
+             @app.route('/')\ndef index():\n    import boto3\n    table = boto3.resource('dynamodb').Table('t')\n    table.scan()\n    \
+             boto3.resource('dynamodb').Table('u').scan()\n\n\nimport boto3 as b\ns3 = b.client('s3')\n",
+        );
+        std::fs::write(&app_path, &app).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        std::fs::write(root.join(".chalice/config.json"), r#"{"app_name": "x", "stages": {"dev": {}}}"#).unwrap();
+        let steps: [(&str, &str, bool); 5] = [
+            // The first call's facts change, not the actions the code needs.
+            ("    table = ", "    tablex = ", true),
+            ("    tablex = ", "    table = ", true),
+            // The actions the code needs.
+            ("u').scan()", "u').query()", false),
+            ("u').query()", "u').scan()", false),
+            // The problem's own range.
+            ("import boto3 as b", "import boto3 as bb", false),
+        ];
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        let first = project.diagnostics();
+        assert!(first[&app_path].iter().any(|d| d.code == codes::ANALYZER_CRASH), "{first:?}");
+        assert!(!project.needed_by_code().is_empty());
+        for (old, new, reused) in steps {
+            assert!(app.contains(old), "{old}");
+            app = app.replacen(old, new, 1);
+            project.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            let before = project.reused_stage_views();
+            let diagnostics = project.diagnostics();
+            assert_eq!(project.reused_stage_views() > before, reused, "{old} -> {new}");
+            let mut fresh = Project::load(&root, Settings::default()).unwrap();
+            fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            assert_eq!(diagnostics, fresh.diagnostics(), "{old} -> {new}");
+        }
     }
 
     #[test]
