@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::analysis::{CallFact, Construct, Origin, ProjectFacts, TextRange};
 use crate::json;
@@ -87,6 +88,82 @@ pub struct CheckInput<'a> {
     /// The fixes of an earlier check of the same project, used again where
     /// what they were made from is unchanged (see [`FixMemo`]).
     pub fix_memo: Option<&'a FixMemo>,
+    /// The diagnostics of each call site in the last check (see
+    /// [`CallMemo`]).
+    pub call_memo: Option<CallMemoUse<'a>>,
+}
+
+/// A check's use of a [`CallMemo`].
+pub struct CallMemoUse<'a> {
+    pub memo: &'a CallMemo,
+    /// Numbers `stages`: equal numbers are equal stage views.
+    pub generation: u64,
+    /// The edits since the last check, in order: (module index, edit).
+    pub edits: Vec<(usize, crate::analysis::TextEdit)>,
+}
+
+/// What each call site gave in the last check, for the next check against
+/// the same stage views. A call's diagnostics depend on nothing but its
+/// facts, its module, which Lambda functions reach it and the stages: a
+/// call with the same facts at the same place (moved with the text), in a
+/// project whose functions reach the same code, gives the same diagnostics.
+/// A keystroke changes the facts of a call or two, so every other call's
+/// diagnostics are taken as they were.
+#[derive(Default)]
+pub struct CallMemo {
+    last: std::sync::Mutex<Option<CallMemoState>>,
+    /// How many call sites' diagnostics were taken from a last check.
+    taken: std::sync::atomic::AtomicUsize,
+}
+
+struct CallMemoState {
+    generation: u64,
+    may_also_need: bool,
+    app_module: Option<usize>,
+    /// Per stage, what reaches each function.
+    reaches: Vec<Reach>,
+    /// By module and range: places with one call only.
+    sites: FxHashMap<(usize, TextRange), CallSite>,
+}
+
+struct CallSite {
+    details: std::sync::Arc<crate::analysis::CallDetails>,
+    /// Its diagnostics, all at the call's range.
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl CallMemo {
+    /// The last check's sites, moved by the edits since, if it was made
+    /// against the same stage views, settings and reachability as `input`.
+    fn take(&self, input: &CheckInput, using: &CallMemoUse, reaches: &[Reach]) -> Option<FxHashMap<(usize, TextRange), CallSite>> {
+        let last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()?;
+        let same = last.generation == using.generation && last.may_also_need == input.may_also_need && last.app_module == input.app_module && last.reaches == reaches;
+        if !same {
+            return None;
+        }
+        if using.edits.is_empty() {
+            return Some(last.sites);
+        }
+        let moved = last.sites.into_iter().filter_map(|((m, mut range), site)| {
+            for (module, edit) in &using.edits {
+                if *module == m {
+                    // A call the edit touches is not the one it was.
+                    range = edit.clear_of(range).then(|| edit.map(range)).flatten()?;
+                }
+            }
+            Some(((m, range), site))
+        });
+        Some(moved.collect())
+    }
+
+    fn keep(&self, state: CallMemoState) {
+        *self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(state);
+    }
+
+    /// How many call sites' diagnostics were taken from a last check.
+    pub fn taken(&self) -> usize {
+        self.taken.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Role → missing actions → fixes, for one stage.
@@ -290,22 +367,27 @@ struct Finding {
 }
 
 pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
+    let reaches: Vec<Reach> = input.stages.iter().map(|stage| reachability(input, stage)).collect();
+    let mut sites = Sites::new(input, &reaches);
+    let redo = &sites.redo;
+    // The stage-wide diagnostics, then those of the call sites checked anew
+    // (with their module).
     let mut out = Vec::new();
+    let mut at_sites: Vec<(usize, Diagnostic)> = Vec::new();
     // (file, range, code, missing) → (stages by index, reason, fixes)
     let mut grouped: BTreeMap<(usize, TextRange, &'static str, Vec<String>), (Vec<usize>, String, Vec<Fix>)> = BTreeMap::new();
     // (file, call index) → the dependent actions some stage's role running
     // the call does not grant.
     let mut dependent_missing: BTreeMap<(usize, usize), BTreeSet<&'static str>> = BTreeMap::new();
-    for (stage_index, stage) in input.stages.iter().enumerate() {
-        let reach = reachability(input, stage);
+    for ((stage_index, stage), reach) in input.stages.iter().enumerate().zip(&reaches) {
         // Which roles run a call matters only for an action some role of
         // the stage grants (rarely: autogen never grants kms:*).
         let mut granted_by_some_role: HashMap<&str, bool> = HashMap::new();
-        for (m, i, fact) in calls_with_hints(input) {
+        for (m, i, fact) in calls_with_hints(input).filter(|&(m, i, _)| redo[m][i]) {
             let mut roles = None;
             for d in &fact.dependent_actions {
                 let some = *granted_by_some_role.entry(d.action).or_insert_with(|| (0..stage.roles.len()).any(|r| role_grants(stage, r, d.action)));
-                let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, &reach)).iter().all(|&r| role_grants(stage, r, d.action));
+                let granted = some && roles.get_or_insert_with(|| roles_running(input, stage, m, fact, reach)).iter().all(|&r| role_grants(stage, r, d.action));
                 if !granted {
                     dependent_missing.entry((m, i)).or_default().insert(d.action);
                 }
@@ -314,12 +396,18 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         let mut fixes = StageFixes::new(stage, input.fix_memo);
         // What each call misses depends on nothing but the call, so it is
         // worked out on every core; grouping and fixes follow in order.
-        let calls: Vec<(usize, &CallFact)> = input.facts.files.iter().enumerate().flat_map(|(m, file)| file.calls.iter().map(move |fact| (m, fact))).collect();
+        let calls: Vec<(usize, &CallFact)> = input
+            .facts
+            .files
+            .iter()
+            .enumerate()
+            .flat_map(|(m, file)| file.calls.iter().enumerate().filter(move |&(i, _)| redo[m][i]).map(move |(_, fact)| (m, fact)))
+            .collect();
         let policy_files = PolicyFileAnswers::new(stage, calls.iter().flat_map(|(_, fact)| fact.actions.iter().map(String::as_str)));
         let findings: Vec<Vec<Finding>> = calls
             .par_iter()
             .with_min_len(PER_THREAD)
-            .map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, &reach, &policy_files))
+            .map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files))
             .collect();
         for (&(m, fact), found) in calls.iter().zip(findings) {
             for f in found {
@@ -334,7 +422,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         event_source_findings(input, stage, &mut fixes, &mut out);
         fixes.keep();
     }
-    for (m, i, fact) in calls_with_hints(input) {
+    for (m, i, fact) in calls_with_hints(input).filter(|&(m, i, _)| redo[m][i]) {
         // Without stages nothing grants them; with stages, a hint is
         // dropped once every role that runs the call grants it.
         let shown: Vec<&model::DependentAction> = match dependent_missing.get(&(m, i)) {
@@ -351,35 +439,106 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             }
             let part: Vec<&model::DependentAction> = shown.iter().copied().filter(|d| d.is_certain() == certain).collect();
             if let Some(message) = dependent_message(fact, &part) {
-                out.push(Diagnostic {
+                let diagnostic = Diagnostic {
                     path: input.files[m].0.clone(),
                     range: fact.range,
                     severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Info),
                     code,
                     message: message.into(),
                     fixes: Vec::new().into(),
-                });
+                };
+                at_sites.push((m, diagnostic));
             }
         }
     }
     let grouped: Vec<_> = grouped.into_iter().collect();
-    out.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
+    at_sites.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };
         let stage_word = if stages.len() == 1 { "stage" } else { "stages" };
         let stages: Vec<&str> = stages.iter().map(|&i| input.stages[i].name.as_str()).collect();
         let message = format!("{actions} {verb} needed here but will not be granted in {stage_word} {}: {reason}", stages.join(", "));
-        Diagnostic {
+        let diagnostic = Diagnostic {
             path: path.clone(),
             range,
             severity: codes::code_doc(code).map(|c| c.default_severity).unwrap_or(Severity::Warning),
             code,
             message: message.into(),
             fixes: fixes.into(),
-        }
+        };
+        (m, diagnostic)
     }));
+    out.append(&mut sites.kept);
+    sites.keep(input, reaches, &at_sites);
+    out.extend(at_sites.into_iter().map(|(_, d)| d));
     out
+}
+
+/// Which call sites a check works out anew, and the diagnostics of the
+/// others, taken from the last check (see [`CallMemo`]).
+struct Sites {
+    /// Per module, per call: whether it is checked anew.
+    redo: Vec<Vec<bool>>,
+    /// The diagnostics of the calls not checked anew, at their places.
+    kept: Vec<Diagnostic>,
+    /// The sites for the next check; those checked anew get their
+    /// diagnostics once they are made. A place with two calls is not kept:
+    /// their diagnostics merge.
+    next: FxHashMap<(usize, TextRange), CallSite>,
+}
+
+impl Sites {
+    fn new(input: &CheckInput, reaches: &[Reach]) -> Sites {
+        let files = &input.facts.files;
+        let mut sites = Sites { redo: files.iter().map(|f| vec![true; f.calls.len()]).collect(), kept: Vec::new(), next: FxHashMap::default() };
+        let Some(using) = &input.call_memo else { return sites };
+        let earlier = using.memo.take(input, using, reaches).unwrap_or_default();
+        let mut calls_at: FxHashMap<(usize, TextRange), usize> = FxHashMap::default();
+        for (m, file) in files.iter().enumerate() {
+            for fact in &file.calls {
+                *calls_at.entry((m, fact.range)).or_default() += 1;
+            }
+        }
+        for (m, file) in files.iter().enumerate() {
+            for (i, fact) in file.calls.iter().enumerate() {
+                if calls_at[&(m, fact.range)] > 1 {
+                    continue;
+                }
+                let same = |site: &&CallSite| std::sync::Arc::ptr_eq(&site.details, &fact.details) || *site.details == *fact.details;
+                let diagnostics = match earlier.get(&(m, fact.range)).filter(same) {
+                    Some(site) => {
+                        using.memo.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        sites.redo[m][i] = false;
+                        let moved: Vec<Diagnostic> = site.diagnostics.iter().map(|d| Diagnostic { range: fact.range, ..d.clone() }).collect();
+                        sites.kept.extend(moved.iter().cloned());
+                        moved
+                    }
+                    None => Vec::new(),
+                };
+                sites.next.insert((m, fact.range), CallSite { details: fact.details.clone(), diagnostics });
+            }
+        }
+        sites
+    }
+
+    /// Hands the sites to the next check, with the diagnostics made for
+    /// those checked anew.
+    fn keep(mut self, input: &CheckInput, reaches: Vec<Reach>, made: &[(usize, Diagnostic)]) {
+        let Some(using) = &input.call_memo else { return };
+        for (m, d) in made {
+            if let Some(site) = self.next.get_mut(&(*m, d.range)) {
+                site.diagnostics.push(d.clone());
+            }
+        }
+        using.memo.keep(CallMemoState {
+            generation: using.generation,
+            may_also_need: input.may_also_need,
+            app_module: input.app_module,
+            reaches,
+            sites: self.next,
+        });
+    }
 }
 
 /// File-based roles of functions with an event source: chalice injects the
@@ -444,8 +603,18 @@ impl<'s> StageFixes<'s> {
         for_role.entry(f.missing.clone()).or_insert(made).clone()
     }
 
-    fn keep(self) {
+    /// Keeps the fixes made, and those of the last check not asked for
+    /// (still valid: they were taken for the same sources), for the next
+    /// check: a call whose diagnostics it takes from this one (see
+    /// [`CallMemo`]) asks for none.
+    fn keep(mut self) {
         if let Some((memo, sources)) = self.memo {
+            for (role, by_missing) in self.earlier {
+                let made = self.made.entry(role).or_default();
+                for (missing, fixes) in by_missing {
+                    made.entry(missing).or_insert(fixes);
+                }
+            }
             memo.keep(self.stage, sources, self.made);
         }
     }

@@ -586,7 +586,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     let total = env_number("CHALICE_IAM_FUZZ_KEYSTROKES", if cfg!(debug_assertions) { 400 } else { 2_000 }) as usize;
     let seed = env_number("CHALICE_IAM_FUZZ_SEED", 1);
     let mut rng = Rng::new(seed ^ 0x07E5_71A6);
-    let (mut typed, mut moved, mut reused, mut compared) = (0, 0, 0, 0);
+    let (mut typed, mut moved, mut reused, mut compared, mut calls_taken) = (0, 0, 0, 0, 0);
     let started = Instant::now();
     while typed < total {
         let case = rng.pick(&cases);
@@ -603,13 +603,14 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
                 let Some(next) = keystroke(&mut rng, text) else { break };
                 *text = next;
                 typed += 1;
-                let before = (project.moved_checks(), project.reused_stage_views());
+                let before = (project.moved_checks(), project.reused_stage_views(), project.calls_taken_from_last_check());
                 project.set_overlay(&root.join(rel), std::sync::Arc::from(text.as_str()), None);
                 let diagnostics = project.diagnostics();
                 let was_moved = project.moved_checks() > before.0;
                 let views_reused = project.reused_stage_views() > before.1;
                 moved += usize::from(was_moved);
                 reused += usize::from(views_reused);
+                calls_taken += project.calls_taken_from_last_check() - before.2;
                 if was_moved || views_reused || rng.chance(10) {
                     compared += 1;
                     let mut fresh = crate::project::Project::load(&root, Settings::default()).unwrap();
@@ -628,7 +629,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
         }
     }
     println!(
-        "typing fuzz: {typed} keystrokes, {moved} checks moved, {reused} checked against the last stage views, {compared} compared with a fresh project, seed {seed}, {:.1}s",
+        "typing fuzz: {typed} keystrokes, {moved} checks moved, {reused} checked against the last stage views ({calls_taken} call sites' diagnostics taken from the last check), {compared} compared with a fresh project, seed {seed}, {:.1}s",
         started.elapsed().as_secs_f64()
     );
     // Most keystrokes in the corpus's small files land in module-level
@@ -637,6 +638,7 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     // something.
     assert!(moved * 20 > typed, "too few checks moved the last one's diagnostics: {moved} of {typed}");
     assert!(reused * 20 > typed, "too few checks used the last stage views: {reused} of {typed}");
+    assert!(calls_taken * 2 > reused, "too few call sites' diagnostics were taken from the last check: {calls_taken}");
 }
 
 /// `text` with one ASCII letter typed next to, or deleted from, a run of

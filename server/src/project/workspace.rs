@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::analysis::{Construct, EvalState, ProjectFacts, TextEdit, TextRange};
-use crate::diagnostics::check::{self, CheckInput, FixMemo, StageView};
+use crate::diagnostics::check::{self, CallMemo, CallMemoUse, CheckInput, FixMemo, StageView};
 use crate::diagnostics::{codes, Diagnostic, Severity};
 use crate::policy;
 use crate::python::queries;
@@ -47,6 +47,11 @@ pub struct Project {
     previous: Mutex<Option<(EvalState, ProjectFacts)>>,
     /// The fixes of the last check, for the next one (`check::FixMemo`).
     fix_memo: FixMemo,
+    /// Each call site's diagnostics in the last check, for the next one
+    /// (`check::CallMemo`).
+    call_memo: CallMemo,
+    /// Numbers the stage views each check builds (see [`StagesRead`]).
+    stage_generations: std::sync::atomic::AtomicU64,
     /// The language server's last check, for the next one (see
     /// [`Project::diagnostics`]).
     last_check: Mutex<Option<LastCheck>>,
@@ -92,6 +97,8 @@ struct LastCheck {
 /// the actions the code needed then (from which the policy files' unused
 /// actions and the fix creating a missing one were worked out).
 struct StagesRead {
+    /// Views used again keep their number; views built anew get the next.
+    generation: u64,
     needed: BTreeSet<String>,
     views: Vec<StageView>,
     problems: Vec<Diagnostic>,
@@ -104,6 +111,8 @@ struct StagesRead {
 /// An edit of a Python file of the project.
 struct FileTextEdit {
     path: PathBuf,
+    /// Its place in `sources.files`.
+    module: usize,
     /// Whether the file is the project's app.py, where the handlers are.
     is_app: bool,
     edit: TextEdit,
@@ -117,7 +126,7 @@ impl StagesRead {
     /// and then by `last`: every range in an edited file (a handler's `def`
     /// line, a problem in app.py) must lie clear of each edit. `None` when
     /// one does not.
-    fn moved(&self, last: Option<&FileTextEdit>) -> Option<(Vec<StageView>, Vec<Diagnostic>)> {
+    fn moved(&self, last: Option<&FileTextEdit>) -> Option<ReusedStages> {
         let edits: Vec<&FileTextEdit> = self.edits.iter().chain(last).collect();
         let place = |mut range: TextRange, applies: &dyn Fn(&FileTextEdit) -> bool| {
             for e in edits.iter().filter(|e| applies(e)) {
@@ -141,8 +150,18 @@ impl StagesRead {
             .iter()
             .map(|d| Some(Diagnostic { range: place(d.range, &|e| *d.path == *e.path)?, ..d.clone() }))
             .collect::<Option<Vec<_>>>()?;
-        Some((views, problems))
+        let edits = edits.iter().map(|e| (e.module, e.edit)).collect();
+        Some(ReusedStages { views, problems, generation: self.generation, edits })
     }
+}
+
+/// The stage views of a [`StagesRead`] used again, moved, with its number
+/// and the edits since (module index, edit).
+struct ReusedStages {
+    views: Vec<StageView>,
+    problems: Vec<Diagnostic>,
+    generation: u64,
+    edits: Vec<(usize, TextEdit)>,
 }
 
 /// The one file a keystroke edited (see [`Project::edit_since`]).
@@ -200,6 +219,8 @@ impl Project {
             evaluated: Mutex::new(None),
             previous: Mutex::new(None),
             fix_memo: FixMemo::default(),
+            call_memo: CallMemo::default(),
+            stage_generations: std::sync::atomic::AtomicU64::new(0),
             last_check: Mutex::new(None),
             json_reads: Mutex::new(None),
             evaluations: std::sync::atomic::AtomicUsize::new(0),
@@ -516,7 +537,7 @@ impl Project {
             last.imported = Some(imported);
         }
         if let Some(read) = &mut last.stages {
-            read.edits.push(FileTextEdit { path, is_app: edited.rel == "app.py", edit: edited.edit });
+            read.edits.push(FileTextEdit { path, module: edited.index, is_app: edited.rel == "app.py", edit: edited.edit });
             if read.edits.len() > MAX_STAGE_EDITS {
                 last.stages = None;
             }
@@ -532,7 +553,7 @@ impl Project {
     /// (but for places), and the actions the code needs (policy files'
     /// unused actions, the missing file's fix). A keystroke that changes a
     /// boto3 call's facts usually changes none of these.
-    fn stages_reused(&self, needed: &BTreeSet<String>) -> Option<(Vec<StageView>, Vec<Diagnostic>)> {
+    fn stages_reused(&self, needed: &BTreeSet<String>) -> Option<ReusedStages> {
         let kept = lock(&self.last_check);
         let last = kept.as_ref()?;
         let read = last.stages.as_ref().filter(|read| read.needed == *needed)?;
@@ -548,7 +569,7 @@ impl Project {
         let moved = match &edited {
             Some(edited) => {
                 Self::import_moved(last, edited)?;
-                let edit = FileTextEdit { path: self.sources.path_of(edited.rel), is_app: edited.rel == "app.py", edit: edited.edit };
+                let edit = FileTextEdit { path: self.sources.path_of(edited.rel), module: edited.index, is_app: edited.rel == "app.py", edit: edited.edit };
                 read.moved(Some(&edit))?
             }
             None => read.moved(None)?,
@@ -572,6 +593,12 @@ impl Project {
     /// [`Self::stages_reused`]).
     pub fn reused_stage_views(&self) -> usize {
         self.reused_stage_views.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many call sites' diagnostics a check took from the last one
+    /// (see `check::CallMemo`).
+    pub fn calls_taken_from_last_check(&self) -> usize {
+        self.call_memo.taken()
     }
 
     /// The project's diagnostics, and the stage views they were checked
@@ -609,9 +636,16 @@ impl Project {
         }
         let needed = self.needed_by_code();
         let reused = if crate::process::is_one_shot() { None } else { self.stages_reused(&needed) };
-        let (stages, problems) = reused.unwrap_or_else(|| super::stages::stage_views(self, &needed));
+        let ReusedStages { views: stages, problems, generation, edits } = reused.unwrap_or_else(|| {
+            let (views, problems) = super::stages::stage_views(self, &needed);
+            let generation = self.stage_generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            ReusedStages { views, problems, generation, edits: Vec::new() }
+        });
         all.extend(problems.iter().cloned());
-        all.extend(check::check(&self.check_input(&stages)));
+        let mut input = self.check_input(&stages);
+        // A one-shot command checks once: nothing to keep.
+        input.call_memo = (!crate::process::is_one_shot()).then_some(CallMemoUse { memo: &self.call_memo, generation, edits });
+        all.extend(check::check(&input));
         // Resolving a path touches the file system; a large app has tens of
         // thousands of fixes editing the same two or three files.
         let mut inside = HashMap::new();
@@ -641,7 +675,7 @@ impl Project {
             list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
         }
         // One-shot commands check once: nothing to keep.
-        let read = (!crate::process::is_one_shot()).then(|| StagesRead { needed, views: stages, problems, edits: Vec::new() });
+        let read = (!crate::process::is_one_shot()).then(|| StagesRead { generation, needed, views: stages, problems, edits: Vec::new() });
         (out, read)
     }
 
@@ -661,6 +695,7 @@ impl Project {
             may_also_need: matches!(self.severity_setting(codes::MAY_ALSO_NEED), Some(Some(_))),
             // A one-shot command checks once: nothing to keep.
             fix_memo: (!crate::process::is_one_shot()).then_some(&self.fix_memo),
+            call_memo: None,
         }
     }
 
@@ -1039,6 +1074,46 @@ mod tests {
             let before = project.reused_stage_views();
             let diagnostics = project.diagnostics();
             assert_eq!(project.reused_stage_views() > before, reused, "{old} -> {new}");
+            let mut fresh = Project::load(&root, Settings::default()).unwrap();
+            fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            assert_eq!(diagnostics, fresh.diagnostics(), "{old} -> {new}");
+        }
+    }
+
+    #[test]
+    fn a_call_whose_facts_or_reach_changed_is_checked_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let app_path = root.join("app.py");
+        let mut app = String::from(
+            "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\nc = boto3.session.Session().client('dynamodb')\n\n\
+             def helper():\n    return boto3.resource('dynamodb').Table('t').scan()\n\n\
+             def reader():\n    return c.scan(TableName='t')\n\n\
+             @app.route('/')\ndef index():\n    reader()\n    return helper()\n\n\
+             @app.lambda_function()\ndef worker(event, context):\n    return helperx()\n",
+        );
+        std::fs::write(&app_path, &app).unwrap();
+        std::fs::create_dir(root.join(".chalice")).unwrap();
+        let config = r#"{"app_name": "x", "stages": {"dev": {"lambda_functions": {"worker": {"autogen_policy": false, "iam_policy_file": "policy-worker.json"}}}}}"#;
+        std::fs::write(root.join(".chalice/config.json"), config).unwrap();
+        std::fs::write(root.join(".chalice/policy-worker.json"), r#"{"Version": "2012-10-17", "Statement": []}"#).unwrap();
+        let steps = [
+            // `worker` now reaches `helper`, whose call is where it was,
+            // with the same facts, but now also runs under worker's role.
+            ("return helperx()", "return helper()"),
+            // `reader`'s call is where it was, needing the same action, but
+            // made on a client chalice misses for another reason.
+            ("c = boto3.session.Session().client('dynamodb')", "c = boto3.resource('dynamodb').meta.client"),
+        ];
+        let mut project = Project::load(&root, Settings::default()).unwrap();
+        let _ = project.diagnostics();
+        for (old, new) in steps {
+            assert!(app.contains(old), "{old}");
+            app = app.replacen(old, new, 1);
+            project.set_overlay(&app_path, Arc::from(app.as_str()), None);
+            let before = (project.reused_stage_views(), project.calls_taken_from_last_check());
+            let diagnostics = project.diagnostics();
+            assert!(project.reused_stage_views() > before.0, "{old} -> {new}");
             let mut fresh = Project::load(&root, Settings::default()).unwrap();
             fresh.set_overlay(&app_path, Arc::from(app.as_str()), None);
             assert_eq!(diagnostics, fresh.diagnostics(), "{old} -> {new}");
