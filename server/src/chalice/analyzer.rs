@@ -234,9 +234,9 @@ struct Emulator<'a> {
     source: &'a str,
     /// `TypedSymbol.inferred_type`, persistent per table and name (Python's
     /// `symtable` memoises table and symbol objects).
-    sym_type: HashMap<(TableId, String), Ty>,
+    sym_type: HashMap<(TableId, &'a str), Ty>,
     /// `TypedSymbol.ast_node`.
-    sym_node: HashMap<(TableId, String), NodeId>,
+    sym_node: HashMap<(TableId, &'a str), NodeId>,
     /// `TypeBinder._node_to_type`.
     node_type: HashMap<NodeId, Ty>,
     /// `TypeBinder._node_to_api_calls`, in the order they were typed.
@@ -267,21 +267,21 @@ impl<'a> Emulator<'a> {
         }
     }
 
-    fn get_inferred_type(&self, chain: Chain, name: &str, node: NodeId) -> R<Option<Ty>> {
+    fn get_inferred_type(&self, chain: Chain, name: &'a str, node: NodeId) -> R<Option<Ty>> {
         self.lookup_err(chain.local, name, node)?;
         if self.st.is_global(chain.local, name) {
             if !self.st.has(chain.global, name) {
                 // Not an error in chalice: builtins are not in any table.
                 return Ok(None);
             }
-            return Ok(self.sym_type.get(&(chain.global, name.to_string())).cloned());
+            return Ok(self.sym_type.get(&(chain.global, name)).cloned());
         }
-        Ok(self.sym_type.get(&(chain.local, name.to_string())).cloned())
+        Ok(self.sym_type.get(&(chain.local, name)).cloned())
     }
 
-    fn set_inferred_type(&mut self, chain: Chain, name: &str, ty: Option<Ty>, node: NodeId) -> R {
+    fn set_inferred_type(&mut self, chain: Chain, name: &'a str, ty: Option<Ty>, node: NodeId) -> R {
         self.lookup_err(chain.local, name, node)?;
-        let key = (chain.local, name.to_string());
+        let key = (chain.local, name);
         match ty {
             Some(t) => self.sym_type.insert(key, t),
             None => self.sym_type.remove(&key),
@@ -300,9 +300,9 @@ impl<'a> Emulator<'a> {
         Err(Raise::ValueError { message: format!("Unknown symbol name: {name}"), node })
     }
 
-    fn register_ast_node_for_symbol(&mut self, chain: Chain, name: &str, def: NodeId) -> R {
+    fn register_ast_node_for_symbol(&mut self, chain: Chain, name: &'a str, def: NodeId) -> R {
         self.lookup_err(chain.local, name, def)?;
-        self.sym_node.insert((chain.local, name.to_string()), def);
+        self.sym_node.insert((chain.local, name), def);
         Ok(())
     }
 
@@ -317,7 +317,7 @@ impl<'a> Emulator<'a> {
             chain.local
         };
         self.sym_node
-            .get(&(table, name.to_string()))
+            .get(&(table, name))
             .copied()
             .ok_or_else(|| Raise::ValueError { message: format!("No AST node registered for symbol: {name}"), node })
     }
@@ -553,29 +553,29 @@ impl<'a> Emulator<'a> {
         }
     }
 
-    fn infer_function_call(&mut self, inf: Infer, call: NodeId, function_name: &str) -> R {
+    fn infer_function_call(&mut self, inf: Infer, call: NodeId, function_name: &'a str) -> R {
         self.frames += 4;
         let r = self.infer_function_call_inner(inf, call, function_name);
         self.frames -= 4;
         r
     }
 
-    fn infer_function_call_inner(&mut self, inf: Infer, call: NodeId, function_name: &str) -> R {
+    fn infer_function_call_inner(&mut self, inf: Infer, call: NodeId, function_name: &'a str) -> R {
         let ast = self.ast;
         let line = ast.line(call);
         let sub = self.lookup_sub_namespace(inf.chain, function_name, line, call)?;
         let def = self.lookup_ast_node_for_symbol(inf.chain, function_name, call)?;
         let Kind::Call { args: call_args, .. } = ast.kind(call) else { return Ok(()) };
-        let params: Vec<String> = match ast.kind(def) {
-            Kind::FunctionDef(f) => f.args.args.iter().map(|a| a.name.clone()).collect(),
+        let params: Vec<&'a str> = match ast.kind(def) {
+            Kind::FunctionDef(f) => f.args.args.iter().map(|a| a.name.as_str()).collect(),
             _ => Vec::new(),
         };
         // _map_function_params: bind positional argument types to the
         // callee's regular parameters, remembering the old types.
-        let mut saved: Vec<(String, Option<Ty>)> = Vec::new();
-        for (position, name) in params.iter().enumerate() {
+        let mut saved: Vec<(&'a str, Option<Ty>)> = Vec::new();
+        for (position, &name) in params.iter().enumerate() {
             let old = self.get_inferred_type(sub, name, call)?;
-            saved.push((name.clone(), old));
+            saved.push((name, old));
             let t = call_args.get(position).and_then(|a| self.node_type(*a));
             self.set_inferred_type(sub, name, t, call)?;
         }
@@ -586,7 +586,7 @@ impl<'a> Emulator<'a> {
         })();
         // `finally: self._restore_function_params(...)`.
         for (name, t) in saved {
-            self.set_inferred_type(sub, &name, t, call)?;
+            self.set_inferred_type(sub, name, t, call)?;
         }
         let inferred = body_result?;
         if params.is_empty() {
