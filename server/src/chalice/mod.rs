@@ -257,8 +257,11 @@ pub fn import_app_in_background(source: std::sync::Arc<str>, parsed: ParsedFile,
     // Copies of a parse share its trees (a reference count): cheap, and
     // kept in case no thread can be started.
     let (text, copy) = (source.clone(), parsed.clone());
-    let job = move || import_app_with_memo_inline(&text, copy, python_version, memo);
-    Pending::start("chalice-import", LARGE_STACK, job, move || (import_app(&source, &parsed, python_version), None))
+    let job = move || {
+        let (imported, memo) = import_app_with_memo_inline(&text, copy, python_version, memo);
+        (std::sync::Arc::new(imported), memo)
+    };
+    Pending::start("chalice-import", LARGE_STACK, job, move || (std::sync::Arc::new(import_app(&source, &parsed, python_version)), None))
 }
 
 /// [`import_app`] that, given a `memo` and a text parsed as one tree,
@@ -289,7 +292,8 @@ fn import_app_with_memo_inline(source: &str, parsed: ParsedFile, python_version:
 
 /// An import started by [`import_app_in_background`], and the memo it
 /// leaves.
-pub type PendingImport = Pending<(ImportedApp, Option<ImportMemo>)>;
+/// The import is shared: the language server keeps the last one checked.
+pub type PendingImport = Pending<(std::sync::Arc<ImportedApp>, Option<ImportMemo>)>;
 
 impl ImportedApp {
     /// The Python version the import was emulated for.
@@ -297,11 +301,72 @@ impl ImportedApp {
         self.python_version
     }
 
+    /// Whether this import is `was`, the import of the text before `edit`,
+    /// with every range in app.py moved by the edit: what comparing
+    /// [`Self::moved`] with it tells, without making the moved copy. The
+    /// language server asks it at every keystroke: when it holds, the edit
+    /// changed nothing chalice sees but places. (Every struct is taken apart
+    /// whole, so that a field added to one cannot be left out here.)
+    pub fn is_moved_from(&self, was: &ImportedApp, edit: &TextEdit) -> bool {
+        let same = |old: TextRange, new: TextRange| edit.map(old) == Some(new);
+        let failure = |a: &DeployFailure, b: &DeployFailure| {
+            let DeployFailure { origin, exception, message, range } = a;
+            let ranges = match (origin, range, b.range) {
+                (FailureOrigin::AppPy, Some(old), Some(new)) => same(*old, new),
+                (_, old, new) => *old == new,
+            };
+            *origin == b.origin && *exception == b.exception && *message == b.message && ranges
+        };
+        let graph = |a: &AppGraph, b: &AppGraph| {
+            let AppGraph { functions, errors, notes } = a;
+            let function = |f: &appgraph::LambdaFunctionSpec, g: &appgraph::LambdaFunctionSpec| {
+                let appgraph::LambdaFunctionSpec { name, kind, handlers, event_source } = f;
+                let handler = |h: &appgraph::HandlerSite, i: &appgraph::HandlerSite| {
+                    let appgraph::HandlerSite { python_name, kind, def_range, decorator_range } = h;
+                    *python_name == i.python_name && *kind == i.kind && same(*def_range, i.def_range) && same(*decorator_range, i.decorator_range)
+                };
+                *name == g.name && *kind == g.kind && *event_source == g.event_source && all_pairs(handlers, &g.handlers, handler)
+            };
+            let error = |e: &AppGraphError, f: &AppGraphError| {
+                let AppGraphError { message, range } = e;
+                *message == f.message && same(*range, f.range)
+            };
+            let note = |n: &appgraph::AppGraphNote, o: &appgraph::AppGraphNote| {
+                let appgraph::AppGraphNote { message, range } = n;
+                *message == o.message && same(*range, o.range)
+            };
+            all_pairs(functions, &b.functions, function) && all_pairs(errors, &b.errors, error) && all_pairs(notes, &b.notes, note)
+        };
+        let policy = |a: &Result<AppPolicy, AppPolicyFailure>, b: &Result<AppPolicy, AppPolicyFailure>| match (a, b) {
+            (Ok(p), Ok(q)) => {
+                let AppPolicy { analysis, built } = p;
+                let AutogenEmulation { client_calls, captured } = analysis;
+                let call = |c: &analyzer::CapturedCall, d: &analyzer::CapturedCall| {
+                    let analyzer::CapturedCall { client, method, range } = c;
+                    *client == d.client && *method == d.method && same(*range, d.range)
+                };
+                *client_calls == q.analysis.client_calls && all_pairs(captured, &q.analysis.captured, call) && *built == q.built
+            }
+            (Err(AppPolicyFailure::Analyzer(c)), Err(AppPolicyFailure::Analyzer(d))) => {
+                let AnalyzerCrash { kind, exception, message, range } = c;
+                *kind == d.kind && *exception == d.exception && *message == d.message && same(*range, d.range)
+            }
+            (Err(f @ AppPolicyFailure::PolicyBuilder(_)), Err(g)) => f == g,
+            _ => false,
+        };
+        self.python_version == was.python_version
+            && match (&was.outcome, &self.outcome) {
+                (Err(a), Err(b)) => failure(a, b),
+                (Ok((graph_a, policy_a)), Ok((graph_b, policy_b))) => graph(graph_a, graph_b) && policy(policy_a, policy_b),
+                _ => false,
+            }
+    }
+
     /// This import with every range in app.py moved by `edit`
-    /// ([`TextEdit::map`]); `None` when a range holds only part of it. The
-    /// language server compares it with the import of the edited text: when
-    /// they are equal, the edit changed nothing chalice sees but places.
-    pub fn moved(&self, edit: &TextEdit) -> Option<ImportedApp> {
+    /// ([`TextEdit::map`]); `None` when a range holds only part of it. What
+    /// [`Self::is_moved_from`] is tested against.
+    #[cfg(test)]
+    fn moved(&self, edit: &TextEdit) -> Option<ImportedApp> {
         let failure = |f: &DeployFailure| -> Option<DeployFailure> {
             let range = match (&f.origin, f.range) {
                 (FailureOrigin::AppPy, Some(r)) => Some(edit.map(r)?),
@@ -339,6 +404,11 @@ impl ImportedApp {
         };
         Some(ImportedApp { python_version: self.python_version, outcome })
     }
+}
+
+/// Whether `a` and `b` have as many items, and `same` holds for each pair.
+fn all_pairs<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
 }
 
 /// `import app`: the module as chalice's tools see it, or the SyntaxError.
@@ -686,6 +756,40 @@ mod tests {
             ]);
             check_imports_with_memo(&versions);
         }
+    }
+
+    /// Every keystroke (a letter typed or deleted) at every fifth place of
+    /// the examples and of apps chalice fails on: the import of the edited
+    /// text is the last one moved exactly when comparing a moved copy says so.
+    #[test]
+    fn an_import_is_moved_from_the_last_exactly_when_its_moved_copy_equals_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let mut apps: Vec<String> = ["thread-resource", "thread-client", "media-library"].iter().map(|e| std::fs::read_to_string(root.join(e).join("app.py")).unwrap()).collect();
+        // chalice's analyzer raises; chalice's import fails.
+        apps.push("from chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.route('/')\ndef index():\n    import boto3\n    return boto3.client('s3').list_buckets()\n\nimport boto3 as b\nimport boto3 as b\n".into());
+        apps.push("from chalice import Chalice\napp = Chalice(app_name='x')\n\n@app.on_sqs_message()\ndef first(event):\n    pass\n\n@app.on_sqs_message()\ndef second(event):\n    pass\n".into());
+        let (mut moved, mut not_moved) = (0, 0);
+        for app in &apps {
+            let import = |text: &str| import_app(text, &ParsedFile::Tree(crate::python::parse(text, None)), (3, 12));
+            let was = import(app);
+            for at in (0..app.len()).step_by(5).filter(|&i| app.is_char_boundary(i)) {
+                let typed = format!("{}x{}", &app[..at], &app[at..]);
+                let next = app.char_indices().nth(app[..at].chars().count() + 1).map_or(app.len(), |(i, _)| i);
+                let deleted = format!("{}{}", &app[..at], &app[next..]);
+                for text in [typed, deleted] {
+                    let now = import(&text);
+                    let edit = TextEdit::between(app, &text);
+                    let expected = was.moved(&edit).as_ref() == Some(&now);
+                    assert_eq!(now.is_moved_from(&was, &edit), expected, "edit {edit:?} of:\n{app}");
+                    if expected {
+                        moved += 1;
+                    } else {
+                        not_moved += 1;
+                    }
+                }
+            }
+        }
+        assert!(moved > 100 && not_moved > 100, "{moved} moved, {not_moved} not");
     }
 
     #[test]

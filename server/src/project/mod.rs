@@ -259,7 +259,7 @@ impl SourceFile {
 
     /// For app.py, the module as `chalice deploy` imports it; waits for the
     /// import if it is still running.
-    pub fn imported(&self) -> Option<&chalice::ImportedApp> {
+    pub fn imported(&self) -> Option<&Arc<chalice::ImportedApp>> {
         self.imported.as_ref().map(|pending| &pending.get().0)
     }
 

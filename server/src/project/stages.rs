@@ -108,7 +108,7 @@ pub fn stage_views(project: &Project, needed_by_code: &BTreeSet<String>) -> (Vec
             python_version: project.settings.python_version,
             cli_autogen_policy: None,
             app_policy_cache: Some(&app_policy),
-            imported: app.imported().filter(|i| i.python_version() == project.settings.python_version),
+            imported: app.imported().map(|i| &**i).filter(|i| i.python_version() == project.settings.python_version),
         };
         let handler_settings = config.scope(&stage, API_HANDLER, None).ok();
         // Values chalice accepts but reads by Python truthiness

@@ -79,7 +79,7 @@ struct LastCheck {
     /// what it read: `None` when missing or unreadable.
     json: BTreeMap<PathBuf, Option<String>>,
     /// app.py as chalice imports it.
-    imported: Option<crate::chalice::ImportedApp>,
+    imported: Option<Arc<crate::chalice::ImportedApp>>,
     settings: Settings,
     /// [`Project::evaluations`] once its facts were evaluated: the next
     /// evaluation's report ([`EvalState::facts_moved_only`]) compares with
@@ -484,17 +484,15 @@ impl Project {
         last.json.iter().all(|(path, text)| self.read_json_now(path) == *text)
     }
 
-    /// When `edited` is app.py: chalice's import of it is the last one
-    /// moved by the edit, or `None`. `Some(None)` when another file was
-    /// edited, whose text chalice does not import.
-    fn import_moved(last: &LastCheck, edited: &SingleEdit) -> Option<Option<crate::chalice::ImportedApp>> {
+    /// When `edited` is app.py: chalice's import of it, when it is the
+    /// last one moved by the edit, or `None`. `Some(None)` when another file
+    /// was edited, whose text chalice does not import.
+    fn import_moved(last: &LastCheck, edited: &SingleEdit) -> Option<Option<Arc<crate::chalice::ImportedApp>>> {
         if edited.rel != "app.py" {
             return Some(None);
         }
         match (&last.imported, edited.file.imported()) {
-            // The last import moved, kept when it equals this one (a copy of
-            // it, made to compare, rather than another).
-            (Some(was), Some(now)) => Some(Some(was.moved(&edited.edit).filter(|moved| moved == now)?)),
+            (Some(was), Some(now)) => now.is_moved_from(was, &edited.edit).then(|| Some(now.clone())),
             (None, None) => Some(None),
             _ => None,
         }
