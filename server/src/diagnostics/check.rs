@@ -133,27 +133,12 @@ struct CallSite {
 }
 
 impl CallMemo {
-    /// The last check's sites, moved by the edits since, if it was made
-    /// against the same stage views, settings and reachability as `input`.
+    /// The last check's sites, if it was made against the same stage
+    /// views, settings and reachability as `input`.
     fn take(&self, input: &CheckInput, using: &CallMemoUse, reaches: &[Reach]) -> Option<FxHashMap<(usize, TextRange), CallSite>> {
         let last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()?;
         let same = last.generation == using.generation && last.may_also_need == input.may_also_need && last.app_module == input.app_module && last.reaches == reaches;
-        if !same {
-            return None;
-        }
-        if using.edits.is_empty() {
-            return Some(last.sites);
-        }
-        let moved = last.sites.into_iter().filter_map(|((m, mut range), site)| {
-            for (module, edit) in &using.edits {
-                if *module == m {
-                    // A call the edit touches is not the one it was.
-                    range = edit.clear_of(range).then(|| edit.map(range)).flatten()?;
-                }
-            }
-            Some(((m, range), site))
-        });
-        Some(moved.collect())
+        same.then_some(last.sites)
     }
 
     fn keep(&self, state: CallMemoState) {
@@ -317,11 +302,11 @@ fn reaching_functions(input: &CheckInput, stage: &StageView, module: usize, fact
 /// index, ascending) whose handlers reach it. Looking a call up here is one
 /// map lookup, where asking every function's reachable set was a lookup per
 /// function per call (an app with hundreds of Lambda functions has them).
-type Reach = HashMap<(usize, String), Vec<usize>>;
+type Reach = FxHashMap<(usize, String), Vec<usize>>;
 
 /// Everything reachable from each function's handlers in the call graph.
 fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
-    let mut reached_by: Reach = HashMap::new();
+    let mut reached_by: Reach = Reach::default();
     let Some(app) = input.app_module else { return reached_by };
     // Each function's walk is its own (a large app has tens of thousands),
     // so they run on every core; merged in function order.
@@ -491,10 +476,28 @@ struct Sites {
 impl Sites {
     fn new(input: &CheckInput, reaches: &[Reach]) -> Sites {
         let files = &input.facts.files;
+        let calls = files.iter().map(|f| f.calls.len()).sum();
         let mut sites = Sites { redo: files.iter().map(|f| vec![true; f.calls.len()]).collect(), kept: Vec::new(), next: FxHashMap::default() };
         let Some(using) = &input.call_memo else { return sites };
-        let earlier = using.memo.take(input, using, reaches).unwrap_or_default();
+        let mut earlier = using.memo.take(input, using, reaches).unwrap_or_default();
+        // Where a place of this text was in the last checked one: the edits
+        // since, undone in reverse order. A call an edit touched is not the
+        // one it was.
+        let place_before = |m: usize, mut range: TextRange| {
+            for (_, edit) in using.edits.iter().rev().filter(|(module, _)| *module == m) {
+                range = if range.end <= edit.start {
+                    range
+                } else if range.start >= edit.new_end {
+                    range.shifted(edit.old_end as isize - edit.new_end as isize)
+                } else {
+                    return None;
+                };
+            }
+            Some(range)
+        };
+        sites.next.reserve(calls);
         let mut calls_at: FxHashMap<(usize, TextRange), usize> = FxHashMap::default();
+        calls_at.reserve(calls);
         for (m, file) in files.iter().enumerate() {
             for fact in &file.calls {
                 *calls_at.entry((m, fact.range)).or_default() += 1;
@@ -505,14 +508,18 @@ impl Sites {
                 if calls_at[&(m, fact.range)] > 1 {
                     continue;
                 }
-                let same = |site: &&CallSite| std::sync::Arc::ptr_eq(&site.details, &fact.details) || *site.details == *fact.details;
-                let diagnostics = match earlier.get(&(m, fact.range)).filter(same) {
+                let same = |site: &CallSite| std::sync::Arc::ptr_eq(&site.details, &fact.details) || *site.details == *fact.details;
+                let was = place_before(m, fact.range).and_then(|range| earlier.remove(&(m, range))).filter(same);
+                let diagnostics = match was {
                     Some(site) => {
                         using.memo.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         sites.redo[m][i] = false;
-                        let moved: Vec<Diagnostic> = site.diagnostics.iter().map(|d| Diagnostic { range: fact.range, ..d.clone() }).collect();
-                        sites.kept.extend(moved.iter().cloned());
-                        moved
+                        let mut diagnostics = site.diagnostics;
+                        for d in &mut diagnostics {
+                            d.range = fact.range;
+                        }
+                        sites.kept.extend(diagnostics.iter().cloned());
+                        diagnostics
                     }
                     None => Vec::new(),
                 };
