@@ -115,10 +115,24 @@ impl LineIndex {
         let column_text = &text[start..offset.min(end)];
         let character = match encoding {
             PositionEncoding::Utf8 => column_text.len(),
-            PositionEncoding::Utf16 => column_text.encode_utf16().count(),
+            PositionEncoding::Utf16 => utf16_len(column_text),
         };
         Position::new(to_u32(line), to_u32(character))
     }
+}
+
+/// `text.encode_utf16().count()`, counted on the bytes: every character
+/// is one UTF-16 unit but those of four UTF-8 bytes, which are two. Most
+/// lines before a diagnostic are ASCII, and each publish converts every
+/// diagnostic of the file.
+fn utf16_len(text: &str) -> usize {
+    if text.is_ascii() {
+        return text.len();
+    }
+    let bytes = text.as_bytes();
+    // Bytes that start a character (not 0b10xxxxxx), plus one more for each
+    // that starts a four-byte one (0b11110xxx).
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count() + bytes.iter().filter(|&&b| b >= 0xF0).count()
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -131,6 +145,13 @@ mod tests {
 
     fn pos(line: u32, character: u32) -> Position {
         Position::new(line, character)
+    }
+
+    #[test]
+    fn utf16_lengths_are_counted_as_the_encoder_counts_them() {
+        for text in ["", "abc", "é", "日本語のコメント", "a😀b", "😀😀", "x\u{10FFFF}y\u{7FF}z\u{800}"] {
+            assert_eq!(utf16_len(text), text.encode_utf16().count(), "{text:?}");
+        }
     }
 
     #[test]

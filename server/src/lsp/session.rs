@@ -68,14 +68,20 @@ struct LoadedProject {
 }
 
 /// A file's last published diagnostics, and what each was converted from
-/// beyond what it shows: its fixes, and the files those edit. A diagnostic
-/// the engine gives again at the same place, with the same fixes of the same
-/// files, converts to the same one, which the next publish takes as it is.
+/// beyond what it shows: its message and fixes as the engine shares them,
+/// and the files the fixes edit. A diagnostic the engine gives again at the
+/// same place, with the same message and fixes of the same files, converts
+/// to the same one, which the next publish takes as it is.
+/// A published diagnostic's message and fixes, as the engine gave them.
+type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>);
+
 struct Published {
     version: Option<i32>,
     diagnostics: Arc<DiagnosticList>,
-    /// In the order of `diagnostics`.
-    fixes: Vec<Arc<[crate::diagnostics::Fix]>>,
+    /// In the order of `diagnostics`: the engine's message and fixes (a
+    /// moved diagnostic shares both with the one it was moved from, so the
+    /// next publish compares addresses, not texts).
+    made_from: Vec<MadeFrom>,
     /// See [`convert::fix_documents`].
     fix_documents: Arc<Vec<(PathBuf, Option<i32>, u64)>>,
 }
@@ -95,7 +101,10 @@ impl Published {
         let severity = Some(convert::severity(d.severity));
         (*next..list.len())
             .take_while(|&i| order(&list[i]) == place)
-            .find(|&i| *list[i].message == *d.message && list[i].severity == severity && self.fixes.get(i) == Some(&d.fixes))
+            .find(|&i| {
+                list[i].severity == severity
+                    && self.made_from.get(i).is_some_and(|(message, fixes)| (Arc::ptr_eq(message, &d.message) || **message == *d.message) && *fixes == d.fixes)
+            })
     }
 }
 
@@ -602,14 +611,14 @@ impl Session {
                     .collect();
                 (view.uri, view.version, converted, texts)
             };
-            let fixes: Vec<Arc<[crate::diagnostics::Fix]>> = diagnostics.iter().map(|d| d.fixes.clone()).collect();
+            let made_from: Vec<MadeFrom> = diagnostics.iter().map(|d| (d.message.clone(), d.fixes.clone())).collect();
             let before = loaded.published.get(path);
             let unchanged = before.is_some_and(|p| p.version == version && **p.diagnostics == converted[..]);
             if unchanged {
-                kept.push((path.clone(), fixes));
+                kept.push((path.clone(), made_from));
             } else {
                 let list = DiagnosticList::new(converted, texts, before.map(|p| &*p.diagnostics));
-                changed.push((path.clone(), uri, version, list, fixes));
+                changed.push((path.clone(), uri, version, list, made_from));
             }
         }
         // Files the engine no longer reports on (a policy file no longer
@@ -624,16 +633,16 @@ impl Session {
         }
         let loaded = self.projects.get_mut(root).expect("looked up above");
         loaded.fixes = fix_sets;
-        for (path, fixes) in kept {
+        for (path, made_from) in kept {
             if let Some(published) = loaded.published.get_mut(&path) {
-                published.fixes = fixes;
+                published.made_from = made_from;
                 published.fix_documents = fix_documents.clone();
             }
         }
-        for (path, uri, version, diagnostics, fixes) in changed {
+        for (path, uri, version, diagnostics, made_from) in changed {
             let diagnostics = Arc::new(diagnostics);
             self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
-            loaded.published.insert(path, Published { version, diagnostics, fixes, fix_documents: fix_documents.clone() });
+            loaded.published.insert(path, Published { version, diagnostics, made_from, fix_documents: fix_documents.clone() });
         }
     }
 
