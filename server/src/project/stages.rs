@@ -44,7 +44,7 @@ fn event_source_actions(kind: EventSourceKind, function: &str) -> Vec<String> {
 /// The stage views of `project`, and the problems found in config.json and
 /// the policy files on the way; `needed_by_code` is every action the code
 /// needs (a policy file's actions beyond it are reported unused).
-pub fn stage_views(project: &Project, needed_by_code: &BTreeSet<String>) -> (Vec<StageView>, Vec<Diagnostic>) {
+pub fn stage_views(project: &Project, needed_by_code: &BTreeSet<&str>) -> (Vec<StageView>, Vec<Diagnostic>) {
     let root = project.root().to_path_buf();
     let mut problems = Vec::new();
     let Some(app) = project.sources.files.get("app.py") else { return (Vec::new(), problems) };
@@ -441,17 +441,17 @@ fn autogen_grant(emu: &chalice::DeployEmulation) -> RoleGrant {
 /// A policy file chalice cannot load: offer to create it with what the
 /// code needs (only when it does not exist; an invalid file is the user's
 /// to repair).
-fn missing_policy_file_fix(project: &Project, path: &Path, needed: &BTreeSet<String>) -> Vec<Fix> {
+fn missing_policy_file_fix(project: &Project, path: &Path, needed: &BTreeSet<&str>) -> Vec<Fix> {
     if path.exists() || project.read_json(path).is_some() || !super::is_inside(project.root(), path) {
         return Vec::new();
     }
-    let text = crate::policy::to_pretty(&crate::policy::needed_policy(needed.iter().map(String::as_str)));
+    let text = crate::policy::to_pretty(&crate::policy::needed_policy(needed.iter().copied()));
     vec![Fix { title: format!("Create {} granting what the code needs", path.strip_prefix(project.root()).unwrap_or(path).display()), edits: vec![FileEdit::Create { path: path.to_path_buf(), text }].into() }]
 }
 
 /// Problems inside one policy file: invalid JSON or structure, actions
 /// that do not exist, and actions no code needs.
-fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<String>, functions: &[FunctionView]) -> Vec<Diagnostic> {
+fn policy_file_problems(project: &Project, path: &Path, needed: &BTreeSet<&str>, functions: &[FunctionView]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let Some(text) = project.read_json(path) else { return out };
     let editable = super::is_inside(project.root(), path);

@@ -151,13 +151,15 @@ impl StagesRead {
             .map(|d| Some(Diagnostic { range: place(d.range, &|e| *d.path == *e.path)?, ..d.clone() }))
             .collect::<Option<Vec<_>>>()?;
         let edits = edits.iter().map(|e| (e.module, e.edit)).collect();
-        Some(ReusedStages { views, problems, generation: self.generation, edits })
+        Some(ReusedStages { needed: BTreeSet::new(), views, problems, generation: self.generation, edits })
     }
 }
 
 /// The stage views of a [`StagesRead`] used again, moved, with its number
 /// and the edits since (module index, edit).
 struct ReusedStages {
+    /// The actions the code needs (the same as when they were built).
+    needed: BTreeSet<String>,
     views: Vec<StageView>,
     problems: Vec<Diagnostic>,
     generation: u64,
@@ -405,8 +407,8 @@ impl Project {
     }
 
     /// Every IAM action a boto3 call of the project needs.
-    fn needed_by_code(&self) -> BTreeSet<String> {
-        self.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().cloned()).collect()
+    fn needed_by_code(&self) -> BTreeSet<&str> {
+        self.facts().files.iter().flat_map(|f| &f.calls).flat_map(|c| c.actions.iter().map(String::as_str)).collect()
     }
 
     /// Every diagnostic of the project, grouped by file. Files of the
@@ -551,10 +553,10 @@ impl Project {
     /// (but for places), and the actions the code needs (policy files'
     /// unused actions, the missing file's fix). A keystroke that changes a
     /// boto3 call's facts usually changes none of these.
-    fn stages_reused(&self, needed: &BTreeSet<String>) -> Option<ReusedStages> {
-        let kept = lock(&self.last_check);
-        let last = kept.as_ref()?;
-        let read = last.stages.as_ref().filter(|read| read.needed == *needed)?;
+    fn stages_reused(&self, needed: &BTreeSet<&str>) -> Option<ReusedStages> {
+        let mut kept = lock(&self.last_check);
+        let last = kept.as_mut()?;
+        let read = last.stages.as_ref().filter(|read| read.needed.iter().map(String::as_str).eq(needed.iter().copied()))?;
         // While app.py has syntax errors the views are built from the rest
         // of it, imported apart (`stages::RepairedApp`).
         if self.sources.files.get("app.py").is_some_and(|app| app.broken_tree.is_some()) {
@@ -564,7 +566,7 @@ impl Project {
         if !self.json_unchanged(last) {
             return None;
         }
-        let moved = match &edited {
+        let mut moved = match &edited {
             Some(edited) => {
                 Self::import_moved(last, edited)?;
                 let edit = FileTextEdit { path: self.sources.path_of(edited.rel), module: edited.index, is_app: edited.rel == "app.py", edit: edited.edit };
@@ -572,6 +574,8 @@ impl Project {
             }
             None => read.moved(None)?,
         };
+        // This check's views replace the last ones.
+        moved.needed = last.stages.take().map(|read| read.needed).unwrap_or_default();
         // The JSON files the views were built from count as read by this
         // check, as they would have been.
         if let Some(reads) = lock(&self.json_reads).as_mut() {
@@ -634,10 +638,12 @@ impl Project {
         }
         let needed = self.needed_by_code();
         let reused = if crate::process::is_one_shot() { None } else { self.stages_reused(&needed) };
-        let ReusedStages { views: stages, problems, generation, edits } = reused.unwrap_or_else(|| {
+        let ReusedStages { needed: needed_owned, views: stages, problems, generation, edits } = reused.unwrap_or_else(|| {
             let (views, problems) = super::stages::stage_views(self, &needed);
             let generation = self.stage_generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            ReusedStages { views, problems, generation, edits: Vec::new() }
+            // Kept for the next check; a one-shot command checks once.
+            let needed = if crate::process::is_one_shot() { BTreeSet::new() } else { needed.iter().map(|a| a.to_string()).collect() };
+            ReusedStages { needed, views, problems, generation, edits: Vec::new() }
         });
         all.extend(problems.iter().cloned());
         let mut input = self.check_input(&stages);
@@ -673,7 +679,7 @@ impl Project {
             list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
         }
         // One-shot commands check once: nothing to keep.
-        let read = (!crate::process::is_one_shot()).then(|| StagesRead { generation, needed, views: stages, problems, edits: Vec::new() });
+        let read = (!crate::process::is_one_shot()).then(|| StagesRead { generation, needed: needed_owned, views: stages, problems, edits: Vec::new() });
         (out, read)
     }
 
