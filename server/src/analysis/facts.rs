@@ -61,6 +61,19 @@ impl TextEdit {
         }
     }
 
+    /// Where a range of the new text, clear of the edit, was in the old
+    /// one: [`Self::map`] undone for the ranges it moves without changing
+    /// them. `None` when the range touches the edit.
+    pub fn map_back(&self, r: TextRange) -> Option<TextRange> {
+        if r.end <= self.start {
+            Some(r)
+        } else if r.start >= self.new_end {
+            Some(r.shifted(self.old_end as isize - self.new_end as isize))
+        } else {
+            None
+        }
+    }
+
     /// Whether the edit lies inside `old`, a range of the old text, and
     /// inside `new`, a range of the new one.
     pub(crate) fn within(&self, old: TextRange, new: TextRange) -> bool {
@@ -265,6 +278,26 @@ mod tests {
                     assert_eq!(TextEdit::between(&base, &new), naive(&base, &new), "at {at}, -{removed}, +{}", inserted.len());
                     assert_eq!(TextEdit::between(&new, &base), naive(&new, &base));
                 }
+            }
+        }
+    }
+
+    /// Every range of a text: clear of an edit, it maps to the new text and
+    /// back; touching it, it does not map back.
+    #[test]
+    fn a_range_clear_of_an_edit_maps_back_to_where_it_was() {
+        for edit in [TextEdit { start: 10, old_end: 12, new_end: 15 }, TextEdit { start: 10, old_end: 14, new_end: 11 }, TextEdit { start: 10, old_end: 10, new_end: 11 }] {
+            for start in 0..20 {
+                for end in start..20 {
+                    let old = TextRange::new(start, end);
+                    if edit.clear_of(old) {
+                        let new = edit.map(old).expect("a clear range maps");
+                        assert_eq!(edit.map_back(new), Some(old), "{old:?} through {edit:?}");
+                    }
+                }
+            }
+            for start in edit.start..edit.new_end {
+                assert_eq!(edit.map_back(TextRange::new(start, start + 1)), None, "{start} in {edit:?}");
             }
         }
     }

@@ -485,13 +485,7 @@ impl Sites {
         // one it was.
         let place_before = |m: usize, mut range: TextRange| {
             for (_, edit) in using.edits.iter().rev().filter(|(module, _)| *module == m) {
-                range = if range.end <= edit.start {
-                    range
-                } else if range.start >= edit.new_end {
-                    range.shifted(edit.old_end as isize - edit.new_end as isize)
-                } else {
-                    return None;
-                };
+                range = edit.map_back(range)?;
             }
             Some(range)
         };

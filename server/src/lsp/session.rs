@@ -67,14 +67,14 @@ struct LoadedProject {
     fixes: HashMap<String, Vec<FixData>>,
 }
 
+/// A published diagnostic's message and fixes, as the engine gave them.
+type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>);
+
 /// A file's last published diagnostics, and what each was converted from
 /// beyond what it shows: its message and fixes as the engine shares them,
 /// and the files the fixes edit. A diagnostic the engine gives again at the
 /// same place, with the same message and fixes of the same files, converts
 /// to the same one, which the next publish takes as it is.
-/// A published diagnostic's message and fixes, as the engine gave them.
-type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>);
-
 struct Published {
     version: Option<i32>,
     diagnostics: Arc<DiagnosticList>,

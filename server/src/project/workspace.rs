@@ -122,48 +122,28 @@ struct FileTextEdit {
 const MAX_STAGE_EDITS: usize = 256;
 
 impl StagesRead {
-    /// The views and problems with every range moved by the edits since,
-    /// and then by `last`: every range in an edited file (a handler's `def`
-    /// line, a problem in app.py) must lie clear of each edit. `None` when
-    /// one does not.
-    fn moved(&self, last: Option<&FileTextEdit>) -> Option<ReusedStages> {
-        let edits: Vec<&FileTextEdit> = self.edits.iter().chain(last).collect();
+    /// These views and problems with every range moved by the edits since,
+    /// and then by `last`, and those edits (module index, edit): every range
+    /// in an edited file (a handler's `def` line, a problem in app.py) must
+    /// lie clear of each edit. `None` when one does not.
+    fn moved(mut self, last: Option<FileTextEdit>) -> Option<(StagesRead, Vec<(usize, TextEdit)>)> {
+        let mut edits = std::mem::take(&mut self.edits);
+        edits.extend(last);
         let place = |mut range: TextRange, applies: &dyn Fn(&FileTextEdit) -> bool| {
             for e in edits.iter().filter(|e| applies(e)) {
                 range = e.edit.clear_of(range).then(|| e.edit.map(range)).flatten()?;
             }
             Some(range)
         };
-        let views = self
-            .views
-            .iter()
-            .map(|view| {
-                let mut view = view.clone();
-                for function in &mut view.functions {
-                    function.range = place(function.range, &|e| e.is_app)?;
-                }
-                Some(view)
-            })
-            .collect::<Option<Vec<_>>>()?;
-        let problems = self
-            .problems
-            .iter()
-            .map(|d| Some(Diagnostic { range: place(d.range, &|e| *d.path == *e.path)?, ..d.clone() }))
-            .collect::<Option<Vec<_>>>()?;
+        for function in self.views.iter_mut().flat_map(|view| &mut view.functions) {
+            function.range = place(function.range, &|e| e.is_app)?;
+        }
+        for d in &mut self.problems {
+            d.range = place(d.range, &|e| *d.path == *e.path)?;
+        }
         let edits = edits.iter().map(|e| (e.module, e.edit)).collect();
-        Some(ReusedStages { needed: BTreeSet::new(), views, problems, generation: self.generation, edits })
+        Some((self, edits))
     }
-}
-
-/// The stage views of a [`StagesRead`] used again, moved, with its number
-/// and the edits since (module index, edit).
-struct ReusedStages {
-    /// The actions the code needs (the same as when they were built).
-    needed: BTreeSet<String>,
-    views: Vec<StageView>,
-    problems: Vec<Diagnostic>,
-    generation: u64,
-    edits: Vec<(usize, TextEdit)>,
 }
 
 /// The one file a keystroke edited (see [`Project::edit_since`]).
@@ -553,10 +533,11 @@ impl Project {
     /// (but for places), and the actions the code needs (policy files'
     /// unused actions, the missing file's fix). A keystroke that changes a
     /// boto3 call's facts usually changes none of these.
-    fn stages_reused(&self, needed: &BTreeSet<&str>) -> Option<ReusedStages> {
+    fn stages_reused(&self, needed: &BTreeSet<&str>) -> Option<(StagesRead, Vec<(usize, TextEdit)>)> {
         let mut kept = lock(&self.last_check);
         let last = kept.as_mut()?;
-        let read = last.stages.as_ref().filter(|read| read.needed.iter().map(String::as_str).eq(needed.iter().copied()))?;
+        // Taken: this check's views replace them, used again or not.
+        let read = last.stages.take().filter(|read| read.needed.iter().map(String::as_str).eq(needed.iter().copied()))?;
         // While app.py has syntax errors the views are built from the rest
         // of it, imported apart (`stages::RepairedApp`).
         if self.sources.files.get("app.py").is_some_and(|app| app.broken_tree.is_some()) {
@@ -566,16 +547,14 @@ impl Project {
         if !self.json_unchanged(last) {
             return None;
         }
-        let mut moved = match &edited {
+        let moved = match &edited {
             Some(edited) => {
                 Self::import_moved(last, edited)?;
                 let edit = FileTextEdit { path: self.sources.path_of(edited.rel), module: edited.index, is_app: edited.rel == "app.py", edit: edited.edit };
-                read.moved(Some(&edit))?
+                read.moved(Some(edit))?
             }
             None => read.moved(None)?,
         };
-        // This check's views replace the last ones.
-        moved.needed = last.stages.take().map(|read| read.needed).unwrap_or_default();
         // The JSON files the views were built from count as read by this
         // check, as they would have been.
         if let Some(reads) = lock(&self.json_reads).as_mut() {
@@ -636,19 +615,18 @@ impl Project {
             let path = self.sources.path_of(rel);
             all.push(plain(&path, TextRange::new(0, 0), codes::UNREADABLE_FILE, format!("{} could not be read: {why}", rel)));
         }
+        // A one-shot command checks once: nothing to keep or use again.
+        let keep = !crate::process::is_one_shot();
         let needed = self.needed_by_code();
-        let reused = if crate::process::is_one_shot() { None } else { self.stages_reused(&needed) };
-        let ReusedStages { needed: needed_owned, views: stages, problems, generation, edits } = reused.unwrap_or_else(|| {
+        let (read, edits) = keep.then(|| self.stages_reused(&needed)).flatten().unwrap_or_else(|| {
             let (views, problems) = super::stages::stage_views(self, &needed);
             let generation = self.stage_generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            // Kept for the next check; a one-shot command checks once.
-            let needed = if crate::process::is_one_shot() { BTreeSet::new() } else { needed.iter().map(|a| a.to_string()).collect() };
-            ReusedStages { needed, views, problems, generation, edits: Vec::new() }
+            let needed = needed.iter().map(|a| a.to_string()).collect();
+            (StagesRead { generation, needed, views, problems, edits: Vec::new() }, Vec::new())
         });
-        all.extend(problems.iter().cloned());
-        let mut input = self.check_input(&stages);
-        // A one-shot command checks once: nothing to keep.
-        input.call_memo = (!crate::process::is_one_shot()).then_some(CallMemoUse { memo: &self.call_memo, generation, edits });
+        all.extend(read.problems.iter().cloned());
+        let mut input = self.check_input(&read.views);
+        input.call_memo = keep.then_some(CallMemoUse { memo: &self.call_memo, generation: read.generation, edits });
         all.extend(check::check(&input));
         // Resolving a path touches the file system; a large app has tens of
         // thousands of fixes editing the same two or three files.
@@ -678,9 +656,7 @@ impl Project {
         for list in out.values_mut() {
             list.sort_by(|a, b| (a.range, a.code).cmp(&(b.range, b.code)));
         }
-        // One-shot commands check once: nothing to keep.
-        let read = (!crate::process::is_one_shot()).then(|| StagesRead { generation, needed: needed_owned, views: stages, problems, edits: Vec::new() });
-        (out, read)
+        (out, keep.then_some(read))
     }
 
     /// The severity the settings give `code`, by its code or its name:
