@@ -141,6 +141,9 @@ describe('chalice-iam lsp with the options a fresh VS Code install sends', () =>
 
   test('the server pulled its settings through the extension answer and registered for changes', async () => {
     await session.waitFor('a workspace/configuration request', () => session.configurationRequests > 0);
+    // The server sends the pull and the registration from separate tasks:
+    // either may reach the client first.
+    await session.waitFor('a registration for configuration changes', () => session.registrations.includes('workspace/didChangeConfiguration'));
     assert.ok(session.registrations.includes('workspace/didChangeConfiguration'), JSON.stringify(session.registrations));
   });
 
