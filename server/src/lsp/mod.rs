@@ -55,7 +55,15 @@ where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
 {
-    let (output, to_client, writer) = transport::to_client(output);
+    serve_through(input, transport::to_client(output)).await
+}
+
+/// [`serve`] writing through `to_client` (see `transport`).
+async fn serve_through<I>(input: I, to_client: (tokio::io::DuplexStream, transport::ToClient, tokio::task::JoinHandle<()>)) -> bool
+where
+    I: AsyncRead + Unpin + Send + 'static,
+{
+    let (output, to_client, writer) = to_client;
     let (service, socket) = LspService::new(move |client| ChaliceIamServer::new(client, to_client));
     let shutdown = service.inner().shutdown_flag();
     let outbox = service.inner().outbox();
@@ -76,7 +84,8 @@ pub fn run_stdio() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let shutdown_requested = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    let shutdown_requested =
+        runtime.block_on(async { serve_through(tokio::io::stdin(), transport::to_blocking_client(transport::standard_output())).await });
     // tokio reads stdin on a blocking thread that cannot be interrupted;
     // waiting for it would hang until the client closes the pipe.
     runtime.shutdown_background();
