@@ -176,8 +176,8 @@ def lsp_section(out, args, base):
     out.append('### Language server\n')
     out.append(
         'A client on stdio (`bench/lsp.py`) offering UTF-16 positions, like VS Code. Latency is from writing a '
-        '`didChange` to reading the `publishDiagnostics` of that version; edits are sent one at a time. Edits '
-        'that keep the syntax type or delete a character at the end of an assigned name; edits that break it '
+        '`didChange` to reading the `publishDiagnostics` of that version; edits are sent one at a time, the first '
+        'a quarter of a second after the opened file\'s diagnostics. Edits that keep the syntax type or delete a character at the end of an assigned name; edits that break it '
         'delete a `def` line\'s colon or open a parenthesis at the end of a statement; repairs undo them.\n'
     )
     out.append('| measure | p50 / median ms | p90 ms | p99 ms | min ms | max ms | n |')

@@ -212,6 +212,11 @@ def keystrokes(binary, root, rel, count):
     try:
         uri, text, sent, at = open_and_wait(s, root, rel)
         open_ms = (at - sent) * 1000
+        # Typing starts a quarter of a second after the file's diagnostics
+        # arrive, as a user's first keystroke comes some time after opening
+        # a file: what the server does once the file is open (it settles the
+        # new parse, see `python::settle`) is done by then.
+        time.sleep(0.25)
         by_kind = {}
         version = 1
         for kind, start, end, new in edit_script(text, count):

@@ -68,11 +68,20 @@ struct Taken {
 /// kept for the next version.
 pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, IrLayout) {
     let previous_text = previous.as_ref().map(|p| p.text.clone());
+    // This version is about as large as the last: room for it up front.
+    let mut module = ModuleIr::default();
+    let mut layout = IrLayout::default();
+    if let Some(p) = &previous {
+        module.body.reserve(p.ir.body.len());
+        module.functions.reserve(p.ir.functions.len());
+        module.classes.reserve(p.ir.classes.len());
+        layout.statements.reserve(p.layout.statements.len());
+    }
     let kept = match (&previous_text, previous) {
         (Some(old_text), Some(previous)) => take_apart(old_text, previous.ir, &previous.layout),
         _ => FxHashMap::default(),
     };
-    let mut lowering = Lowering { text, kept, module: ModuleIr::default(), layout: IrLayout::default() };
+    let mut lowering = Lowering { text, kept, module, layout };
     ir::collect_syntax_errors(root, &mut lowering.module.syntax_errors);
     ir::for_each_top_level_statement(root, text, |statement| lowering.add(statement));
     (lowering.module, lowering.layout)
@@ -134,7 +143,7 @@ impl Lowering<'_, '_> {
 fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&'t str, Taken> {
     let (mut body, mut functions, mut classes) = (ir.body.into_iter(), ir.functions.into_iter(), ir.classes.into_iter());
     let (mut first_function, mut first_class) = (0, 0);
-    let mut kept = FxHashMap::default();
+    let mut kept = FxHashMap::with_capacity_and_hasher(layout.statements.len(), Default::default());
     for span in &layout.statements {
         let part = ModuleIr {
             body: body.by_ref().take(span.stmts).collect(),

@@ -589,8 +589,8 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
         return (convert(text, tree, opts), memo);
     }
     let ConversionMemo { statements: mut old, mut next_key } = if memo.too_sparse() { ConversionMemo::default() } else { memo };
-    let mut new = rustc_hash::FxHashMap::default();
-    let mut segments = Vec::new();
+    let mut new = rustc_hash::FxHashMap::with_capacity_and_hasher(old.len(), Default::default());
+    let mut segments = Vec::with_capacity(old.len() + 1);
     let mut body = Vec::new();
     let mut future_annotations = false;
     let mut cursor = root.walk();

@@ -219,7 +219,7 @@ pub fn fix_documents(views: &HashMap<PathBuf, FileView>) -> Vec<(PathBuf, Option
 pub fn edited_files<'a>(fixes: impl IntoIterator<Item = &'a Fix>) -> BTreeSet<&'a Path> {
     // Call sites with the same gap share one list of edits: each list is
     // read once (a large file has hundreds of diagnostics with fixes).
-    let mut seen: std::collections::HashSet<*const FileEdit> = std::collections::HashSet::new();
+    let mut seen: rustc_hash::FxHashSet<*const FileEdit> = rustc_hash::FxHashSet::default();
     let edits = fixes.into_iter().filter(|fix| seen.insert(fix.edits.as_ptr())).flat_map(|fix| fix.edits.iter());
     edits
         .filter_map(|edit| match edit {

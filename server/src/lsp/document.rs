@@ -41,6 +41,10 @@ pub struct Document {
     version: i32,
     /// Present exactly for Python documents.
     tree: Option<Tree>,
+    /// Incremental reparses since the tree was parsed from scratch, up to
+    /// two; two as well once the tree was handed out to be settled (see
+    /// [`crate::python::settle`]).
+    reparses: u8,
 }
 
 /// What became of a `didChange`.
@@ -59,7 +63,7 @@ impl Document {
         let path = file_path(&uri);
         let kind = DocumentKind::detect(language_id, path.as_deref());
         let tree = (kind == DocumentKind::Python).then(|| crate::python::parse(&text, None));
-        Document { line_index: LineIndex::new(&text), uri, path, kind, text, version, tree }
+        Document { line_index: LineIndex::new(&text), uri, path, kind, text, version, tree, reparses: 0 }
     }
 
     pub fn uri(&self) -> &Uri {
@@ -86,6 +90,25 @@ impl Document {
         self.tree.as_ref()
     }
 
+    /// The version, text and tree to settle off the handlers' path (see
+    /// [`crate::python::settle`]) when the tree was parsed from scratch and
+    /// has not been reparsed twice since; asked once per such tree.
+    pub fn tree_to_settle(&mut self) -> Option<(i32, String, Tree)> {
+        if self.reparses >= 2 {
+            return None;
+        }
+        let tree = self.tree.clone()?;
+        self.reparses = 2;
+        Some((self.version, self.text.clone(), tree))
+    }
+
+    /// Takes the settled tree of `version`, unless the text changed since.
+    pub fn settled(&mut self, version: i32, tree: Tree) {
+        if version == self.version && self.tree.is_some() {
+            self.tree = Some(tree);
+        }
+    }
+
     /// Applies one `didChange` notification: each change in order to the
     /// text and (for Python) to the tree, then a single reparse that reuses
     /// the edited tree.
@@ -108,6 +131,7 @@ impl Document {
                 None => {
                     self.text.clone_from(&change.text);
                     reusable_tree = None;
+                    self.reparses = 0;
                     self.line_index = LineIndex::new(&self.text);
                 }
                 Some(range) => {
@@ -124,6 +148,9 @@ impl Document {
             }
         }
         if self.kind == DocumentKind::Python {
+            if reusable_tree.is_some() {
+                self.reparses = self.reparses.saturating_add(1);
+            }
             self.tree = Some(crate::python::parse(&self.text, reusable_tree.as_ref()));
         }
         self.version = version;
@@ -232,6 +259,12 @@ impl DocumentStore {
     pub fn iter(&self) -> impl Iterator<Item = &Document> {
         self.documents.values()
     }
+
+    /// Every tree to settle (see [`Document::tree_to_settle`]), with its
+    /// document's URI.
+    pub fn trees_to_settle(&mut self) -> Vec<(Uri, i32, String, Tree)> {
+        self.documents.iter_mut().filter_map(|(uri, d)| d.tree_to_settle().map(|(v, text, tree)| (uri.clone(), v, text, tree))).collect()
+    }
 }
 
 #[cfg(test)]
@@ -318,6 +351,42 @@ mod tests {
         assert_eq!(doc.text(), "x = 1\n");
         assert_eq!(doc.apply_changes(7, &edit, PositionEncoding::Utf8), ChangeOutcome::Applied);
         assert_eq!(doc.text(), "x = 2\n");
+    }
+
+    /// A tree parsed from scratch is handed out to be settled once; one
+    /// reparsed twice is not; a settled tree is taken only for the version
+    /// it was asked for, and reparses like the one it replaces.
+    #[test]
+    fn a_fresh_tree_is_settled_once_for_its_own_version() {
+        let mut doc = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
+        let (version, text, tree) = doc.tree_to_settle().expect("parsed from scratch");
+        assert!(doc.tree_to_settle().is_none(), "asked once");
+        let settled = crate::python::settle(&text, &tree);
+        assert_eq!(settled.root_node().to_sexp(), tree.root_node().to_sexp());
+        // What is handed back for the version is taken as it is.
+        let other = crate::python::parse("def f(): pass\n", None);
+        doc.settled(version, other.clone());
+        assert_eq!(doc.tree().map(|t| t.root_node().to_sexp()), Some(other.root_node().to_sexp()));
+        doc.settled(version, settled);
+        assert_matches_fresh_parse(&doc);
+        doc.apply_changes(2, &[change((0, 4), (0, 5), "boto3.client('s3')")], PositionEncoding::Utf8);
+        assert_matches_fresh_parse(&doc);
+        // A late tree for an older version is dropped.
+        doc.settled(version, other);
+        assert_matches_fresh_parse(&doc);
+
+        let mut typed = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
+        typed.apply_changes(2, &[change((0, 4), (0, 5), "2")], PositionEncoding::Utf8);
+        assert!(typed.tree_to_settle().is_some(), "one reparse is not enough");
+        let mut twice = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
+        twice.apply_changes(2, &[change((0, 4), (0, 5), "2")], PositionEncoding::Utf8);
+        twice.apply_changes(3, &[change((0, 4), (0, 5), "3")], PositionEncoding::Utf8);
+        assert!(twice.tree_to_settle().is_none(), "reparsed twice already");
+        let whole = TextDocumentContentChangeEvent { range: None, range_length: None, text: "y = 2\n".into() };
+        twice.apply_changes(4, &[whole], PositionEncoding::Utf8);
+        assert!(twice.tree_to_settle().is_some(), "parsed from scratch again");
+        let config = Uri::from_str("file:///project/.chalice/config.json").unwrap();
+        assert!(Document::new(config, "json", "{}".to_owned(), 1).tree_to_settle().is_none(), "no tree");
     }
 
     #[test]

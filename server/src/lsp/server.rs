@@ -141,15 +141,36 @@ impl Handle {
                 let computed = tokio::task::spawn_blocking(move || {
                     computing.with_session("computing diagnostics", |session| {
                         session.publish_stale();
-                        session.has_unverified()
+                        (session.has_unverified(), session.documents.trees_to_settle())
                     })
                 });
                 // Only fails when the runtime is shutting down.
-                let Ok(provisional) = computed.await else { return };
-                if provisional == Some(true) {
+                let Ok(computed) = computed.await else { return };
+                let (provisional, to_settle) = computed.unwrap_or_default();
+                if provisional {
                     handle.check_provisional_versions();
                 }
+                if !to_settle.is_empty() {
+                    handle.settle_trees(to_settle);
+                }
                 super::memory::release_freed_memory();
+            }
+        });
+    }
+
+    /// Settles the trees of newly opened documents (see
+    /// [`crate::python::settle`]) on a blocking thread, once their first
+    /// diagnostics are out; a document changed meanwhile keeps its own.
+    fn settle_trees(&self, trees: Vec<(tower_lsp_server::ls_types::Uri, i32, String, tree_sitter::Tree)>) {
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || {
+            for (uri, version, text, tree) in trees {
+                let Some(settled) = handle.catching("settling a parse", || crate::python::settle(&text, &tree)) else { continue };
+                handle.with_session("settling a parse", |session| {
+                    if let Some(document) = session.documents.get_mut(&uri) {
+                        document.settled(version, settled);
+                    }
+                });
             }
         });
     }
