@@ -90,21 +90,23 @@ impl Document {
         self.tree.as_ref()
     }
 
-    /// The version, text and tree to settle off the handlers' path (see
+    /// The text and tree to settle off the handlers' path (see
     /// [`crate::python::settle`]) when the tree was parsed from scratch and
     /// has not been reparsed twice since; asked once per such tree.
-    pub fn tree_to_settle(&mut self) -> Option<(i32, String, Tree)> {
+    pub fn tree_to_settle(&mut self) -> Option<(String, Tree)> {
         if self.reparses >= 2 {
             return None;
         }
         let tree = self.tree.clone()?;
         self.reparses = 2;
-        Some((self.version, self.text.clone(), tree))
+        Some((self.text.clone(), tree))
     }
 
-    /// Takes the settled tree of `version`, unless the text changed since.
-    pub fn settled(&mut self, version: i32, tree: Tree) {
-        if version == self.version && self.tree.is_some() {
+    /// Takes the settled tree of `text`, unless the document's text is
+    /// another by now. The text, not the version, says: a document closed
+    /// and opened again can have the same version and another text.
+    pub fn settled(&mut self, text: &str, tree: Tree) {
+        if self.tree.is_some() && self.text == text {
             self.tree = Some(tree);
         }
     }
@@ -262,8 +264,8 @@ impl DocumentStore {
 
     /// Every tree to settle (see [`Document::tree_to_settle`]), with its
     /// document's URI.
-    pub fn trees_to_settle(&mut self) -> Vec<(Uri, i32, String, Tree)> {
-        self.documents.iter_mut().filter_map(|(uri, d)| d.tree_to_settle().map(|(v, text, tree)| (uri.clone(), v, text, tree))).collect()
+    pub fn trees_to_settle(&mut self) -> Vec<(Uri, String, Tree)> {
+        self.documents.iter_mut().filter_map(|(uri, d)| d.tree_to_settle().map(|(text, tree)| (uri.clone(), text, tree))).collect()
     }
 }
 
@@ -359,21 +361,25 @@ mod tests {
     #[test]
     fn a_fresh_tree_is_settled_once_for_its_own_version() {
         let mut doc = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
-        let (version, text, tree) = doc.tree_to_settle().expect("parsed from scratch");
+        let (text, tree) = doc.tree_to_settle().expect("parsed from scratch");
         assert!(doc.tree_to_settle().is_none(), "asked once");
         let settled = crate::python::settle(&text, &tree);
         assert_eq!(settled.root_node().to_sexp(), tree.root_node().to_sexp());
-        // What is handed back for the version is taken as it is.
+        // What is handed back for the text is taken as it is.
         let other = crate::python::parse("def f(): pass\n", None);
-        doc.settled(version, other.clone());
+        doc.settled(&text, other.clone());
         assert_eq!(doc.tree().map(|t| t.root_node().to_sexp()), Some(other.root_node().to_sexp()));
-        doc.settled(version, settled);
+        doc.settled(&text, settled);
         assert_matches_fresh_parse(&doc);
         doc.apply_changes(2, &[change((0, 4), (0, 5), "boto3.client('s3')")], PositionEncoding::Utf8);
         assert_matches_fresh_parse(&doc);
-        // A late tree for an older version is dropped.
-        doc.settled(version, other);
+        // A late tree for an older text is dropped, and so is one for a
+        // document opened again at the same version with another text.
+        doc.settled(&text, other.clone());
         assert_matches_fresh_parse(&doc);
+        let mut reopened = Document::new(uri(), "python", "y = 2\n".to_owned(), 1);
+        reopened.settled(&text, other);
+        assert_matches_fresh_parse(&reopened);
 
         let mut typed = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
         typed.apply_changes(2, &[change((0, 4), (0, 5), "2")], PositionEncoding::Utf8);

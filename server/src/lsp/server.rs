@@ -160,15 +160,16 @@ impl Handle {
 
     /// Settles the trees of newly opened documents (see
     /// [`crate::python::settle`]) on a blocking thread, once their first
-    /// diagnostics are out; a document changed meanwhile keeps its own.
-    fn settle_trees(&self, trees: Vec<(tower_lsp_server::ls_types::Uri, i32, String, tree_sitter::Tree)>) {
+    /// diagnostics are out; a document whose text changed meanwhile keeps
+    /// its own tree.
+    fn settle_trees(&self, trees: Vec<(tower_lsp_server::ls_types::Uri, String, tree_sitter::Tree)>) {
         let handle = self.clone();
         tokio::task::spawn_blocking(move || {
-            for (uri, version, text, tree) in trees {
+            for (uri, text, tree) in trees {
                 let Some(settled) = handle.catching("settling a parse", || crate::python::settle(&text, &tree)) else { continue };
                 handle.with_session("settling a parse", |session| {
                     if let Some(document) = session.documents.get_mut(&uri) {
-                        document.settled(version, settled);
+                        document.settled(&text, settled);
                     }
                 });
             }
