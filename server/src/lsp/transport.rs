@@ -433,16 +433,21 @@ mod tests {
         writer.await.unwrap();
         let mut written = Vec::new();
         client_reads.read_to_end(&mut written).await.unwrap();
-        let mut bodies: Vec<String> = frames(&written)
+        let mut bodies = message_bodies(&written).await;
+        bodies.sort();
+        assert_eq!(bodies, [theirs, ours]);
+    }
+
+    /// The bodies of the frames in `written`, every one a message.
+    async fn message_bodies(written: &[u8]) -> Vec<String> {
+        frames(written)
             .await
             .into_iter()
             .map(|f| match f {
                 Frame::Message(body) => String::from_utf8(body).unwrap(),
                 other => panic!("{other:?}"),
             })
-            .collect();
-        bodies.sort();
-        assert_eq!(bodies, [theirs, ours]);
+            .collect()
     }
 
     /// A writer that takes at most `step` bytes per call, into a buffer the
@@ -482,14 +487,7 @@ mod tests {
             drop(server_writes);
             writer.await.unwrap();
             let written = output.written.lock().unwrap().clone();
-            let bodies: Vec<String> = frames(&written)
-                .await
-                .into_iter()
-                .map(|f| match f {
-                    Frame::Message(body) => String::from_utf8(body).unwrap(),
-                    other => panic!("{other:?}"),
-                })
-                .collect();
+            let bodies = message_bodies(&written).await;
             let mut expected = ours.clone();
             expected.push(theirs.to_owned());
             assert_eq!(bodies, expected, "writes of {step} bytes");
