@@ -151,33 +151,102 @@ fn convert_for_analyzer(source: &str, tree: &tree_sitter::Tree, python_version: 
     })
 }
 
+/// What the analysis of one version of app.py leaves for the next: the
+/// symbol tables of its top-level definitions (`symtable::SymtableMemo`)
+/// and the visits of its views (`ViewMemo`).
+#[derive(Default)]
+pub(crate) struct AnalyzerMemo {
+    pub(crate) symtables: symtable::SymtableMemo,
+    views: ViewMemo,
+}
+
+/// How many view visits were taken from the last version's (tests only).
+#[cfg(test)]
+pub(crate) static VIEWS_TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The last run's visits of top-level views, by the view's `def` node: a
+/// top-level statement whose text is unchanged keeps its node ids (see
+/// `pyast::ConversionMemo`).
+///
+/// A view's visit reads the module's table (its symbols, and the types and
+/// nodes the module-level visit left in it: nothing writes them once the
+/// views are being visited), the view's own table, and its own nodes' types
+/// and statement texts. The last two are written only by visits of the view
+/// itself: its own, or a helper call into it (chalice's analyzer follows a
+/// call to any module-level function, a view included). So a view's last
+/// visit stands for this one when its statement is unchanged, the module
+/// state after the module-level visit is the same, and neither then nor
+/// now did any helper call enter it before its own visit, nor did its own
+/// visit follow a helper call (that would read another function's state).
+/// A helper call entering a view taken this way after its turn is found
+/// at the end, and the analysis runs again without taking any.
+#[derive(Default)]
+struct ViewMemo {
+    python_version: (u8, u8),
+    module: Option<ModuleState>,
+    views: HashMap<NodeId, ViewVisit>,
+}
+
+/// What a view's visit captured and how much work it counted (towards
+/// [`MAX_WORK`]).
+struct ViewVisit {
+    captured: Vec<(NodeId, String, String)>,
+    work: usize,
+}
+
+/// What a view's visit reads of the module: the module table's symbols
+/// (flags and scope), the types the module-level visit gave its names (as
+/// their debug text) and the names it registered a `def` for.
+#[derive(Default, PartialEq)]
+struct ModuleState {
+    symbols: HashMap<String, (u32, u8)>,
+    types: HashMap<String, String>,
+    defs: HashSet<String>,
+}
+
 /// The analyzer over a module already converted for importing it (the
 /// deploy path builds the app graph from the same conversion). Needs a
 /// large stack: see `on_large_stack`.
 /// With a `memo`, the symbol tables of unchanged top-level definitions
-/// are taken from the last version's (see `symtable::SymtableMemo`).
-pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), memo: Option<&mut symtable::SymtableMemo>) -> Result<AutogenEmulation, AnalyzerCrash> {
+/// are taken from the last version's (see `symtable::SymtableMemo`), and
+/// so are the visits of unchanged views where they stand for this one's
+/// (see [`ViewMemo`]).
+pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), memo: Option<&mut AnalyzerMemo>) -> Result<AutogenEmulation, AnalyzerCrash> {
     bom_crash(source)?;
-    let tables = symtable::build_with_memo(ast, python_version, memo).map_err(|e| AnalyzerCrash {
+    let (symtables, mut memo) = match memo {
+        Some(m) => {
+            let AnalyzerMemo { symtables, views } = m;
+            (Some(symtables), Some(views))
+        }
+        None => (None, None),
+    };
+    let tables = symtable::build_with_memo(ast, python_version, symtables).map_err(|e| AnalyzerCrash {
         kind: CrashKind::SyntaxError,
         exception: e.message.clone(),
         message: format!("{}: `symtable.symtable` rejects app.py", e.message),
         range: e.range,
     })?;
-    let mut emu = Emulator {
-        ast,
-        st: &tables,
-        source,
-        sym_type: HashMap::default(),
-        sym_node: HashMap::default(),
-        node_type: HashMap::default(),
-        captured: Vec::new(),
-        captured_set: HashSet::default(),
-        visited: HashSet::default(),
-        frames: 0,
-        work: 0,
-    };
-    emu.app_view_type_infer().map_err(|c| emu.describe(c))?;
+    // Taken: this run leaves its own (none when it fails).
+    let last = memo.as_deref_mut().map(std::mem::take).filter(|last| last.python_version == python_version);
+    let recording = memo.is_some();
+    let mut emu = Emulator::new(ast, &tables, source, last, recording);
+    let mut outcome = emu.app_view_type_infer();
+    if !emu.reused.is_empty() && (outcome.is_err() || emu.reused.iter().any(|t| emu.entered.contains(t))) {
+        // A view taken from the last run was entered by a helper call, or
+        // the run failed: the failure must be the one a full run meets.
+        emu = Emulator::new(ast, &tables, source, None, recording);
+        outcome = emu.app_view_type_infer();
+    }
+    outcome.map_err(|c| emu.describe(c))?;
+    #[cfg(test)]
+    VIEWS_TAKEN.fetch_add(emu.reused.len(), std::sync::atomic::Ordering::Relaxed);
+    if let Some(memo) = memo {
+        // A view a helper call entered at any point is visited again next
+        // time: taking it would have this run's analysis run again.
+        let entered = &emu.entered;
+        let views = std::mem::take(&mut emu.next).into_iter().filter(|(_, (table, _))| !entered.contains(table)).map(|(id, (_, visit))| (id, visit)).collect();
+        *memo = ViewMemo { python_version, module: emu.module_state.take(), views };
+    }
     let mut client_calls = ClientCalls::new();
     for c in &emu.captured {
         client_calls.entry(c.client.clone()).or_default().insert(c.method.clone());
@@ -246,6 +315,21 @@ struct Emulator<'a> {
     visited: HashSet<NodeId>,
     frames: usize,
     work: usize,
+    /// The node of each of `captured`.
+    captured_nodes: Vec<NodeId>,
+    /// The tables of the functions helper calls entered, and how many
+    /// helper calls were followed.
+    entered: HashSet<TableId>,
+    helper_calls: usize,
+    /// The last run's visits (see [`ViewMemo`]), while they can stand for
+    /// this run's; the tables of the views taken from them.
+    last: Option<ViewMemo>,
+    reused: Vec<TableId>,
+    /// Whether this run records its visits for the next (`next`, and the
+    /// module state once the module-level visit is done).
+    recording: bool,
+    next: HashMap<NodeId, (TableId, ViewVisit)>,
+    module_state: Option<ModuleState>,
 }
 
 /// One `SymbolTableTypeInfer` instance.
@@ -257,6 +341,98 @@ struct Infer {
 }
 
 impl<'a> Emulator<'a> {
+    fn new(ast: &'a PyAst, st: &'a SymTables<'a>, source: &'a str, last: Option<ViewMemo>, recording: bool) -> Self {
+        Emulator {
+            ast,
+            st,
+            source,
+            sym_type: HashMap::default(),
+            sym_node: HashMap::default(),
+            node_type: HashMap::default(),
+            captured: Vec::new(),
+            captured_set: HashSet::default(),
+            visited: HashSet::default(),
+            frames: 0,
+            work: 0,
+            captured_nodes: Vec::new(),
+            entered: HashSet::default(),
+            helper_calls: 0,
+            last,
+            reused: Vec::new(),
+            recording,
+            next: HashMap::default(),
+            module_state: None,
+        }
+    }
+
+    // ----- the last run's visits ------------------------------------------
+
+    /// Whether `state` is what the module-level visit left in this run.
+    fn module_state_is(&self, state: &ModuleState) -> bool {
+        let top = self.st.top;
+        let symbols = self.st.symbols(top);
+        if symbols.len() != state.symbols.len() || !symbols.into_iter().all(|(name, s)| state.symbols.get(name) == Some(&s)) {
+            return false;
+        }
+        let types = self.sym_type.iter().filter(|((t, _), _)| *t == top);
+        if types.clone().count() != state.types.len() || !types.into_iter().all(|((_, name), ty)| state.types.get(*name).is_some_and(|t| *t == format!("{ty:?}"))) {
+            return false;
+        }
+        let defs = self.sym_node.keys().filter(|(t, _)| *t == top);
+        defs.clone().count() == state.defs.len() && defs.into_iter().all(|(_, name)| state.defs.contains(*name))
+    }
+
+    fn module_state(&self) -> ModuleState {
+        let top = self.st.top;
+        ModuleState {
+            symbols: self.st.symbols(top).map(|(name, s)| (name.to_string(), s)).collect(),
+            types: self.sym_type.iter().filter(|((t, _), _)| *t == top).map(|((_, name), ty)| (name.to_string(), format!("{ty:?}"))).collect(),
+            defs: self.sym_node.keys().filter(|(t, _)| *t == top).map(|(_, name)| name.to_string()).collect(),
+        }
+    }
+
+    /// After the module-level visit: keeps the last run's view visits only
+    /// if they read the same module state, and records this run's.
+    fn module_visited(&mut self) {
+        let last_state = self.last.as_mut().and_then(|last| last.module.take());
+        let same = last_state.as_ref().is_some_and(|state| self.module_state_is(state));
+        if !same {
+            self.last = None;
+        }
+        if self.recording {
+            self.module_state = if same { last_state } else { Some(self.module_state()) };
+        }
+    }
+
+    /// A view that is a top-level statement: its last visit taken when it
+    /// stands for this one (see [`ViewMemo`]), else visited and recorded.
+    fn top_level_view(&mut self, id: NodeId, name: &str) -> R {
+        let top = Chain { local: self.st.top, global: self.st.top };
+        let sub = self.lookup_sub_namespace(top, name, self.ast.line(id), id)?;
+        let clean = !self.entered.contains(&sub.local);
+        // A function named `top` has the module table's name: the
+        // module-level visit walks its body too.
+        let takeable = clean && name != "top";
+        let work = self.work;
+        let last = self.last.as_mut().filter(|_| takeable).and_then(|last| last.views.remove(&id)).filter(|v| work + v.work <= MAX_WORK);
+        if let Some(visit) = last {
+            self.work += visit.work;
+            for (node, client, method) in &visit.captured {
+                self.capture(*node, &Rc::from(client.as_str()), &Rc::from(method.as_str()));
+            }
+            self.reused.push(sub.local);
+            self.next.insert(id, (sub.local, visit));
+            return Ok(());
+        }
+        let (helper_calls, captured) = (self.helper_calls, self.captured.len());
+        self.visit(Infer { chain: sub, namespace: id }, id)?;
+        if self.recording && takeable && self.helper_calls == helper_calls {
+            let captured = self.captured[captured..].iter().zip(&self.captured_nodes[captured..]).map(|(c, node)| (*node, c.client.clone(), c.method.clone())).collect();
+            self.next.insert(id, (sub.local, ViewVisit { captured, work: self.work - work }));
+        }
+        Ok(())
+    }
+
     // ----- ChainedSymbolTable -------------------------------------------
 
     fn lookup_err(&self, table: TableId, name: &str, node: NodeId) -> R {
@@ -324,17 +500,19 @@ impl<'a> Emulator<'a> {
 
     // ----- TypeBinder ---------------------------------------------------
 
+    /// `TypeBinder` records a call typed `Boto3ClientMethodCallType`, once.
+    fn capture(&mut self, node: NodeId, svc: &Rc<str>, m: &Rc<str>) {
+        if self.captured_set.insert((node, svc.clone(), m.clone())) {
+            self.captured.push(CapturedCall { client: svc.to_string(), method: m.to_string(), range: self.ast.range(node) });
+            self.captured_nodes.push(node);
+        }
+    }
+
     fn set_node_type(&mut self, node: NodeId, ty: Option<Ty>) {
         match ty {
             Some(t) => {
                 if let Ty::MethodCall(svc, m) = &t {
-                    if self.captured_set.insert((node, svc.clone(), m.clone())) {
-                        self.captured.push(CapturedCall {
-                            client: svc.to_string(),
-                            method: m.to_string(),
-                            range: self.ast.range(node),
-                        });
-                    }
+                    self.capture(node, svc, m);
                 }
                 self.node_type.insert(node, t);
             }
@@ -355,7 +533,21 @@ impl<'a> Emulator<'a> {
         let chain = Chain { local: self.st.top, global: self.st.top };
         let infer = Infer { chain, namespace: module };
         self.visit(infer, module)?;
-        self.find_views(module)
+        self.module_visited();
+        // `find_views(module)`, with the views at the top level visited
+        // through `top_level_view`.
+        let ast = self.ast;
+        let Kind::Module { body } = ast.kind(module) else { return self.find_views(module) };
+        for &s in body {
+            match ast.kind(s) {
+                Kind::FunctionDef(f) if !f.is_async && self.is_chalice_view(s) => {
+                    let name = ast.function_name(s).unwrap_or_default().to_string();
+                    self.top_level_view(s, &name)?;
+                }
+                _ => self.find_views(s)?,
+            }
+        }
+        Ok(())
     }
 
     /// `AppViewTypeInfer.visit`: a generic walk that stops at every sync
@@ -564,6 +756,8 @@ impl<'a> Emulator<'a> {
         let ast = self.ast;
         let line = ast.line(call);
         let sub = self.lookup_sub_namespace(inf.chain, function_name, line, call)?;
+        self.entered.insert(sub.local);
+        self.helper_calls += 1;
         let def = self.lookup_ast_node_for_symbol(inf.chain, function_name, call)?;
         let Kind::Call { args: call_args, .. } = ast.kind(call) else { return Ok(()) };
         let params: Vec<&'a str> = match ast.kind(def) {

@@ -127,7 +127,7 @@ fn policy_from_tree(source: &str, tree: &tree_sitter::Tree, python_version: (u8,
 }
 
 /// `policy_from_tree` for a module already converted (on a large stack).
-fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8), memo: Option<&mut symtable::SymtableMemo>) -> Result<AppPolicy, AppPolicyFailure> {
+fn policy_from_ast(source: &str, ast: &pyast::PyAst, python_version: (u8, u8), memo: Option<&mut analyzer::AnalyzerMemo>) -> Result<AppPolicy, AppPolicyFailure> {
     let analysis = analyzer::emulate_ast(source, ast, python_version, memo).map_err(AppPolicyFailure::Analyzer)?;
     let built = build_policy_from_api_calls(&analysis.client_calls).map_err(AppPolicyFailure::PolicyBuilder)?;
     Ok(AppPolicy { analysis, built })
@@ -221,13 +221,13 @@ fn import_app_inline(source: &str, parsed: &ParsedFile, python_version: (u8, u8)
     import_app_with_memo_inline(source, parsed.clone(), python_version, None).0
 }
 
-fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8), symtables: Option<&mut symtable::SymtableMemo>) -> ImportedApp {
+fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxProblem>, python_version: (u8, u8), analysis: Option<&mut analyzer::AnalyzerMemo>) -> ImportedApp {
     let outcome = converted.map_err(import_failure).and_then(|ast| {
         let graph = appgraph::build_app_graph(&ast, source);
         if let Some(e) = graph.errors.first() {
             return Err(graph_failure(e));
         }
-        let policy = policy_from_ast(source, &ast, python_version, symtables);
+        let policy = policy_from_ast(source, &ast, python_version, analysis);
         crate::process::release(ast);
         Ok((graph, policy))
     });
@@ -235,14 +235,15 @@ fn import_converted(source: &str, converted: Result<pyast::PyAst, pyast::SyntaxP
 }
 
 /// What the import of one version of app.py leaves for the import of the
-/// next: its top-level statements as converted, and the symbol tables of
-/// its top-level definitions, so that an edit costs the conversion and the
-/// tables of the statements it changed (see `pyast::ConversionMemo` and
-/// `symtable::SymtableMemo`).
+/// next: its top-level statements as converted, the symbol tables of its
+/// top-level definitions and the analyzer's visits of its views, so that an
+/// edit costs the conversion, the tables and, mostly, the visits of the
+/// statements it changed (see `pyast::ConversionMemo`,
+/// `symtable::SymtableMemo` and `analyzer::AnalyzerMemo`).
 #[derive(Default)]
 pub struct ImportMemo {
     conversion: pyast::ConversionMemo,
-    symtables: symtable::SymtableMemo,
+    analysis: analyzer::AnalyzerMemo,
 }
 
 /// [`import_app`] started on its own thread (with the large stack) and
@@ -277,16 +278,16 @@ pub fn import_app_with_memo(source: &str, parsed: &ParsedFile, python_version: (
 fn import_app_with_memo_inline(source: &str, parsed: ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
     let options = pyast::ParseOptions { python_version };
     let (converted, memo) = match (memo, &parsed) {
-        (Some(ImportMemo { conversion, symtables }), ParsedFile::Tree(tree)) => {
+        (Some(ImportMemo { conversion, analysis }), ParsedFile::Tree(tree)) => {
             let (converted, conversion) = pyast::convert_with_memo(source, tree, options, conversion);
-            (converted, Some(ImportMemo { conversion, symtables }))
+            (converted, Some(ImportMemo { conversion, analysis }))
         }
         (_, ParsedFile::Syntax(trees)) => (pyast::convert_syntax(source, trees, options), None),
         (_, ParsedFile::Tree(tree)) => (pyast::convert(source, tree, options), None),
     };
     drop(parsed);
     let mut memo = memo;
-    let imported = import_converted(source, converted, python_version, memo.as_mut().map(|m| &mut m.symtables));
+    let imported = import_converted(source, converted, python_version, memo.as_mut().map(|m| &mut m.analysis));
     (imported, memo)
 }
 
@@ -756,6 +757,66 @@ mod tests {
             ]);
             check_imports_with_memo(&versions);
         }
+    }
+
+    /// Views whose last visit can stand for this one's, and views that look
+    /// like it but cannot: a view called as a helper by a later view (and,
+    /// after an edit, by an earlier one; the helper call's visit reads what
+    /// the view's own visit left, `h`), views reading module-level clients
+    /// and names that edits rename, a view named `top` (whose body the
+    /// module-level visit walks), two views with the same text, one whose
+    /// visit raises. Random keystrokes (most of them breaking the syntax for
+    /// a while) and edits of module-level names: every import with the
+    /// memo is what a fresh import finds, and some views were taken.
+    #[test]
+    fn views_taken_from_the_last_version_are_what_a_fresh_import_finds() {
+        let app = "import boto3\nfrom chalice import Chalice\napp = Chalice(app_name='x')\ns3 = boto3.client('s3')\nddb = boto3.client('dynamodb')\nNAME = 'sqs'\n\n\
+            def helper():\n    return boto3.client('sns')\n\n\
+            @app.route('/a')\ndef a():\n    s3.list_buckets()\n    c = boto3.client(NAME)\n    c.send_message()\n    return [x for x in ddb.scan()]\n\n\
+            @app.route('/b')\ndef b():\n    helper().publish()\n    return a()\n\n\
+            @app.route('/c')\ndef c():\n    client = ddb\n    client.get_item()\n    return {x.put_item() for x in [ddb]}\n\n\
+            @app.route('/d')\ndef top():\n    s3.get_object()\n\n\
+            @app.route('/e')\ndef e():\n    s3.put_object()\n\n\
+            @app.route('/e')\ndef e():\n    s3.put_object()\n\n\
+            @app.route('/g')\ndef g():\n    ddb.query()\n\n\
+            @app.route('/h')\ndef h():\n    k.delete_item()\n    k = ddb\n\n\
+            @app.route('/i')\ndef i():\n    return h()\n";
+        let before = analyzer::VIEWS_TAKEN.load(std::sync::atomic::Ordering::Relaxed);
+        let mut versions = vec![app.to_string()];
+        for (from, to) in [
+            ("s3 = boto3.client('s3')", "s3x = boto3.client('s3')"),
+            ("NAME = 'sqs'", "NAME = 'sns'"),
+            ("def helper():", "def helperx():"),
+            ("    return a()", "    return 1"),
+            ("    return h()", "    return 1"),
+            ("@app.route('/a')\ndef a():", "@app.route('/b')\ndef b():\n    return a()\n\n\n@app.route('/a')\ndef a():"),
+            ("    ddb.query()", "    ddb.query()\n    undefined.x()"),
+            ("ddb = boto3.client('dynamodb')", "import boto3 as ddb"),
+        ] {
+            versions.push(app.replacen(from, to, 1));
+            versions.push(app.to_string());
+        }
+        let mut rng = crate::lsp::test_support::Rng::new(3);
+        let mut text = app.to_string();
+        for _ in 0..400 {
+            let places: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let at = *rng.pick(&places);
+            if rng.chance(50) && at < text.len() {
+                let next = places.iter().copied().find(|&i| i > at).unwrap_or(text.len());
+                text.replace_range(at..next, "");
+            } else {
+                let typed: &&str = rng.pick(&["x", "s", " ", "(", ")", ".", "_", "\n", "3"]);
+                text.insert_str(at, typed);
+            }
+            versions.push(text.clone());
+            if rng.chance(12) {
+                text = app.to_string();
+                versions.push(text.clone());
+            }
+        }
+        check_imports_with_memo(&versions);
+        let taken = analyzer::VIEWS_TAKEN.load(std::sync::atomic::Ordering::Relaxed) - before;
+        assert!(taken > 100, "{taken} views taken from the last version");
     }
 
     /// Every keystroke (a letter typed or deleted) at every fifth place of

@@ -117,6 +117,13 @@ impl<'a> SymTables<'a> {
             .collect();
     }
 
+    /// Every symbol of `table`: its name, flags and scope (a number), in no
+    /// particular order. What the analyzer reads of a table, for comparing
+    /// two versions' module tables.
+    pub(crate) fn symbols(&self, table: TableId) -> impl ExactSizeIterator<Item = (&'a str, (u32, u8))> + '_ {
+        self.tables[table].symbols.iter().map(|(name, s)| (*name, (s.flags, s.scope as u8)))
+    }
+
     /// `SymbolTable.lookup(name)` succeeds.
     pub(crate) fn has(&self, table: TableId, name: &str) -> bool {
         self.tables[table].symbols.contains_key(name)
