@@ -41,10 +41,41 @@ pub struct Document {
     version: i32,
     /// Present exactly for Python documents.
     tree: Option<Tree>,
+    /// The last `didChange`, when it was one edit within a line (see
+    /// [`LineEdit`]), with the version it applied to.
+    last_edit: Option<(i32, LineEdit)>,
     /// Incremental reparses since the tree was parsed from scratch, up to
     /// two; two as well once the tree was handed out to be settled (see
     /// [`crate::python::settle`]).
     reparses: u8,
+}
+
+/// One edit that neither removed nor inserted a line break: every line but
+/// the edited one keeps its number and its text, so a position on another
+/// line is the same LSP position before and after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineEdit {
+    /// Byte offsets, before the edit, of the edited line's start and of the
+    /// next line's start (`usize::MAX` for the last line).
+    line_start: usize,
+    next_line: usize,
+    /// How much the text after the edit moved.
+    delta: isize,
+}
+
+impl LineEdit {
+    /// Where `range` of the text before the edit is after it, when it lies
+    /// wholly on other lines than the edited one (its LSP range is then the
+    /// same); `None` otherwise.
+    pub fn off_the_line(&self, range: crate::analysis::TextRange) -> Option<crate::analysis::TextRange> {
+        if range.end <= self.line_start {
+            Some(range)
+        } else if range.start >= self.next_line {
+            Some(range.shifted(self.delta))
+        } else {
+            None
+        }
+    }
 }
 
 /// What became of a `didChange`.
@@ -63,7 +94,7 @@ impl Document {
         let path = file_path(&uri);
         let kind = DocumentKind::detect(language_id, path.as_deref());
         let tree = (kind == DocumentKind::Python).then(|| crate::python::parse(&text, None));
-        Document { line_index: LineIndex::new(&text), uri, path, kind, text, version, tree, reparses: 0 }
+        Document { line_index: LineIndex::new(&text), uri, path, kind, text, version, tree, last_edit: None, reparses: 0 }
     }
 
     pub fn uri(&self) -> &Uri {
@@ -88,6 +119,12 @@ impl Document {
 
     pub fn tree(&self) -> Option<&Tree> {
         self.tree.as_ref()
+    }
+
+    /// The edit from version `from` to this one, when that was one edit
+    /// within a line.
+    pub fn line_edit_since(&self, from: Option<i32>) -> Option<LineEdit> {
+        self.last_edit.filter(|(version, _)| Some(*version) == from).map(|(_, edit)| edit)
     }
 
     /// The text and tree to settle off the handlers' path (see
@@ -126,6 +163,7 @@ impl Document {
         // The old tree is only worth handing to the parser while every change
         // so far was described to it; a whole-document replacement is not.
         let mut reusable_tree = self.tree.take();
+        let mut line_edit = None;
         for change in changes {
             // Every later change's range is relative to the text after this
             // one, and so is the line index.
@@ -140,6 +178,21 @@ impl Document {
                     let a = self.line_index.offset(&self.text, range.start, encoding);
                     let b = self.line_index.offset(&self.text, range.end, encoding);
                     let (start, end) = (a.min(b), a.max(b));
+                    let breaks = |s: &str| s.contains(['\n', '\r']);
+                    let bytes = self.text.as_bytes();
+                    // A `\r` before the edit and a `\n` after it become one
+                    // line break, or stop being one.
+                    let joins = start > 0 && bytes[start - 1] == b'\r' && bytes.get(end) == Some(&b'\n');
+                    line_edit = (changes.len() == 1 && !joins && !breaks(&self.text[start..end]) && !breaks(&change.text)).then(|| {
+                        let line_start = memchr::memrchr2(b'\n', b'\r', &bytes[..start]).map_or(0, |i| i + 1);
+                        let next_line = match memchr::memchr2(b'\n', b'\r', &bytes[end..]).map(|i| end + i) {
+                            Some(i) if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') => i + 2,
+                            Some(i) => i + 1,
+                            // The last line: nothing after it.
+                            None => usize::MAX,
+                        };
+                        LineEdit { line_start, next_line, delta: change.text.len() as isize - (end - start) as isize }
+                    });
                     let edit = input_edit(&self.text, start, end, &change.text);
                     self.text.replace_range(start..end, &change.text);
                     if let Some(tree) = &mut reusable_tree {
@@ -155,6 +208,7 @@ impl Document {
             }
             self.tree = Some(crate::python::parse(&self.text, reusable_tree.as_ref()));
         }
+        self.last_edit = line_edit.map(|edit| (self.version, edit));
         self.version = version;
         ChangeOutcome::Applied
     }
@@ -353,6 +407,48 @@ mod tests {
         assert_eq!(doc.text(), "x = 1\n");
         assert_eq!(doc.apply_changes(7, &edit, PositionEncoding::Utf8), ChangeOutcome::Applied);
         assert_eq!(doc.text(), "x = 2\n");
+    }
+
+    /// Every range that [`LineEdit::off_the_line`] moves has the same LSP
+    /// positions, in both encodings, after a one-line edit as before it;
+    /// texts with every kind of line break and multi-byte characters, and
+    /// edits next to line breaks (a `\r` left before a `\n` is not one).
+    #[test]
+    fn ranges_off_an_edited_line_keep_their_positions() {
+        let pieces = ["\n", "\r", "\r\n", "a", "é", "😀", " x = 1", ""];
+        let mut rng = Rng::new(17);
+        let (mut moved, mut edits) = (0, 0);
+        for _ in 0..3000 {
+            let text: String = (0..rng.below(12)).map(|_| *rng.pick(&pieces)).collect();
+            let mut doc = Document::new(uri(), "python", text.clone(), 1);
+            let places: Vec<usize> = (0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect();
+            let (a, b) = (*rng.pick(&places), *rng.pick(&places));
+            let (start, end) = (a.min(b), a.max(b));
+            let inserted = *rng.pick(&["", "y", "é", "😀", "\n", "\r"]);
+            let (s, e) = (doc.line_index.position(&text, start, PositionEncoding::Utf16), doc.line_index.position(&text, end, PositionEncoding::Utf16));
+            let change = TextDocumentContentChangeEvent { range: Some(Range::new(s, e)), range_length: None, text: inserted.into() };
+            doc.apply_changes(2, &[change], PositionEncoding::Utf16);
+            let Some(edit) = doc.line_edit_since(Some(1)) else { continue };
+            edits += 1;
+            let old_index = LineIndex::new(&text);
+            for &x in &places {
+                for &y in places.iter().filter(|&&y| y >= x) {
+                    let Some(now) = edit.off_the_line(crate::analysis::TextRange::new(x, y)) else { continue };
+                    moved += 1;
+                    for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
+                        for (was, is) in [(x, now.start), (y, now.end)] {
+                            assert_eq!(
+                                old_index.position(&text, was, encoding),
+                                doc.line_index.position(doc.text(), is, encoding),
+                                "{text:?} → {:?}: {x}..{y} moved to {now:?}",
+                                doc.text()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(edits > 500 && moved > 5000, "{edits} line edits, {moved} ranges moved");
     }
 
     /// A tree parsed from scratch is handed out to be settled once; one

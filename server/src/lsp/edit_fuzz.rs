@@ -644,6 +644,65 @@ fn typing_checked_at_every_keystroke_matches_a_fresh_project() {
     assert!(calls_taken > 0, "no call site's diagnostics were taken from the last check");
 }
 
+/// Keystrokes in app.py, each sent as one change and published at once, as
+/// an editor's are (now and then a line broken or two joined, in both
+/// encodings): every publish shows what a fresh open of the text shows, and
+/// most diagnostics were found in the last list without converting them
+/// (`Published::moved_off_the_line`).
+#[test]
+fn publishing_each_keystroke_shows_what_a_fresh_open_shows() {
+    let cases: Vec<Case> = corpus().into_iter().filter(|c| c.files.iter().any(|(rel, text)| rel == "app.py" && text.contains("@app."))).collect();
+    let mut rng = Rng::new(29);
+    let found_before = super::session::FOUND_OFF_THE_LINE.load(Ordering::Relaxed);
+    let (mut typed, mut compared) = (0, 0);
+    while typed < 1500 {
+        let case = rng.pick(&cases);
+        let (_dir, root) = written(case).unwrap();
+        let encoding = if rng.chance(50) { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+        let uri = convert::file_uri(&root.join("app.py")).unwrap();
+        let mut text = case.files.iter().find(|(rel, _)| rel == "app.py").unwrap().1.clone();
+        let mut model = Model { uri: uri.clone(), language: "python", text: text.clone(), version: 1 };
+        let (mut session, mut queue) = open_session(&root, encoding, std::slice::from_ref(&model));
+        let (mut client, mut errors) = (ClientView::new(), Vec::new());
+        session.publish_stale();
+        drain(&mut queue, &mut client, &mut errors);
+        for _ in 0..30 + rng.below(50) {
+            let next = if rng.chance(5) {
+                let at = *rng.pick(&(0..=text.len()).filter(|&i| text.is_char_boundary(i)).collect::<Vec<_>>());
+                format!("{}\n{}", &text[..at], &text[at..])
+            } else {
+                let Some(next) = keystroke(&mut rng, &text) else { break };
+                next
+            };
+            let edit = crate::analysis::TextEdit::between(&text, &next);
+            let index = LineIndex::new(&text);
+            let range = Range::new(index.position(&text, edit.start, encoding), index.position(&text, edit.old_end, encoding));
+            let change = TextDocumentContentChangeEvent { range: Some(range), range_length: None, text: next[edit.start..edit.new_end].to_string() };
+            model.version += 1;
+            let document = session.documents.get_mut(&uri).unwrap();
+            assert_eq!(document.apply_changes(model.version, &[change], encoding), ChangeOutcome::Applied);
+            assert_eq!(document.text(), next);
+            text = next;
+            typed += 1;
+            session.document_changed(&uri);
+            session.publish_stale();
+            drain(&mut queue, &mut client, &mut errors);
+            if rng.chance(25) {
+                compared += 1;
+                model.text = text.clone();
+                let (mut fresh_session, mut fresh_queue) = open_session(&root, encoding, std::slice::from_ref(&model));
+                fresh_session.publish_stale();
+                let mut fresh = ClientView::new();
+                drain(&mut fresh_queue, &mut fresh, &mut errors);
+                assert_eq!(client.get(uri.as_str()), fresh.get(uri.as_str()), "{}, {encoding:?}, after {typed} keystrokes:\n{text}", case.name);
+            }
+        }
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let found = super::session::FOUND_OFF_THE_LINE.load(Ordering::Relaxed) - found_before;
+    assert!(compared > 200 && found > typed, "{compared} compared, {found} diagnostics found off the edited line in {typed} keystrokes");
+}
+
 /// `text` with one ASCII letter typed next to, or deleted from, a run of
 /// letters (a name, or a word in a comment or a string); `None` when it has
 /// no letters.

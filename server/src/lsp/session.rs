@@ -67,8 +67,14 @@ struct LoadedProject {
     fixes: HashMap<String, Vec<FixData>>,
 }
 
-/// A published diagnostic's message and fixes, as the engine gave them.
-type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>);
+/// How many published diagnostics were found in the last list after an
+/// edit within a line, without converting them (tests only).
+#[cfg(test)]
+pub(crate) static FOUND_OFF_THE_LINE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A published diagnostic's message, fixes and byte range, as the engine
+/// gave them.
+type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>, crate::analysis::TextRange);
 
 /// A file's last published diagnostics, and what each was converted from
 /// beyond what it shows: its message and fixes as the engine shares them,
@@ -103,8 +109,21 @@ impl Published {
             .take_while(|&i| order(&list[i]) == place)
             .find(|&i| {
                 list[i].severity == severity
-                    && self.made_from.get(i).is_some_and(|(message, fixes)| (Arc::ptr_eq(message, &d.message) || **message == *d.message) && *fixes == d.fixes)
+                    && self.made_from.get(i).is_some_and(|(message, fixes, _)| (Arc::ptr_eq(message, &d.message) || **message == *d.message) && *fixes == d.fixes)
             })
+    }
+
+    /// Whether diagnostic `i` is what `d` converts to after `edit`, without
+    /// converting `d`: made from the same message and fixes, with the same
+    /// severity and code, at the place the edit moved it to, off the edited
+    /// line (so at the same LSP range).
+    fn moved_off_the_line(&self, i: usize, d: &crate::diagnostics::Diagnostic, edit: &super::document::LineEdit) -> bool {
+        let (Some((message, fixes, range)), Some(same)) = (self.made_from.get(i), self.diagnostics.get(i)) else { return false };
+        (Arc::ptr_eq(message, &d.message) || **message == *d.message)
+            && *fixes == d.fixes
+            && edit.off_the_line(*range) == Some(d.range)
+            && same.severity == Some(convert::severity(d.severity))
+            && super::outbox::order(same).4 == Some(d.code)
     }
 }
 
@@ -581,13 +600,26 @@ impl Session {
             } else {
                 let Some(view) = self.view(&loaded.project, path) else { continue };
                 let mut last = loaded.published.get(path).filter(|p| p.fix_documents == fix_documents).map(|p| (p, 0));
+                // After one edit within a line, the diagnostics off that
+                // line are found in the last list at the same index, without
+                // converting their ranges (most of a file's, at a keystroke).
+                let line_edit = last
+                    .as_ref()
+                    .filter(|(p, _)| p.made_from.len() == diagnostics.len())
+                    .and_then(|(p, _)| self.documents.by_path(path)?.line_edit_since(p.version));
                 let mut texts = Vec::with_capacity(diagnostics.len());
                 let converted: Vec<Arc<lsp::Diagnostic>> = diagnostics
                     .iter()
-                    .map(|d| {
-                        let range = view.range(d.range, self.encoding);
-                        if let Some(i) = last.as_mut().and_then(|(p, next)| p.same_as(next, d, range)) {
-                            let (p, _) = last.as_ref().expect("found in it");
+                    .enumerate()
+                    .map(|(k, d)| {
+                        let moved = line_edit.as_ref().and_then(|edit| last.as_ref().map(|(p, _)| *p).filter(|p| p.moved_off_the_line(k, d, edit)).map(|p| (p, k)));
+                        #[cfg(test)]
+                        FOUND_OFF_THE_LINE.fetch_add(usize::from(moved.is_some()), std::sync::atomic::Ordering::Relaxed);
+                        let found = moved.or_else(|| {
+                            let range = view.range(d.range, self.encoding);
+                            last.as_mut().and_then(|(p, next)| Some((*p, p.same_as(next, d, range)?)))
+                        });
+                        if let Some((p, i)) = found {
                             let same = &p.diagnostics[i];
                             if let Some(key) = convert::fix_key_of(same) {
                                 if !fix_sets.contains_key(key) {
@@ -597,6 +629,7 @@ impl Session {
                             texts.push(Some(p.diagnostics.text(i).clone()));
                             return same.clone();
                         }
+                        let range = view.range(d.range, self.encoding);
                         // Many diagnostics share their fixes: each distinct
                         // set is converted once, and named in `data`.
                         let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
@@ -611,7 +644,7 @@ impl Session {
                     .collect();
                 (view.uri, view.version, converted, texts)
             };
-            let made_from: Vec<MadeFrom> = diagnostics.iter().map(|d| (d.message.clone(), d.fixes.clone())).collect();
+            let made_from: Vec<MadeFrom> = diagnostics.iter().map(|d| (d.message.clone(), d.fixes.clone(), d.range)).collect();
             let before = loaded.published.get(path);
             let unchanged = before.is_some_and(|p| p.version == version && **p.diagnostics == converted[..]);
             if unchanged {
