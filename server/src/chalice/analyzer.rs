@@ -165,8 +165,8 @@ pub(crate) struct AnalyzerMemo {
 pub(crate) static VIEWS_TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The last run's visits of top-level views, by the view's `def` node: a
-/// top-level statement whose text is unchanged keeps its node ids (see
-/// `pyast::ConversionMemo`).
+/// top-level statement whose text is unchanged keeps its segment and node
+/// ids (see `pyast::ConversionMemo`), which is checked.
 ///
 /// A view's visit reads the module's table (its symbols, and the types and
 /// nodes the module-level visit left in it: nothing writes them once the
@@ -190,6 +190,10 @@ struct ViewMemo {
 /// What a view's visit captured and how much work it counted (towards
 /// [`MAX_WORK`]).
 struct ViewVisit {
+    /// The segment the view's statement was converted into: a node id
+    /// names the same node only in a module holding this same segment (a
+    /// conversion that starts afresh numbers nodes from the start again).
+    segment: std::sync::Arc<Vec<pyast::Node>>,
     captured: Vec<(NodeId, String, String)>,
     work: usize,
 }
@@ -414,7 +418,13 @@ impl<'a> Emulator<'a> {
         // module-level visit walks its body too.
         let takeable = clean && name != "top";
         let work = self.work;
-        let last = self.last.as_mut().filter(|_| takeable).and_then(|last| last.views.remove(&id)).filter(|v| work + v.work <= MAX_WORK);
+        let segment = self.ast.segment_nodes(id);
+        let last = self
+            .last
+            .as_mut()
+            .filter(|_| takeable)
+            .and_then(|last| last.views.remove(&id))
+            .filter(|v| std::sync::Arc::ptr_eq(&v.segment, segment) && work + v.work <= MAX_WORK);
         if let Some(visit) = last {
             self.work += visit.work;
             for (node, client, method) in &visit.captured {
@@ -428,7 +438,8 @@ impl<'a> Emulator<'a> {
         self.visit(Infer { chain: sub, namespace: id }, id)?;
         if self.recording && takeable && self.helper_calls == helper_calls {
             let captured = self.captured[captured..].iter().zip(&self.captured_nodes[captured..]).map(|(c, node)| (*node, c.client.clone(), c.method.clone())).collect();
-            self.next.insert(id, (sub.local, ViewVisit { captured, work: self.work - work }));
+            let segment = self.ast.segment_nodes(id).clone();
+            self.next.insert(id, (sub.local, ViewVisit { segment, captured, work: self.work - work }));
         }
         Ok(())
     }

@@ -782,7 +782,12 @@ mod tests {
             @app.route('/h')\ndef h():\n    k.delete_item()\n    k = ddb\n\n\
             @app.route('/i')\ndef i():\n    return h()\n";
         let before = analyzer::VIEWS_TAKEN.load(std::sync::atomic::Ordering::Relaxed);
-        let mut versions = vec![app.to_string()];
+        // A statement the conversion rejects starts its memo afresh, and the
+        // next conversion numbers nodes from the start again: an unchanged
+        // view can then have the node id another view had.
+        let g = "@app.route('/g')\ndef g():\n    ddb.query()\n\n";
+        let moved_up = app.replacen(g, "", 1).replacen("NAME = 'sqs'\n", &format!("NAME = 'sqs'\n\n\n{g}"), 1);
+        let mut versions = vec![app.to_string(), format!("{app}\nprint 'x'\n"), moved_up, app.to_string()];
         for (from, to) in [
             ("s3 = boto3.client('s3')", "s3x = boto3.client('s3')"),
             ("NAME = 'sqs'", "NAME = 'sns'"),
