@@ -158,11 +158,11 @@ fn convert_for_analyzer(source: &str, tree: &tree_sitter::Tree, python_version: 
 pub(crate) struct AnalyzerMemo {
     pub(crate) symtables: symtable::SymtableMemo,
     views: ViewMemo,
+    /// How many view visits the runs with this memo took from the last
+    /// version's.
+    #[cfg(test)]
+    pub(crate) views_taken: usize,
 }
-
-/// How many view visits were taken from the last version's (tests only).
-#[cfg(test)]
-pub(crate) static VIEWS_TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The last run's visits of top-level views, by the view's `def` node: a
 /// top-level statement whose text is unchanged keeps its segment and node
@@ -201,7 +201,6 @@ struct ViewVisit {
 /// What a view's visit reads of the module: the module table's symbols
 /// (flags and scope), the types the module-level visit gave its names (as
 /// their debug text) and the names it registered a `def` for.
-#[derive(Default, PartialEq)]
 struct ModuleState {
     symbols: HashMap<String, (u32, u8)>,
     types: HashMap<String, String>,
@@ -217,21 +216,15 @@ struct ModuleState {
 /// (see [`ViewMemo`]).
 pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), memo: Option<&mut AnalyzerMemo>) -> Result<AutogenEmulation, AnalyzerCrash> {
     bom_crash(source)?;
-    let (symtables, mut memo) = match memo {
-        Some(m) => {
-            let AnalyzerMemo { symtables, views } = m;
-            (Some(symtables), Some(views))
-        }
-        None => (None, None),
-    };
-    let tables = symtable::build_with_memo(ast, python_version, symtables).map_err(|e| AnalyzerCrash {
+    let mut memo = memo;
+    let tables = symtable::build_with_memo(ast, python_version, memo.as_deref_mut().map(|m| &mut m.symtables)).map_err(|e| AnalyzerCrash {
         kind: CrashKind::SyntaxError,
         exception: e.message.clone(),
         message: format!("{}: `symtable.symtable` rejects app.py", e.message),
         range: e.range,
     })?;
     // Taken: this run leaves its own (none when it fails).
-    let last = memo.as_deref_mut().map(std::mem::take).filter(|last| last.python_version == python_version);
+    let last = memo.as_deref_mut().map(|m| std::mem::take(&mut m.views)).filter(|last| last.python_version == python_version);
     let recording = memo.is_some();
     let mut emu = Emulator::new(ast, &tables, source, last, recording);
     let mut outcome = emu.app_view_type_infer();
@@ -242,14 +235,16 @@ pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), m
         outcome = emu.app_view_type_infer();
     }
     outcome.map_err(|c| emu.describe(c))?;
-    #[cfg(test)]
-    VIEWS_TAKEN.fetch_add(emu.reused.len(), std::sync::atomic::Ordering::Relaxed);
     if let Some(memo) = memo {
         // A view a helper call entered at any point is visited again next
         // time: taking it would have this run's analysis run again.
         let entered = &emu.entered;
         let views = std::mem::take(&mut emu.next).into_iter().filter(|(_, (table, _))| !entered.contains(table)).map(|(id, (_, visit))| (id, visit)).collect();
-        *memo = ViewMemo { python_version, module: emu.module_state.take(), views };
+        memo.views = ViewMemo { python_version, module: emu.module_state.take(), views };
+        #[cfg(test)]
+        {
+            memo.views_taken += emu.reused.len();
+        }
     }
     let mut client_calls = ClientCalls::new();
     for c in &emu.captured {
@@ -371,27 +366,33 @@ impl<'a> Emulator<'a> {
 
     // ----- the last run's visits ------------------------------------------
 
-    /// Whether `state` is what the module-level visit left in this run.
+    /// The module table's names with a type, and those with a `def`.
+    fn module_types(&self) -> impl Iterator<Item = (&'a str, &Ty)> + Clone + '_ {
+        self.sym_type.iter().filter(|((t, _), _)| *t == self.st.top).map(|((_, name), ty)| (*name, ty))
+    }
+
+    fn module_defs(&self) -> impl Iterator<Item = &'a str> + Clone + '_ {
+        self.sym_node.keys().filter(|(t, _)| *t == self.st.top).map(|(_, name)| *name)
+    }
+
+    /// Whether `state` is what the module-level visit left in this run
+    /// (compared in place: building this run's state copies every name).
     fn module_state_is(&self, state: &ModuleState) -> bool {
-        let top = self.st.top;
-        let symbols = self.st.symbols(top);
-        if symbols.len() != state.symbols.len() || !symbols.into_iter().all(|(name, s)| state.symbols.get(name) == Some(&s)) {
-            return false;
-        }
-        let types = self.sym_type.iter().filter(|((t, _), _)| *t == top);
-        if types.clone().count() != state.types.len() || !types.into_iter().all(|((_, name), ty)| state.types.get(*name).is_some_and(|t| *t == format!("{ty:?}"))) {
-            return false;
-        }
-        let defs = self.sym_node.keys().filter(|(t, _)| *t == top);
-        defs.clone().count() == state.defs.len() && defs.into_iter().all(|(_, name)| state.defs.contains(*name))
+        let symbols = self.st.symbols(self.st.top);
+        let (types, defs) = (self.module_types(), self.module_defs());
+        symbols.len() == state.symbols.len()
+            && types.clone().count() == state.types.len()
+            && defs.clone().count() == state.defs.len()
+            && symbols.into_iter().all(|(name, s)| state.symbols.get(name) == Some(&s))
+            && types.into_iter().all(|(name, ty)| state.types.get(name).is_some_and(|t| *t == format!("{ty:?}")))
+            && defs.into_iter().all(|name| state.defs.contains(name))
     }
 
     fn module_state(&self) -> ModuleState {
-        let top = self.st.top;
         ModuleState {
-            symbols: self.st.symbols(top).map(|(name, s)| (name.to_string(), s)).collect(),
-            types: self.sym_type.iter().filter(|((t, _), _)| *t == top).map(|((_, name), ty)| (name.to_string(), format!("{ty:?}"))).collect(),
-            defs: self.sym_node.keys().filter(|(t, _)| *t == top).map(|(_, name)| name.to_string()).collect(),
+            symbols: self.st.symbols(self.st.top).map(|(name, s)| (name.to_string(), s)).collect(),
+            types: self.module_types().map(|(name, ty)| (name.to_string(), format!("{ty:?}"))).collect(),
+            defs: self.module_defs().map(str::to_string).collect(),
         }
     }
 
@@ -418,7 +419,8 @@ impl<'a> Emulator<'a> {
         // module-level visit walks its body too.
         let takeable = clean && name != "top";
         let work = self.work;
-        let segment = self.ast.segment_nodes(id);
+        let ast = self.ast;
+        let segment = ast.segment_nodes(id);
         let last = self
             .last
             .as_mut()
@@ -438,8 +440,7 @@ impl<'a> Emulator<'a> {
         self.visit(Infer { chain: sub, namespace: id }, id)?;
         if self.recording && takeable && self.helper_calls == helper_calls {
             let captured = self.captured[captured..].iter().zip(&self.captured_nodes[captured..]).map(|(c, node)| (*node, c.client.clone(), c.method.clone())).collect();
-            let segment = self.ast.segment_nodes(id).clone();
-            self.next.insert(id, (sub.local, ViewVisit { segment, captured, work: self.work - work }));
+            self.next.insert(id, (sub.local, ViewVisit { segment: segment.clone(), captured, work: self.work - work }));
         }
         Ok(())
     }

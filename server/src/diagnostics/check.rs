@@ -310,7 +310,11 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
     let Some(app) = input.app_module else { return reached_by };
     // Each function's walk is its own (a large app has tens of thousands),
     // so they run on every core; merged in function order.
-    let reached: Vec<BTreeSet<(usize, String)>> = map_spread(&stage.functions, |f| {
+    let reached: Vec<BTreeSet<(usize, String)>> = stage
+        .functions
+        .par_iter()
+        .with_min_len(PER_THREAD)
+        .map(|f| {
             let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
             let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
             while let Some(k) = stack.pop() {
@@ -324,7 +328,8 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
                 }
             }
             seen
-        });
+        })
+        .collect();
     for (i, seen) in reached.into_iter().enumerate() {
         for k in seen {
             reached_by.entry(k).or_default().push(i);
@@ -336,27 +341,6 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
 /// Calls, functions or groups handled by one thread at a time when the
 /// work is spread over every core.
 const PER_THREAD: usize = 512;
-
-/// `items` mapped by `f`, in order: on every core when there are enough to
-/// share, else here. Fewer than two threads' worth would run as one piece
-/// anyway, and handing that to the pool and waiting for it cost a
-/// keystroke's check a few tenths of a millisecond per use.
-fn map_spread<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-    if items.len() < 2 * PER_THREAD {
-        items.iter().map(f).collect()
-    } else {
-        items.par_iter().with_min_len(PER_THREAD).map(f).collect()
-    }
-}
-
-/// [`map_spread`] of owned items.
-fn map_spread_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
-    if items.len() < 2 * PER_THREAD {
-        items.into_iter().map(f).collect()
-    } else {
-        items.into_par_iter().with_min_len(PER_THREAD).map(f).collect()
-    }
-}
 
 /// Missing actions of one call in one stage, with the reason.
 struct Finding {
@@ -405,7 +389,11 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             .flat_map(|(m, file)| file.calls.iter().enumerate().filter(move |&(i, _)| redo[m][i]).map(move |(_, fact)| (m, fact)))
             .collect();
         let policy_files = PolicyFileAnswers::new(stage, calls.iter().flat_map(|(_, fact)| fact.actions.iter().map(String::as_str)));
-        let findings: Vec<Vec<Finding>> = map_spread(&calls, |&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files));
+        let findings: Vec<Vec<Finding>> = calls
+            .par_iter()
+            .with_min_len(PER_THREAD)
+            .map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files))
+            .collect();
         for (&(m, fact), found) in calls.iter().zip(findings) {
             for f in found {
                 let made = fixes.for_finding(&f);
@@ -449,7 +437,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         }
     }
     let grouped: Vec<_> = grouped.into_iter().collect();
-    at_sites.extend(map_spread_owned(grouped, |((m, range, code, missing), (stages, reason, fixes))| {
+    at_sites.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };

@@ -452,10 +452,10 @@ mod tests {
     }
 
     /// A tree parsed from scratch is handed out to be settled once; one
-    /// reparsed twice is not; a settled tree is taken only for the version
-    /// it was asked for, and reparses like the one it replaces.
+    /// reparsed twice is not; a settled tree is taken only for the text it
+    /// was parsed from, and reparses like the one it replaces.
     #[test]
-    fn a_fresh_tree_is_settled_once_for_its_own_version() {
+    fn a_fresh_tree_is_settled_once_for_its_own_text() {
         let mut doc = Document::new(uri(), "python", "x = 1\n".to_owned(), 1);
         let (text, tree) = doc.tree_to_settle().expect("parsed from scratch");
         assert!(doc.tree_to_settle().is_none(), "asked once");

@@ -67,11 +67,6 @@ struct LoadedProject {
     fixes: HashMap<String, Vec<FixData>>,
 }
 
-/// How many published diagnostics were found in the last list after an
-/// edit within a line, without converting them (tests only).
-#[cfg(test)]
-pub(crate) static FOUND_OFF_THE_LINE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 /// A published diagnostic's message, fixes and byte range, as the engine
 /// gave them.
 type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>, crate::analysis::TextRange);
@@ -105,12 +100,13 @@ impl Published {
             *next += 1;
         }
         let severity = Some(convert::severity(d.severity));
-        (*next..list.len())
-            .take_while(|&i| order(&list[i]) == place)
-            .find(|&i| {
-                list[i].severity == severity
-                    && self.made_from.get(i).is_some_and(|(message, fixes, _)| (Arc::ptr_eq(message, &d.message) || **message == *d.message) && *fixes == d.fixes)
-            })
+        (*next..list.len()).take_while(|&i| order(&list[i]) == place).find(|&i| list[i].severity == severity && self.made_from_same(i, d))
+    }
+
+    /// Whether diagnostic `i` was made from `d`'s message and fixes
+    /// (compared by address first: a moved diagnostic shares both).
+    fn made_from_same(&self, i: usize, d: &crate::diagnostics::Diagnostic) -> bool {
+        self.made_from.get(i).is_some_and(|(message, fixes, _)| (Arc::ptr_eq(message, &d.message) || **message == *d.message) && *fixes == d.fixes)
     }
 
     /// Whether diagnostic `i` is what `d` converts to after `edit`, without
@@ -118,9 +114,8 @@ impl Published {
     /// severity and code, at the place the edit moved it to, off the edited
     /// line (so at the same LSP range).
     fn moved_off_the_line(&self, i: usize, d: &crate::diagnostics::Diagnostic, edit: &super::document::LineEdit) -> bool {
-        let (Some((message, fixes, range)), Some(same)) = (self.made_from.get(i), self.diagnostics.get(i)) else { return false };
-        (Arc::ptr_eq(message, &d.message) || **message == *d.message)
-            && *fixes == d.fixes
+        let (Some((_, _, range)), Some(same)) = (self.made_from.get(i), self.diagnostics.get(i)) else { return false };
+        self.made_from_same(i, d)
             && edit.off_the_line(*range) == Some(d.range)
             && same.severity == Some(convert::severity(d.severity))
             && super::outbox::order(same).4 == Some(d.code)
@@ -160,6 +155,10 @@ pub struct Session {
     /// Roots a background load is reading, or has read and not yet handed
     /// over (see [`Self::claim_for_loading`]).
     loading: BTreeSet<PathBuf>,
+    /// How many published diagnostics were found in the last list after an
+    /// edit within a line, without converting them.
+    #[cfg(test)]
+    pub(crate) found_off_the_line: usize,
 }
 
 impl Session {
@@ -180,6 +179,8 @@ impl Session {
             loads_in_flight: 0,
             changed_during_loads: Vec::new(),
             loading: BTreeSet::new(),
+            #[cfg(test)]
+            found_off_the_line: 0,
         }
     }
 
@@ -590,6 +591,8 @@ impl Session {
         let mut fix_keys = convert::FixKeys::new(project_root, &edited);
         let mut changed = Vec::new();
         let mut kept = Vec::new();
+        #[cfg(test)]
+        let mut found_total = 0;
         for (path, diagnostics) in by_file.iter() {
             // Most files of a large project have no findings: they need no
             // view of their text (whose line index would be built for
@@ -608,16 +611,22 @@ impl Session {
                     .filter(|(p, _)| p.made_from.len() == diagnostics.len())
                     .and_then(|(p, _)| self.documents.by_path(path)?.line_edit_since(p.version));
                 let mut texts = Vec::with_capacity(diagnostics.len());
+                #[cfg(test)]
+                let mut found_off_the_line = 0;
                 let converted: Vec<Arc<lsp::Diagnostic>> = diagnostics
                     .iter()
                     .enumerate()
                     .map(|(k, d)| {
                         let moved = line_edit.as_ref().and_then(|edit| last.as_ref().map(|(p, _)| *p).filter(|p| p.moved_off_the_line(k, d, edit)).map(|p| (p, k)));
                         #[cfg(test)]
-                        FOUND_OFF_THE_LINE.fetch_add(usize::from(moved.is_some()), std::sync::atomic::Ordering::Relaxed);
+                        {
+                            found_off_the_line += usize::from(moved.is_some());
+                        }
+                        // Converted only when not found off the line.
+                        let mut range = None;
                         let found = moved.or_else(|| {
-                            let range = view.range(d.range, self.encoding);
-                            last.as_mut().and_then(|(p, next)| Some((*p, p.same_as(next, d, range)?)))
+                            let r = *range.insert(view.range(d.range, self.encoding));
+                            last.as_mut().and_then(|(p, next)| Some((*p, p.same_as(next, d, r)?)))
                         });
                         if let Some((p, i)) = found {
                             let same = &p.diagnostics[i];
@@ -629,7 +638,7 @@ impl Session {
                             texts.push(Some(p.diagnostics.text(i).clone()));
                             return same.clone();
                         }
-                        let range = view.range(d.range, self.encoding);
+                        let range = range.unwrap_or_else(|| view.range(d.range, self.encoding));
                         // Many diagnostics share their fixes: each distinct
                         // set is converted once, and named in `data`.
                         let fix = (!d.fixes.is_empty()).then(|| fix_keys.key(&d.fixes)).filter(|key| {
@@ -642,6 +651,10 @@ impl Session {
                         Arc::new(convert::diagnostic(d, range, fix))
                     })
                     .collect();
+                #[cfg(test)]
+                {
+                    found_total += found_off_the_line;
+                }
                 (view.uri, view.version, converted, texts)
             };
             let made_from: Vec<MadeFrom> = diagnostics.iter().map(|d| (d.message.clone(), d.fixes.clone(), d.range)).collect();
@@ -663,6 +676,10 @@ impl Session {
                     changed.push((path.clone(), uri, version, DiagnosticList::default(), Vec::new()));
                 }
             }
+        }
+        #[cfg(test)]
+        {
+            self.found_off_the_line += found_total;
         }
         let loaded = self.projects.get_mut(root).expect("looked up above");
         loaded.fixes = fix_sets;
