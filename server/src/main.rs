@@ -1,40 +1,68 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-/// The allocator of the one-shot commands (`check`, `policy`, `fix`):
-/// mimalloc. Lowering, chalice's import and the inference allocate many
-/// small, short-lived values, and tree-sitter a node at a time: with glibc's
+/// The process's allocator: mimalloc, or the C library's.
+///
+/// The one-shot commands (`check`, `policy`, `fix`) allocate with mimalloc.
+/// Lowering, chalice's import and the inference allocate many small,
+/// short-lived values, and tree-sitter a node at a time: with glibc's
 /// allocator a sixth of `check`'s instructions were malloc and free, and
 /// threads contended for its arenas on large trees.
 ///
-/// The language server keeps the system allocator: it stays up, and gives
-/// freed memory back with `malloc_trim` after publishing (`lsp::memory`),
-/// which mimalloc's retained pages would defeat (about 40 MB more resident
-/// with the 50,000-line project open).
-struct CommandAllocator;
+/// The language server stays up and keeps its resident memory small: it
+/// allocates from the C library, which gives every free page back with
+/// `malloc_trim` (`lsp::memory`), but for a keystroke's work
+/// (`process::KeystrokeWork`), which allocates with mimalloc. A sixth of the
+/// server's CPU at a keystroke was glibc's malloc and free
+/// (`malloc_consolidate` among them). mimalloc for everything took 0.4 ms
+/// off the keystroke benchmark's median (of 2.8), but with the 50,000-line
+/// project open kept 3 MB more resident even when set to give empty pages
+/// back at once, and 50 MB more when not: it gives back a page only once
+/// all of it is free, and each thread that allocates keeps pages of its own.
+/// For a keystroke's work alone, 0.3 ms, and the same memory as before.
+struct ProcessAllocator;
 
-/// Set once, before the command runs, for the one-shot commands.
-static USE_MIMALLOC: AtomicBool = AtomicBool::new(false);
+/// Nothing chosen yet: the runtime and the argument parsing allocate from
+/// the C library.
+const SYSTEM: u8 = 0;
+/// A one-shot command: mimalloc.
+const ONE_SHOT: u8 = 1;
+/// The language server: mimalloc for a keystroke's work.
+const SERVER: u8 = 2;
+
+/// Set once, before the command runs.
+static MODE: AtomicU8 = AtomicU8::new(SYSTEM);
 
 unsafe extern "C" {
     // Exported by the mimalloc library that `libmimalloc-sys` builds; its
-    // Rust declaration needs a feature (and another crate) for nothing else.
+    // Rust declarations need a feature (and another crate) for nothing else.
     fn mi_is_in_heap_region(p: *const std::ffi::c_void) -> bool;
+    fn mi_option_set(option: i32, value: std::ffi::c_long);
+}
+
+/// Whether a new block comes from mimalloc.
+fn allocate_with_mimalloc() -> bool {
+    match MODE.load(Ordering::Relaxed) {
+        ONE_SHOT => true,
+        SERVER => chalice_iam::process::doing_keystroke_work(),
+        _ => false,
+    }
 }
 
 /// Whether `ptr` was allocated by mimalloc: memory allocated before the
-/// switch (by the runtime, the argument parsing) is the system's.
-fn from_mimalloc(ptr: *mut u8) -> bool {
+/// mode was set, and the server's but for a keystroke's work, is the
+/// system's.
+fn from_mimalloc(ptr: *const std::ffi::c_void) -> bool {
     // SAFETY: a lookup in mimalloc's own page map; any pointer may be asked.
-    USE_MIMALLOC.load(Ordering::Relaxed) && unsafe { mi_is_in_heap_region(ptr.cast()) }
+    MODE.load(Ordering::Relaxed) != SYSTEM && unsafe { mi_is_in_heap_region(ptr) }
 }
 
 // SAFETY: every block is freed or resized by the allocator that made it
 // (`from_mimalloc`); each allocator upholds GlobalAlloc's contract itself.
-unsafe impl GlobalAlloc for CommandAllocator {
+unsafe impl GlobalAlloc for ProcessAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if USE_MIMALLOC.load(Ordering::Relaxed) {
+        if allocate_with_mimalloc() {
             unsafe { mimalloc::MiMalloc.alloc(layout) }
         } else {
             unsafe { System.alloc(layout) }
@@ -42,7 +70,7 @@ unsafe impl GlobalAlloc for CommandAllocator {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if USE_MIMALLOC.load(Ordering::Relaxed) {
+        if allocate_with_mimalloc() {
             unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
         } else {
             unsafe { System.alloc_zeroed(layout) }
@@ -50,7 +78,7 @@ unsafe impl GlobalAlloc for CommandAllocator {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if from_mimalloc(ptr) {
+        if from_mimalloc(ptr.cast()) {
             unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
         } else {
             unsafe { System.dealloc(ptr, layout) }
@@ -58,7 +86,7 @@ unsafe impl GlobalAlloc for CommandAllocator {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if from_mimalloc(ptr) {
+        if from_mimalloc(ptr.cast()) {
             unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
         } else {
             unsafe { System.realloc(ptr, layout, new_size) }
@@ -67,7 +95,7 @@ unsafe impl GlobalAlloc for CommandAllocator {
 }
 
 #[global_allocator]
-static ALLOCATOR: CommandAllocator = CommandAllocator;
+static ALLOCATOR: ProcessAllocator = ProcessAllocator;
 
 /// `calloc` for tree-sitter, which mimalloc's bindings do not export.
 unsafe extern "C" fn mi_calloc(count: usize, size: usize) -> *mut std::ffi::c_void {
@@ -76,6 +104,53 @@ unsafe extern "C" fn mi_calloc(count: usize, size: usize) -> *mut std::ffi::c_vo
         // or null.
         Some(total) => unsafe { libmimalloc_sys::mi_zalloc(total) },
         None => std::ptr::null_mut(),
+    }
+}
+
+/// tree-sitter's allocator in the language server: the Rust side's rule
+/// (mimalloc for a keystroke's work; each block freed by the allocator that
+/// made it). Its trees are edited on one thread and dropped on another.
+mod server_tree_allocator {
+    use std::ffi::c_void;
+
+    pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+        if super::allocate_with_mimalloc() { unsafe { libmimalloc_sys::mi_malloc(size) } } else { unsafe { libc::malloc(size) } }
+    }
+
+    pub unsafe extern "C" fn calloc(count: usize, size: usize) -> *mut c_void {
+        if super::allocate_with_mimalloc() { unsafe { super::mi_calloc(count, size) } } else { unsafe { libc::calloc(count, size) } }
+    }
+
+    pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+        if ptr.is_null() {
+            return unsafe { malloc(size) };
+        }
+        if super::from_mimalloc(ptr) { unsafe { libmimalloc_sys::mi_realloc(ptr, size) } } else { unsafe { libc::realloc(ptr, size) } }
+    }
+
+    pub unsafe extern "C" fn free(ptr: *mut c_void) {
+        if ptr.is_null() {
+        } else if super::from_mimalloc(ptr) {
+            unsafe { libmimalloc_sys::mi_free(ptr) }
+        } else {
+            unsafe { libc::free(ptr) }
+        }
+    }
+}
+
+/// The language server's mimalloc settings, before its first allocation:
+/// a page that empties goes back to the system at once (`purge_delay` 0)
+/// rather than 10 ms later, in the middle of the next keystroke's work, and
+/// the arena commits memory as it is used rather than ahead.
+fn server_mimalloc_options() {
+    // mimalloc's `mi_option_t`: mi_option_arena_eager_commit, mi_option_purge_delay.
+    const ARENA_EAGER_COMMIT: i32 = 4;
+    const PURGE_DELAY: i32 = 15;
+    // SAFETY: options are read when mimalloc initializes, which no
+    // allocation from it has done yet.
+    unsafe {
+        mi_option_set(ARENA_EAGER_COMMIT, 0);
+        mi_option_set(PURGE_DELAY, 0);
     }
 }
 
@@ -102,8 +177,22 @@ fn large_runs_without_huge_pages() {
 
 fn main() -> ExitCode {
     let one_shot = std::env::args_os().nth(1).is_some_and(|command| command != "lsp");
+    if !one_shot {
+        server_mimalloc_options();
+        MODE.store(SERVER, Ordering::Relaxed);
+        // SAFETY: set before any tree or parser exists; every block is
+        // freed by the allocator that made it.
+        unsafe {
+            tree_sitter::set_allocator(Some(tree_sitter::Allocator {
+                malloc: server_tree_allocator::malloc,
+                calloc: server_tree_allocator::calloc,
+                realloc: server_tree_allocator::realloc,
+                free: server_tree_allocator::free,
+            }));
+        }
+    }
     if one_shot {
-        USE_MIMALLOC.store(true, Ordering::Relaxed);
+        MODE.store(ONE_SHOT, Ordering::Relaxed);
         // tree-sitter's C code allocates with malloc unless told otherwise;
         // its trees are most of what a large project allocates. Those read
         // once and dropped come from per-thread arenas (`python::arena`),

@@ -276,6 +276,9 @@ pub fn import_app_with_memo(source: &str, parsed: &ParsedFile, python_version: (
 /// trees is let go (a large app.py's are hundreds of megabytes), while the
 /// analysis after the conversion runs.
 fn import_app_with_memo_inline(source: &str, parsed: ParsedFile, python_version: (u8, u8), memo: Option<ImportMemo>) -> (ImportedApp, Option<ImportMemo>) {
+    // From what the last version's import left, the import is a
+    // keystroke's work (see `process::KeystrokeWork`); a first one is not.
+    let _keystroke = memo.as_ref().is_some_and(|m| !m.conversion.is_empty()).then(crate::process::KeystrokeWork::start);
     let options = pyast::ParseOptions { python_version };
     let (converted, memo) = match (memo, &parsed) {
         (Some(ImportMemo { conversion, analysis }), ParsedFile::Tree(tree)) => {

@@ -572,6 +572,11 @@ struct ConvertedStatement {
 }
 
 impl ConversionMemo {
+    /// Whether the memo holds no statement (no import left it any).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
     /// Keys only grow; once the live ones are few among those handed out,
     /// starting afresh keeps the slot table of each [`PyAst`] small.
     fn too_sparse(&self) -> bool {

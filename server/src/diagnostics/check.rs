@@ -310,11 +310,13 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
     let Some(app) = input.app_module else { return reached_by };
     // Each function's walk is its own (a large app has tens of thousands),
     // so they run on every core; merged in function order.
+    let keystroke = crate::process::doing_keystroke_work();
     let reached: Vec<BTreeSet<(usize, String)>> = stage
         .functions
         .par_iter()
         .with_min_len(PER_THREAD)
         .map(|f| {
+            let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
             let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
             let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
             while let Some(k) = stack.pop() {
@@ -389,10 +391,14 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             .flat_map(|(m, file)| file.calls.iter().enumerate().filter(move |&(i, _)| redo[m][i]).map(move |(_, fact)| (m, fact)))
             .collect();
         let policy_files = PolicyFileAnswers::new(stage, calls.iter().flat_map(|(_, fact)| fact.actions.iter().map(String::as_str)));
+        let keystroke = crate::process::doing_keystroke_work();
         let findings: Vec<Vec<Finding>> = calls
             .par_iter()
             .with_min_len(PER_THREAD)
-            .map(|&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files))
+            .map(|&(m, fact)| {
+                let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
+                finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files)
+            })
             .collect();
         for (&(m, fact), found) in calls.iter().zip(findings) {
             for f in found {
@@ -437,7 +443,9 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         }
     }
     let grouped: Vec<_> = grouped.into_iter().collect();
+    let keystroke = crate::process::doing_keystroke_work();
     at_sites.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
+        let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };

@@ -6,6 +6,7 @@ use super::document::ChangeOutcome;
 use super::session::Session;
 
 pub(super) fn handle(session: &mut Session, params: DidChangeTextDocumentParams) {
+    let _keystroke = crate::process::KeystrokeWork::start();
     let uri = params.text_document.uri;
     let version = params.text_document.version;
     let encoding = session.encoding;

@@ -502,6 +502,10 @@ impl Session {
             let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
                 continue;
             };
+            // Lowering the edited file from its last version is a
+            // keystroke's work (see `process::KeystrokeWork`) once the
+            // project has been checked.
+            let _keystroke = (!loaded.published.is_empty()).then(crate::process::KeystrokeWork::start);
             loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
         }
     }
@@ -581,6 +585,10 @@ impl Session {
     /// open-document version changed since the last time.
     fn publish(&mut self, root: &Path) {
         let Some(loaded) = self.projects.get(root) else { return };
+        // Checking a project again, from what its last check left, is a
+        // keystroke's work (see `process::KeystrokeWork`); its first check
+        // is not.
+        let _keystroke = (!loaded.published.is_empty()).then(crate::process::KeystrokeWork::start);
         let by_file = loaded.project.diagnostics();
         // Read each file the fixes edit once, however many fixes edit it.
         let fixes = by_file.values().flatten().flat_map(|d| d.fixes.iter());
