@@ -263,13 +263,13 @@ fn lower_unshrunk(root: TsNode, text: &str) -> ModuleIr {
 /// tree-sitter's recovery can swallow everything after one unclosed bracket
 /// into a single ERROR node.
 pub(super) fn for_each_top_level_statement(root: TsNode, text: &str, mut each: impl FnMut(TsNode)) {
-    let mut cursor = root.walk();
     if !root.has_error() {
-        for statement in root.named_children(&mut cursor) {
+        for statement in crate::python::syntax::children_of(root).into_iter().filter(|n| n.is_named()) {
             each(statement);
         }
         return;
     }
+    let mut cursor = root.walk();
     let lines = crate::python::LineStarts::new(text);
     let children: Vec<TsNode> = root.children(&mut cursor).collect();
     for child in children {

@@ -598,8 +598,8 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
     let mut segments = Vec::with_capacity(old.len() + 1);
     let mut body = Vec::new();
     let mut future_annotations = false;
-    let mut cursor = root.walk();
-    let statements = root.named_children(&mut cursor).filter(|c| !matches!(c.kind_name(), "comment" | "line_continuation"));
+    let children = crate::python::syntax::children_of(root);
+    let statements = children.into_iter().filter(|c| c.is_named() && !matches!(c.kind_name(), "comment" | "line_continuation"));
     for child in statements {
         let source = &text[child.byte_range()];
         let (start_byte, start_row) = (child.start_byte(), child.start_position().row);

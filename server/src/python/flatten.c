@@ -192,3 +192,81 @@ uint32_t chalice_iam_flatten(TSNode root, FlatEntry *out, uint32_t capacity, con
   free(stack);
   return count;
 }
+
+// A node whose children `chalice_iam_top_level` reads: the root, or a
+// hidden node among its descendants.
+typedef struct {
+  const Subtree *subtree;
+  uint32_t child_index;
+  uint32_t structural_child_index;
+  const TSSymbol *alias_sequence;
+  // Where the next child starts (before its padding, but for the first).
+  Length position;
+} TopFrame;
+
+// Writes the visible children of `root`, as tree-sitter's API gives them
+// (`ts_node_child`, a cursor's steps), into `out`, which has room for
+// `capacity` (the root's `ts_node_child_count`), and returns how many were
+// written, or UINT32_MAX when there were more or memory ran out. A long
+// module's statements hang from a balanced tree of hidden `module_repeat`
+// nodes: a cursor climbs back through them and re-derives its position at
+// every step, where this walk visits each once.
+uint32_t chalice_iam_top_level(TSNode root, TSNode *out, uint32_t capacity) {
+  const TSLanguage *language = root.tree->language;
+  const Subtree *root_subtree = (const Subtree *)root.id;
+  if (ts_subtree_child_count(*root_subtree) == 0) return 0;
+  uint32_t count = 0;
+  uint32_t stack_capacity = 64;
+  uint32_t depth = 0;
+  TopFrame *stack = malloc(stack_capacity * sizeof(TopFrame));
+  if (!stack) return UINT32_MAX;
+  stack[depth++] = (TopFrame){
+    .subtree = root_subtree,
+    .alias_sequence = ts_language_alias_sequence(language, root_subtree->ptr->production_id),
+    .position = {root.context[0], {root.context[1], root.context[2]}},
+  };
+  while (depth > 0) {
+    TopFrame *frame = &stack[depth - 1];
+    if (frame->child_index == ts_subtree_child_count(*frame->subtree)) {
+      depth--;
+      continue;
+    }
+    const Subtree *child = &ts_subtree_children(*frame->subtree)[frame->child_index];
+    TSSymbol alias = 0;
+    if (!ts_subtree_extra(*child)) {
+      if (frame->alias_sequence) alias = frame->alias_sequence[frame->structural_child_index];
+      frame->structural_child_index++;
+    }
+    // As tree-sitter's child iterator: a node's position excludes its
+    // padding, which is its first child's.
+    if (frame->child_index > 0) frame->position = length_add(frame->position, ts_subtree_padding(*child));
+    Length position = frame->position;
+    frame->position = length_add(frame->position, ts_subtree_size(*child));
+    frame->child_index++;
+    if (ts_subtree_visible(*child) || alias) {
+      if (count == capacity) {
+        free(stack);
+        return UINT32_MAX;
+      }
+      out[count++] = ts_node_new(root.tree, child, position, alias);
+      continue;
+    }
+    if (ts_subtree_visible_child_count(*child) == 0) continue;
+    if (depth == stack_capacity) {
+      stack_capacity *= 2;
+      TopFrame *grown = realloc(stack, stack_capacity * sizeof(TopFrame));
+      if (!grown) {
+        free(stack);
+        return UINT32_MAX;
+      }
+      stack = grown;
+    }
+    stack[depth++] = (TopFrame){
+      .subtree = child,
+      .alias_sequence = ts_language_alias_sequence(language, child->ptr->production_id),
+      .position = position,
+    };
+  }
+  free(stack);
+  return count;
+}
