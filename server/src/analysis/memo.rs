@@ -17,7 +17,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use tree_sitter::Node;
 
-use super::facts::TextRange;
+use super::facts::{TextEdit, TextRange};
 use super::ir::{self, Arg, ClassIr, Expr, ExprKind, FunctionIr, ModuleIr, Param, Stmt, Target};
 
 /// Which top-level statement of a text each part of its IR was lowered
@@ -67,6 +67,11 @@ struct Taken {
 /// again block by block. Of those, only the statements without errors are
 /// kept for the next version.
 pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersion>) -> (ModuleIr, IrLayout) {
+    let previous = match previous.map(|p| splice(root, text, p)) {
+        Some(Ok(lowered)) => return lowered,
+        Some(Err(previous)) => Some(previous),
+        None => None,
+    };
     let previous_text = previous.as_ref().map(|p| p.text.clone());
     // This version is about as large as the last: room for it up front.
     let mut module = ModuleIr::default();
@@ -85,6 +90,95 @@ pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersi
     ir::collect_syntax_errors(root, &mut lowering.module.syntax_errors);
     ir::for_each_top_level_statement(root, text, |statement| lowering.add(statement));
     (lowering.module, lowering.layout)
+}
+
+/// [`lower_with_previous`] for a clean tree whose top-level statements
+/// before and after the one place the text changed are the previous
+/// version's, where they were and moved by the edit: the previous IR's
+/// prefix is kept where it is, the statements around the edit are lowered,
+/// and its suffix is moved into place as one block. An edit inside a
+/// function body (a keystroke) changes one statement of hundreds, and this
+/// neither hashes nor compares the texts of the others, nor takes the IR
+/// apart statement by statement; the text of a statement clear of the edit
+/// is the same by construction. Anything else (syntax errors now or then)
+/// gives `previous` back for the general case.
+fn splice(root: Node, text: &str, previous: LoweredVersion) -> Result<(ModuleIr, IrLayout), LoweredVersion> {
+    let spans = &previous.layout.statements;
+    if root.has_error() || spans.iter().any(|s| s.text.is_none()) {
+        return Err(previous);
+    }
+    let nodes: Vec<Node> = crate::python::syntax::children_of(root).into_iter().filter(|n| n.is_named()).collect();
+    let edit = TextEdit::between(&previous.text, text);
+    let delta = edit.new_end as isize - edit.old_end as isize;
+    // Whether `node` is the statement `span` was, moved `shift` bytes.
+    let was = |node: &Node, span: &StatementSpan, shift: isize| {
+        let moved = span.text.as_ref().map(|r| (r.start.checked_add_signed(shift), r.end.checked_add_signed(shift)));
+        node.kind_id() == span.kind && moved == Some((Some(node.start_byte()), Some(node.end_byte())))
+    };
+    let (n, m) = (nodes.len(), spans.len());
+    let mut prefix = 0;
+    while prefix < n.min(m) && nodes[prefix].end_byte() <= edit.start && was(&nodes[prefix], &spans[prefix], 0) {
+        prefix += 1;
+    }
+    let mut suffix = 0;
+    while suffix < (n - prefix).min(m - prefix)
+        && nodes[n - 1 - suffix].start_byte() >= edit.new_end
+        && was(&nodes[n - 1 - suffix], &spans[m - 1 - suffix], delta)
+    {
+        suffix += 1;
+    }
+    let count = |spans: &[StatementSpan]| spans.iter().fold((0, 0, 0), |(b, f, c), s| (b + s.stmts, f + s.functions, c + s.classes));
+    let (kept_stmts, kept_functions, kept_classes) = count(&spans[..prefix]);
+    let (moved_stmts, moved_functions, moved_classes) = count(&spans[m - suffix..]);
+    let LoweredVersion { ir: old, layout: old_layout, .. } = previous;
+    let ModuleIr { mut body, mut functions, mut classes, .. } = old;
+    let old_functions_before_suffix = functions.len() - moved_functions;
+    let old_classes_before_suffix = classes.len() - moved_classes;
+    let mut moved_body = body.split_off(body.len() - moved_stmts);
+    let mut moved_function_irs = functions.split_off(old_functions_before_suffix);
+    let mut moved_class_irs = classes.split_off(old_classes_before_suffix);
+    body.truncate(kept_stmts);
+    functions.truncate(kept_functions);
+    classes.truncate(kept_classes);
+    let mut old_spans = old_layout.statements;
+    let moved_spans = old_spans.split_off(m - suffix);
+    old_spans.truncate(prefix);
+    let mut lowering = Lowering {
+        text,
+        kept: FxHashMap::default(),
+        module: ModuleIr { body, functions, classes, syntax_errors: Vec::new() },
+        layout: IrLayout { statements: old_spans },
+    };
+    for &node in &nodes[prefix..n - suffix] {
+        lowering.add(node);
+    }
+    let Lowering { mut module, mut layout, .. } = lowering;
+    let place = Placement {
+        bytes: delta,
+        functions: module.functions.len() as isize - old_functions_before_suffix as isize,
+        classes: module.classes.len() as isize - old_classes_before_suffix as isize,
+    };
+    if !place.is_identity() {
+        place.stmts(&mut moved_body);
+        moved_function_irs.iter_mut().for_each(|f| place.function(f));
+        moved_class_irs.iter_mut().for_each(|c| place.class(c));
+    }
+    module.body.append(&mut moved_body);
+    module.functions.append(&mut moved_function_irs);
+    module.classes.append(&mut moved_class_irs);
+    layout.statements.extend(moved_spans.into_iter().map(|span| StatementSpan {
+        text: span.text.map(|r| r.start.saturating_add_signed(delta)..r.end.saturating_add_signed(delta)),
+        ..span
+    }));
+    #[cfg(test)]
+    SPLICED.with(|s| s.set(s.get() + 1));
+    Ok((module, layout))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many lowerings on this thread took [`splice`]'s way.
+    static SPLICED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// A module being lowered statement by statement.
@@ -355,5 +449,65 @@ mod tests {
         let after = "import boto3\nfrom chalice import Chalice\n\napp''' =😀 Chalice(app_name='links')\ns3 = boto3.resource('s3')\n('''\n@app.route(('/xform')\ndef form():\n    return s3.meta.cliboto3.client('s3').list_buckets()\n\r\nent.g(enerate_presigned_post(\n Fields={'acl': 'private'},\n        Conditions=[{'acl': 'private'content-length-range', 0, 1048576]],\n    )\nboto3.client('s3').list_buckets()\n";
         check_versions(&[before, after, before]);
     }
-}
 
+    /// Keystrokes anywhere in the corpus's files (inside a body, between
+    /// statements, at a statement's first or last byte, breaking the syntax
+    /// and mending it), each version lowered from the last: the same IR as
+    /// lowering it afresh, and a third of the versions or more spliced (some
+    /// of the corpus is broken Python, which is not).
+    #[test]
+    fn keystrokes_lower_as_fresh_versions() {
+        let mut rng = crate::lsp::test_support::Rng::new(17);
+        let texts: Vec<String> = crate::lsp::edit_fuzz::corpus()
+            .into_iter()
+            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
+            .filter(|text| !text.is_empty())
+            .collect();
+        let before = SPLICED.with(std::cell::Cell::get);
+        let mut versions = 0;
+        for text in &texts {
+            let mut versions_of_text = vec![text.clone()];
+            let mut current = text.clone();
+            for _ in 0..12 {
+                let mut at = rng.below(current.len() + 1);
+                while !current.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let word_end = |t: &str, i: usize| {
+                    t[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_') && !t[i..].chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_')
+                };
+                match rng.below(5) {
+                    // A name's last letter typed over: a text of the same length.
+                    0 => {
+                        if let Some(i) = (at..=current.len()).find(|&i| current.is_char_boundary(i) && word_end(&current, i) && current.as_bytes()[i - 1].is_ascii_alphabetic()) {
+                            let other = if current.as_bytes()[i - 1] == b'q' { "z" } else { "q" };
+                            current.replace_range(i - 1..i, other);
+                        }
+                    }
+                    // A name typed longer, where one ends (the syntax holds).
+                    1 => {
+                        if let Some(i) = (at..=current.len()).find(|&i| current.is_char_boundary(i) && word_end(&current, i)) {
+                            current.insert(i, 'x');
+                        }
+                    }
+                    // Anything typed anywhere, then taken back.
+                    2 => {
+                        let edited = format!("{}{}{}", &current[..at], ["(", ":", "\n", "def f():\n    pass\n", "# é\n", "'"][rng.below(6)], &current[at..]);
+                        versions_of_text.push(edited);
+                    }
+                    // A line break at the end of a line.
+                    _ => {
+                        if let Some(i) = current[at..].find('\n') {
+                            current.insert(at + i, '\n');
+                        }
+                    }
+                }
+                versions_of_text.push(current.clone());
+            }
+            versions += versions_of_text.len();
+            check_versions(&versions_of_text.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        let spliced = SPLICED.with(std::cell::Cell::get) - before;
+        assert!(versions > 300 && spliced * 3 > versions, "{spliced} of {versions} versions spliced");
+    }
+}
