@@ -250,7 +250,7 @@ pub(crate) fn emulate_ast(source: &str, ast: &PyAst, python_version: (u8, u8), m
     for c in &emu.captured {
         client_calls.entry(c.client.clone()).or_default().insert(c.method.clone());
     }
-    let mut captured = emu.captured.clone();
+    let mut captured = std::mem::take(&mut emu.captured);
     captured.sort_by(|a, b| (a.range, &a.client, &a.method).cmp(&(b.range, &b.client, &b.method)));
     Ok(AutogenEmulation { client_calls, captured })
 }

@@ -753,18 +753,27 @@ mod tests {
     #[test]
     fn edited_versions_import_as_fresh_ones() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let hashed = pyast::LOOKED_UP_BY_HASH.load(std::sync::atomic::Ordering::Relaxed);
         for example in ["thread-resource", "thread-client", "media-library"] {
             let app = std::fs::read_to_string(root.join(example).join("app.py")).unwrap();
             let mut versions = edited_versions(&app, "def helper():\n    return boto3.client('sqs').send_message(QueueUrl='q', MessageBody='b')\n");
+            // Helpers moved from its end to its start, and back: statements
+            // found neither by index from the start nor from the end.
+            let helpers: String = (0..20).map(|i| format!("def helper_{i}():\n    return boto3.client('s3').list_buckets()\n\n")).collect();
             versions.extend([
                 app.replacen("def ", "def (", 1),
                 app.clone(),
                 format!("{APP}\n{app}"),
+                format!("{app}\n{helpers}"),
+                format!("{helpers}\n{app}"),
+                format!("{app}\n{helpers}"),
+                app.clone(),
                 String::new(),
                 app.clone(),
             ]);
             check_imports_with_memo(&versions);
         }
+        assert!(pyast::LOOKED_UP_BY_HASH.load(std::sync::atomic::Ordering::Relaxed) > hashed, "no statement was looked up by hash");
     }
 
     /// Views whose last visit can stand for this one's, and views that look

@@ -550,16 +550,85 @@ fn syntax_error(missing: bool, kind: &str, range: std::ops::Range<usize>) -> Syn
 }
 
 /// The segments of a module's top-level statements from its last
-/// conversion, by statement text: the next conversion of an edited text
-/// converts only the statements whose text changed, and places the others
-/// where they now lie. Conversion carries no state from one top-level
-/// statement to the next but the `__future__` flag, which is kept with each.
+/// conversion, in order, with their texts: the next conversion of an edited
+/// text converts only the statements whose text changed, and places the
+/// others where they now lie. Conversion carries no state from one
+/// top-level statement to the next but the `__future__` flag, which is kept
+/// with each.
 #[derive(Default)]
 pub(crate) struct ConversionMemo {
-    statements: rustc_hash::FxHashMap<Box<str>, ConvertedStatement>,
+    statements: Vec<KeptStatement>,
     /// Keys of segments converted from here on are this one and up, so that
     /// they never collide with those of the segments kept.
     next_key: usize,
+}
+
+struct KeptStatement {
+    text: Box<str>,
+    converted: ConvertedStatement,
+}
+
+/// Finds, for each top-level statement of the next version in turn, the
+/// kept statement with its text (each used once). A keystroke changes one
+/// statement: the others are where they were by index, counted from the
+/// start before it and from the end after it, so each is looked for there
+/// first and found with one comparison of texts. Past a few statements not
+/// found so (a version that moved, added or removed several), the rest are
+/// looked up by a hash of their texts.
+struct KeptStatements {
+    kept: Vec<Option<KeptStatement>>,
+    /// Of the next version: how many statements fewer than the kept ones.
+    shift: isize,
+    misses: usize,
+    by_hash: Option<rustc_hash::FxHashMap<u64, Vec<usize>>>,
+}
+
+/// Statements not found by index before the rest are looked up by hash.
+const MISSES_BEFORE_HASHING: usize = 8;
+
+/// How many statements were looked up by hash (imports convert on threads
+/// of their own).
+#[cfg(test)]
+pub(crate) static LOOKED_UP_BY_HASH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(text)
+}
+
+impl KeptStatements {
+    fn new(kept: Vec<KeptStatement>, statements: usize) -> KeptStatements {
+        let shift = kept.len() as isize - statements as isize;
+        KeptStatements { kept: kept.into_iter().map(Some).collect(), shift, misses: 0, by_hash: None }
+    }
+
+    /// The kept statement with `text`, for the next version's statement
+    /// number `index`.
+    fn take(&mut self, index: usize, text: &str) -> Option<KeptStatement> {
+        let same = |k: &Option<KeptStatement>| k.as_ref().is_some_and(|k| &*k.text == text);
+        let by_index = [Some(index), index.checked_add_signed(self.shift)].into_iter().flatten().find(|&i| self.kept.get(i).is_some_and(same));
+        if let Some(i) = by_index {
+            return self.kept[i].take();
+        }
+        self.misses += 1;
+        if self.misses <= MISSES_BEFORE_HASHING {
+            return None;
+        }
+        #[cfg(test)]
+        LOOKED_UP_BY_HASH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let kept = &self.kept;
+        let by_hash = self.by_hash.get_or_insert_with(|| {
+            let mut map: rustc_hash::FxHashMap<u64, Vec<usize>> = rustc_hash::FxHashMap::default();
+            for (i, k) in kept.iter().enumerate() {
+                if let Some(k) = k {
+                    map.entry(text_hash(&k.text)).or_default().push(i);
+                }
+            }
+            map
+        });
+        let i = by_hash.get(&text_hash(text))?.iter().copied().find(|&i| same(&self.kept[i]))?;
+        self.kept[i].take()
+    }
 }
 
 struct ConvertedStatement {
@@ -593,19 +662,20 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
     if root.has_error() {
         return (convert(text, tree, opts), memo);
     }
-    let ConversionMemo { statements: mut old, mut next_key } = if memo.too_sparse() { ConversionMemo::default() } else { memo };
-    let mut new = rustc_hash::FxHashMap::with_capacity_and_hasher(old.len(), Default::default());
+    let ConversionMemo { statements: old, mut next_key } = if memo.too_sparse() { ConversionMemo::default() } else { memo };
+    let mut new = Vec::with_capacity(old.len());
     let mut segments = Vec::with_capacity(old.len() + 1);
     let mut body = Vec::new();
     let mut future_annotations = false;
     let children = crate::python::syntax::children_of(root);
-    let statements = children.into_iter().filter(|c| c.is_named() && !matches!(c.kind_name(), "comment" | "line_continuation"));
-    for child in statements {
+    let statements: Vec<tree_sitter::Node> = children.into_iter().filter(|c| c.is_named() && !matches!(c.kind_name(), "comment" | "line_continuation")).collect();
+    let mut old = KeptStatements::new(old, statements.len());
+    for (index, child) in statements.into_iter().enumerate() {
         let source = &text[child.byte_range()];
         let (start_byte, start_row) = (child.start_byte(), child.start_position().row);
         // Each kept statement is used once: a second statement with the
         // same text is converted anew, into a segment of its own.
-        let (source, converted) = match old.remove_entry(source) {
+        let KeptStatement { text: source, converted } = match old.take(index, source) {
             Some(kept) => kept,
             None => {
                 let mut c = Converter::new(text, opts, next_key);
@@ -616,7 +686,7 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
                 }
                 let future_annotations = c.future_annotations;
                 let converted = ConvertedStatement { segment: c.into_segment(), start_byte, start_row, body: ids, future_annotations };
-                (source.into(), converted)
+                KeptStatement { text: source.into(), converted }
             }
         };
         segments.push(Segment {
@@ -626,7 +696,7 @@ pub(crate) fn convert_with_memo(text: &str, tree: &tree_sitter::Tree, opts: Pars
         });
         body.extend_from_slice(&converted.body);
         future_annotations |= converted.future_annotations;
-        new.insert(source, converted);
+        new.push(KeptStatement { text: source, converted });
     }
     let mut c = Converter::new(text, opts, next_key);
     next_key += 1;
