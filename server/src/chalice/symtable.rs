@@ -69,6 +69,9 @@ pub(crate) struct Table<'a> {
     symbols: HashMap<&'a str, Symbol>,
     comprehension: bool,
     generator: bool,
+    /// Taken from the memo already analysed (see [`SymtableMemo`]): the
+    /// analysis leaves it and its descendants as they are.
+    analyzed: bool,
 }
 
 #[derive(Debug)]
@@ -151,8 +154,9 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables<'
 }
 
 /// What building one version of a module's tables leaves for the next: for
-/// each top-level `def` and `class`, the tables its statement made and what
-/// it wrote into the module's table, before analysis. An edited app.py is
+/// each top-level `def` and `class`, the tables its statement made (as
+/// analysed, once the module's analysis succeeded) and what it wrote into
+/// the module's table. An edited app.py is
 /// imported at every keystroke, and building its tables was half of that
 /// import; a definition is almost always one the last version had,
 /// converted once into the same segment (see `pyast::ConversionMemo`).
@@ -162,6 +166,15 @@ pub(crate) fn build(ast: &PyAst, python_version: (u8, u8)) -> Result<SymTables<'
 /// has tables of its own), so what it makes does not depend on the
 /// statements before it. A top-level annotated assignment or `global`
 /// reads what came before, and is built every time.
+///
+/// Nor does analysing a definition's tables read anything outside them: the
+/// module passes no bound names down to its children (CPython's
+/// `analyze_block`), and a top-level definition is no comprehension, whose
+/// names would join the module's. So the tables of a definition taken from
+/// the memo are analysed already, for the Python version they were analysed
+/// for (which decides whether comprehensions are inlined: the tables of a
+/// definition with a comprehension analysed for another one are built
+/// again).
 #[derive(Default)]
 pub(crate) struct SymtableMemo {
     future_annotations: bool,
@@ -186,6 +199,9 @@ struct BuiltDefinition {
     module_writes: Vec<(&'static str, u32, NodeId)>,
     /// The tables made, in order; children count from the first of them.
     tables: Vec<Table<'static>>,
+    /// Whether `tables` are analysed, and whether comprehensions were
+    /// inlined then; `None` while they are as built.
+    analyzed_inline: Option<bool>,
     /// Those of `tables` that are the module's children, in order.
     module_children: Vec<TableId>,
 }
@@ -196,16 +212,35 @@ pub(crate) fn build_with_memo<'a>(ast: &'a PyAst, python_version: (u8, u8), memo
     let mut b = Builder { ast, tables: Vec::new(), stack: Vec::new(), top: 0, comp_iter_expr: 0, module_writes: None };
     let top = b.enter("top", BlockType::Module, 0);
     b.top = top;
+    let inline = python_version >= (3, 12);
+    let mut memo = memo;
+    let mut built = Vec::new();
     if let Kind::Module { body } = ast.kind(ast.module) {
-        match memo {
-            Some(memo) => b.definitions_with_memo(body, memo)?,
+        match memo.as_deref_mut() {
+            Some(memo) => built = b.definitions_with_memo(body, memo, inline)?,
             None => b.stmts(body)?,
         }
     }
     b.exit();
     let mut st = SymTables { tables: b.tables, top, children_by_name: Vec::new() };
-    let inline = python_version >= (3, 12);
     analyze_block(ast, &mut st, top, None, inline)?;
+    if let Some(memo) = memo {
+        // The definitions built this time keep their tables as analysed.
+        for (s, tables) in built {
+            if let Some(kept) = memo.definitions.get_mut(&s) {
+                kept.tables = st.tables[tables.clone()]
+                    .iter()
+                    .map(|t| {
+                        let mut t = t.clone();
+                        t.children.iter_mut().for_each(|c| *c -= tables.start);
+                        // SAFETY: see `BuiltDefinition::segment`.
+                        unsafe { std::mem::transmute::<Table<'a>, Table<'static>>(t) }
+                    })
+                    .collect();
+                kept.analyzed_inline = Some(inline);
+            }
+        }
+    }
     st.index_children();
     Ok(st)
 }
@@ -244,6 +279,7 @@ impl<'a> Builder<'a> {
             symbols: HashMap::default(),
             comprehension: false,
             generator: false,
+            analyzed: false,
         });
         if let Some(&parent) = self.stack.last() {
             self.tables[parent].children.push(id);
@@ -283,7 +319,11 @@ impl<'a> Builder<'a> {
     /// The module's statements, each top-level definition's tables taken
     /// from `memo` when it holds the same statement, and `memo` left with
     /// this version's definitions.
-    fn definitions_with_memo(&mut self, body: &[NodeId], memo: &mut SymtableMemo) -> R {
+    /// Builds the module's statements, taking the tables of unchanged
+    /// definitions from `memo` (those analysed for another Python version
+    /// are built again); returns the definitions built, with the range of
+    /// their tables.
+    fn definitions_with_memo(&mut self, body: &[NodeId], memo: &mut SymtableMemo, inline: bool) -> Result<Vec<(NodeId, std::ops::Range<TableId>)>, SymtableError> {
         let ast = self.ast;
         let mut old = std::mem::take(&mut memo.definitions);
         if memo.future_annotations != ast.future_annotations {
@@ -294,10 +334,15 @@ impl<'a> Builder<'a> {
         let mut kept: HashMap<NodeId, BuiltDefinition> = HashMap::default();
         kept.reserve(body.len());
         let mut result = Ok(());
+        let mut built_now = Vec::new();
         for &s in body {
+            // Tables analysed for another Python version stand only when no
+            // comprehension could have been inlined.
+            let analysed_alike = |built: &BuiltDefinition| built.analyzed_inline.is_none_or(|i| i == inline || !built.tables.iter().any(|t| t.comprehension));
+            let usable = |built: &BuiltDefinition| Arc::ptr_eq(&built.segment, ast.segment_nodes(s)) && analysed_alike(built);
             if !matches!(ast.kind(s), Kind::FunctionDef(_) | Kind::ClassDef(_)) {
                 result = self.stmt(s);
-            } else if let Some(built) = old.remove(&s).filter(|built| Arc::ptr_eq(&built.segment, ast.segment_nodes(s))) {
+            } else if let Some(built) = old.remove(&s).filter(usable) {
                 self.replay(&built, ast.line(s) as isize - built.line as isize);
                 #[cfg(test)]
                 {
@@ -305,9 +350,11 @@ impl<'a> Builder<'a> {
                 }
                 kept.insert(s, built);
             } else {
+                let first = self.tables.len();
                 result = self.definition_for_memo(s).map(|built| {
                     kept.insert(s, built);
                 });
+                built_now.push((s, first..self.tables.len()));
             }
             if result.is_err() {
                 // The next version, likely mended, uses what this one kept
@@ -317,7 +364,7 @@ impl<'a> Builder<'a> {
             }
         }
         memo.definitions = kept;
-        result
+        result.map(|()| built_now)
     }
 
     /// Builds top-level definition `s`, recording what it makes.
@@ -346,6 +393,7 @@ impl<'a> Builder<'a> {
             .map(|(name, flag, node)| (unsafe { std::mem::transmute::<&'a str, &'static str>(name) }, flag, node))
             .collect();
         Ok(BuiltDefinition {
+            analyzed_inline: None,
             segment: ast.segment_nodes(s).clone(),
             line: ast.line(s),
             module: ast.module,
@@ -365,6 +413,7 @@ impl<'a> Builder<'a> {
             let mut t: Table<'a> = t.clone();
             t.lineno = t.lineno.saturating_add_signed(line_shift);
             t.children.iter_mut().for_each(|c| *c += base);
+            t.analyzed = built.analyzed_inline.is_some();
             if built.module != module {
                 t.symbols.values_mut().filter(|s| s.node == built.module).for_each(|s| s.node = module);
             }
@@ -757,6 +806,9 @@ impl<'a> Builder<'a> {
 /// for every child made the pass quadratic: every top-level function got a
 /// copy of the module's names.)
 fn analyze_block<'a>(ast: &PyAst, st: &mut SymTables<'a>, t: TableId, bound: Option<&HashSet<&'a str>>, inline_comprehensions: bool) -> Result<(), SymtableError> {
+    if st.tables[t].analyzed {
+        return Ok(());
+    }
     let block = st.tables[t].block;
     // What is bound for the children; most functions have none, and need
     // no copy of their locals.
