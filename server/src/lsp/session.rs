@@ -122,6 +122,20 @@ impl Published {
     }
 }
 
+/// What publishing a project's diagnostics sends and keeps (see
+/// `Session::plan_publish`).
+struct PublishPlan {
+    fix_sets: HashMap<String, Vec<FixData>>,
+    fix_documents: Arc<Vec<(PathBuf, Option<i32>, u64)>>,
+    /// Files whose diagnostics or version changed: path, URI, version, list
+    /// and what each diagnostic was made from.
+    changed: Vec<(PathBuf, Uri, Option<i32>, DiagnosticList, Vec<MadeFrom>)>,
+    /// Files published unchanged, with what their diagnostics are now made from.
+    kept: Vec<(PathBuf, Vec<MadeFrom>)>,
+    #[cfg(test)]
+    found_off_the_line: usize,
+}
+
 pub struct Session {
     pub outbox: Outbox,
     pub encoding: PositionEncoding,
@@ -589,7 +603,40 @@ impl Session {
         // keystroke's work (see `process::KeystrokeWork`); its first check
         // is not.
         let _keystroke = (!loaded.published.is_empty()).then(crate::process::KeystrokeWork::start);
-        let by_file = loaded.project.diagnostics();
+        // The last check's diagnostics moved by a keystroke are converted
+        // while chalice's import of the new text, which decides whether
+        // they stand, is still waited for.
+        let (by_file, planned) = loaded.project.diagnostics_then(|by_file| self.plan_publish(loaded, by_file));
+        let PublishPlan {
+            fix_sets,
+            fix_documents,
+            changed,
+            kept,
+            #[cfg(test)]
+            found_off_the_line: found_total,
+        } = planned.unwrap_or_else(|| self.plan_publish(loaded, &by_file));
+        #[cfg(test)]
+        {
+            self.found_off_the_line += found_total;
+        }
+        let loaded = self.projects.get_mut(root).expect("looked up above");
+        loaded.fixes = fix_sets;
+        for (path, made_from) in kept {
+            if let Some(published) = loaded.published.get_mut(&path) {
+                published.made_from = made_from;
+                published.fix_documents = fix_documents.clone();
+            }
+        }
+        for (path, uri, version, diagnostics, made_from) in changed {
+            let diagnostics = Arc::new(diagnostics);
+            self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
+            loaded.published.insert(path, Published { version, diagnostics, made_from, fix_documents: fix_documents.clone() });
+        }
+    }
+
+    /// What publishing `by_file` (a project's diagnostics) sends and keeps:
+    /// each file's diagnostics converted, those found unchanged, the fixes.
+    fn plan_publish(&self, loaded: &LoadedProject, by_file: &crate::project::Diagnostics) -> PublishPlan {
         // Read each file the fixes edit once, however many fixes edit it.
         let fixes = by_file.values().flatten().flat_map(|d| d.fixes.iter());
         let edited = self.views(&loaded.project, convert::edited_files(fixes));
@@ -685,22 +732,13 @@ impl Session {
                 }
             }
         }
-        #[cfg(test)]
-        {
-            self.found_off_the_line += found_total;
-        }
-        let loaded = self.projects.get_mut(root).expect("looked up above");
-        loaded.fixes = fix_sets;
-        for (path, made_from) in kept {
-            if let Some(published) = loaded.published.get_mut(&path) {
-                published.made_from = made_from;
-                published.fix_documents = fix_documents.clone();
-            }
-        }
-        for (path, uri, version, diagnostics, made_from) in changed {
-            let diagnostics = Arc::new(diagnostics);
-            self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
-            loaded.published.insert(path, Published { version, diagnostics, made_from, fix_documents: fix_documents.clone() });
+        PublishPlan {
+            fix_sets,
+            fix_documents,
+            changed,
+            kept,
+            #[cfg(test)]
+            found_off_the_line: found_total,
         }
     }
 

@@ -19,7 +19,7 @@ use crate::python::ParsedFile;
 mod stages;
 mod workspace;
 
-pub use workspace::{discover_projects, Project, Settings};
+pub use workspace::{discover_projects, Diagnostics, Project, Settings};
 
 /// Why a project could not be loaded.
 #[derive(Debug)]

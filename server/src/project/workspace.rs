@@ -407,11 +407,20 @@ impl Project {
     /// works out from the text (a handler's `def` line) must be clear of
     /// the edit. The edit fuzzer compares every result with a fresh open.
     pub fn diagnostics(&self) -> Arc<Diagnostics> {
+        self.diagnostics_then(|_| ()).0
+    }
+
+    /// [`Self::diagnostics`], and `then` of them when it could run while
+    /// chalice's import of app.py was still being waited for: the last
+    /// check's diagnostics moved by a keystroke are known before the import
+    /// that decides whether they stand, and the language server converts
+    /// them meanwhile. `Some` only when they are the diagnostics returned.
+    pub fn diagnostics_then<R>(&self, then: impl FnOnce(&Diagnostics) -> R) -> (Arc<Diagnostics>, Option<R>) {
         // A one-shot command checks once: nothing to keep.
         if crate::process::is_one_shot() {
-            return Arc::new(self.check_all().0);
+            return (Arc::new(self.check_all().0), None);
         }
-        if let Some(moved) = self.last_check_moved() {
+        if let Some(moved) = self.last_check_moved(then) {
             return moved;
         }
         *lock(&self.json_reads) = Some(BTreeMap::new());
@@ -428,7 +437,7 @@ impl Project {
             diagnostics: diagnostics.clone(),
             stages,
         });
-        diagnostics
+        (diagnostics, None)
     }
 
     /// The one Python file edited since `last` was checked, and how, when
@@ -482,8 +491,10 @@ impl Project {
 
     /// The last check's diagnostics, moved by the one edit since, when that
     /// edit changed nothing else a check reads (see [`Self::diagnostics`]);
-    /// the last check is then this one.
-    fn last_check_moved(&self) -> Option<Arc<Diagnostics>> {
+    /// the last check is then this one. With `then` of them (see
+    /// [`Self::diagnostics_then`]) when it ran before the import was waited
+    /// for.
+    fn last_check_moved<R>(&self, then: impl FnOnce(&Diagnostics) -> R) -> Option<(Arc<Diagnostics>, Option<R>)> {
         let mut kept = lock(&self.last_check);
         let last = kept.as_mut()?;
         let edited = self.edit_since(last)?;
@@ -499,19 +510,23 @@ impl Project {
         let Some(edited) = edited else {
             last.evaluation = evaluation;
             self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Some(last.diagnostics.clone());
+            return Some((last.diagnostics.clone(), None));
         };
-        // The edited file's diagnostics, moved (while chalice's import of
-        // app.py may still run).
+        // The edited file's diagnostics, moved, and what the caller makes of
+        // them, while chalice's import of app.py may still run. Should the
+        // import not be the last one moved, this check is not the last one
+        // moved either: the caller checks the project afresh, which replaces
+        // the last check whole.
         let path = self.sources.path_of(edited.rel);
         let moved = match last.diagnostics.get(&path) {
             Some(list) => Some(moved_diagnostics(list, &path, &edited.edit)?),
             None => None,
         };
-        let imported = Self::import_moved(last, &edited)?;
         if let Some(list) = moved {
             Arc::make_mut(&mut last.diagnostics).insert(path.clone(), list);
         }
+        let made = then(&last.diagnostics);
+        let imported = Self::import_moved(last, &edited)?;
         last.texts[edited.index].1 = edited.file.text.clone();
         if let Some(imported) = imported {
             last.imported = Some(imported);
@@ -524,7 +539,7 @@ impl Project {
         }
         last.evaluation = evaluation;
         self.moved_checks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(last.diagnostics.clone())
+        Some((last.diagnostics.clone(), Some(made)))
     }
 
     /// The last check's stage views and the problems found building them,
