@@ -458,11 +458,7 @@ mod tests {
     #[test]
     fn keystrokes_lower_as_fresh_versions() {
         let mut rng = crate::lsp::test_support::Rng::new(17);
-        let texts: Vec<String> = crate::lsp::edit_fuzz::corpus()
-            .into_iter()
-            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
-            .filter(|text| !text.is_empty())
-            .collect();
+        let texts: Vec<String> = crate::lsp::edit_fuzz::corpus_python_texts().into_iter().filter(|text| !text.is_empty()).collect();
         let before = SPLICED.with(std::cell::Cell::get);
         let mut versions = 0;
         for text in &texts {

@@ -83,6 +83,11 @@ fn files_under(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The text of every Python file of the [`corpus`].
+pub(crate) fn corpus_python_texts() -> Vec<String> {
+    corpus().into_iter().flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text)).collect()
+}
+
 /// Every example project and every analysis fixture.
 pub(crate) fn corpus() -> Vec<Case> {
     let mut cases = Vec::new();

@@ -607,30 +607,23 @@ impl Session {
         // while chalice's import of the new text, which decides whether
         // they stand, is still waited for.
         let (by_file, planned) = loaded.project.diagnostics_then(|by_file| self.plan_publish(loaded, by_file));
-        let PublishPlan {
-            fix_sets,
-            fix_documents,
-            changed,
-            kept,
-            #[cfg(test)]
-            found_off_the_line: found_total,
-        } = planned.unwrap_or_else(|| self.plan_publish(loaded, &by_file));
+        let plan = planned.unwrap_or_else(|| self.plan_publish(loaded, &by_file));
         #[cfg(test)]
         {
-            self.found_off_the_line += found_total;
+            self.found_off_the_line += plan.found_off_the_line;
         }
         let loaded = self.projects.get_mut(root).expect("looked up above");
-        loaded.fixes = fix_sets;
-        for (path, made_from) in kept {
+        loaded.fixes = plan.fix_sets;
+        for (path, made_from) in plan.kept {
             if let Some(published) = loaded.published.get_mut(&path) {
                 published.made_from = made_from;
-                published.fix_documents = fix_documents.clone();
+                published.fix_documents = plan.fix_documents.clone();
             }
         }
-        for (path, uri, version, diagnostics, made_from) in changed {
+        for (path, uri, version, diagnostics, made_from) in plan.changed {
             let diagnostics = Arc::new(diagnostics);
             self.outbox.publish(FileDiagnostics { uri, diagnostics: diagnostics.clone(), version });
-            loaded.published.insert(path, Published { version, diagnostics, made_from, fix_documents: fix_documents.clone() });
+            loaded.published.insert(path, Published { version, diagnostics, made_from, fix_documents: plan.fix_documents.clone() });
         }
     }
 

@@ -415,10 +415,7 @@ mod tests {
     #[test]
     fn reads_every_node_as_tree_sitter_does() {
         let mut rng = crate::lsp::test_support::Rng::new(5);
-        let mut texts: Vec<String> = crate::lsp::edit_fuzz::corpus()
-            .into_iter()
-            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
-            .collect();
+        let mut texts: Vec<String> = crate::lsp::edit_fuzz::corpus_python_texts();
         // Lines dropped, or cut in half: unclosed brackets, strings, blocks.
         let mut broken = Vec::new();
         for text in &texts {
@@ -480,10 +477,7 @@ mod tests {
     #[test]
     fn children_of_gives_what_a_cursor_gives() {
         let mut rng = crate::lsp::test_support::Rng::new(11);
-        let mut texts: Vec<String> = crate::lsp::edit_fuzz::corpus()
-            .into_iter()
-            .flat_map(|case| case.files.into_iter().filter(|(rel, _)| rel.ends_with(".py")).map(|(_, text)| text))
-            .collect();
+        let mut texts: Vec<String> = crate::lsp::edit_fuzz::corpus_python_texts();
         texts.push((0..3000).map(|i| format!("# \u{3042} {i}\r\nx{i} = f({i})\r\n")).collect());
         texts.push("x = (\u{3042}, 'é'\r\nif y:\r\n  pass\r\n".to_string());
         let same = |tree: &tree_sitter::Tree, text: &str| -> usize {
