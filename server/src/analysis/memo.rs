@@ -83,7 +83,7 @@ pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersi
         layout.statements.reserve(p.layout.statements.len());
     }
     let kept = match (&previous_text, previous) {
-        (Some(old_text), Some(previous)) => take_apart(old_text, previous.ir, &previous.layout),
+        (Some(old_text), Some(previous)) => take_apart(old_text, previous.ir, &previous.layout.statements, (0, 0)),
         _ => FxHashMap::default(),
     };
     let mut lowering = Lowering { text, kept, module, layout };
@@ -100,8 +100,10 @@ pub fn lower_with_previous(root: Node, text: &str, previous: Option<LoweredVersi
 /// function body (a keystroke) changes one statement of hundreds, and this
 /// neither hashes nor compares the texts of the others, nor takes the IR
 /// apart statement by statement; the text of a statement clear of the edit
-/// is the same by construction. Anything else (syntax errors now or then)
-/// gives `previous` back for the general case.
+/// is the same by construction. The statements between are found by text
+/// among the previous version's between (a block cut and pasted elsewhere).
+/// Anything else (syntax errors now or then) gives `previous` back for the
+/// general case.
 fn splice(root: Node, text: &str, previous: LoweredVersion) -> Result<(ModuleIr, IrLayout), LoweredVersion> {
     let spans = &previous.layout.statements;
     if root.has_error() || spans.iter().any(|s| s.text.is_none()) {
@@ -130,22 +132,20 @@ fn splice(root: Node, text: &str, previous: LoweredVersion) -> Result<(ModuleIr,
     let count = |spans: &[StatementSpan]| spans.iter().fold((0, 0, 0), |(b, f, c), s| (b + s.stmts, f + s.functions, c + s.classes));
     let (kept_stmts, kept_functions, kept_classes) = count(&spans[..prefix]);
     let (moved_stmts, moved_functions, moved_classes) = count(&spans[m - suffix..]);
-    let LoweredVersion { ir: old, layout: old_layout, .. } = previous;
+    let LoweredVersion { text: old_text, ir: old, layout: old_layout } = previous;
     let ModuleIr { mut body, mut functions, mut classes, .. } = old;
     let old_functions_before_suffix = functions.len() - moved_functions;
     let old_classes_before_suffix = classes.len() - moved_classes;
     let mut moved_body = body.split_off(body.len() - moved_stmts);
     let mut moved_function_irs = functions.split_off(old_functions_before_suffix);
     let mut moved_class_irs = classes.split_off(old_classes_before_suffix);
-    body.truncate(kept_stmts);
-    functions.truncate(kept_functions);
-    classes.truncate(kept_classes);
+    let between = ModuleIr { body: body.split_off(kept_stmts), functions: functions.split_off(kept_functions), classes: classes.split_off(kept_classes), syntax_errors: Vec::new() };
     let mut old_spans = old_layout.statements;
     let moved_spans = old_spans.split_off(m - suffix);
-    old_spans.truncate(prefix);
+    let between_spans = old_spans.split_off(prefix);
     let mut lowering = Lowering {
         text,
-        kept: FxHashMap::default(),
+        kept: take_apart(&old_text, between, &between_spans, (kept_functions, kept_classes)),
         module: ModuleIr { body, functions, classes, syntax_errors: Vec::new() },
         layout: IrLayout { statements: old_spans },
     };
@@ -232,13 +232,14 @@ impl Lowering<'_, '_> {
     }
 }
 
-/// The previous version's IR, taken apart by top-level statement and keyed
-/// by the statement's kind and text (moved, not copied).
-fn take_apart<'t>(text: &'t str, ir: ModuleIr, layout: &IrLayout) -> FxHashMap<&'t str, Taken> {
+/// The previous version's IR of the top-level statements `spans`, taken
+/// apart by statement and keyed by the statement's text (moved, not
+/// copied); `first` is the number of its first function and class.
+fn take_apart<'t>(text: &'t str, ir: ModuleIr, spans: &[StatementSpan], first: (usize, usize)) -> FxHashMap<&'t str, Taken> {
     let (mut body, mut functions, mut classes) = (ir.body.into_iter(), ir.functions.into_iter(), ir.classes.into_iter());
-    let (mut first_function, mut first_class) = (0, 0);
-    let mut kept = FxHashMap::with_capacity_and_hasher(layout.statements.len(), Default::default());
-    for span in &layout.statements {
+    let (mut first_function, mut first_class) = first;
+    let mut kept = FxHashMap::with_capacity_and_hasher(spans.len(), Default::default());
+    for span in spans {
         let part = ModuleIr {
             body: body.by_ref().take(span.stmts).collect(),
             functions: functions.by_ref().take(span.functions).collect(),

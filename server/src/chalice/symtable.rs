@@ -317,12 +317,10 @@ impl<'a> Builder<'a> {
     }
 
     /// The module's statements, each top-level definition's tables taken
-    /// from `memo` when it holds the same statement, and `memo` left with
-    /// this version's definitions.
-    /// Builds the module's statements, taking the tables of unchanged
-    /// definitions from `memo` (those analysed for another Python version
-    /// are built again); returns the definitions built, with the range of
-    /// their tables.
+    /// from `memo` when it holds the same statement (unless analysed for
+    /// another Python version, see [`SymtableMemo`]), and `memo` left with
+    /// this version's definitions; returns the definitions built, with the
+    /// range of their tables.
     fn definitions_with_memo(&mut self, body: &[NodeId], memo: &mut SymtableMemo, inline: bool) -> Result<Vec<(NodeId, std::ops::Range<TableId>)>, SymtableError> {
         let ast = self.ast;
         let mut old = std::mem::take(&mut memo.definitions);

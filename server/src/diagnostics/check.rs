@@ -310,28 +310,21 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
     let Some(app) = input.app_module else { return reached_by };
     // Each function's walk is its own (a large app has tens of thousands),
     // so they run on every core; merged in function order.
-    let keystroke = crate::process::doing_keystroke_work();
-    let reached: Vec<BTreeSet<(usize, String)>> = stage
-        .functions
-        .par_iter()
-        .with_min_len(PER_THREAD)
-        .map(|f| {
-            let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
-            let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
-            let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
-            while let Some(k) = stack.pop() {
-                if !seen.insert(k.clone()) {
-                    continue;
-                }
-                // Nested functions and methods defined inside a reached
-                // function run as part of it when called; calls are edges.
-                if let Some(next) = input.facts.call_graph.get(&k) {
-                    stack.extend(next.iter().cloned());
-                }
+    let reached: Vec<BTreeSet<(usize, String)>> = spread(&stage.functions, |f| {
+        let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
+        let mut stack: Vec<(usize, String)> = f.handlers.iter().map(|h| (app, h.clone())).collect();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k.clone()) {
+                continue;
             }
-            seen
-        })
-        .collect();
+            // Nested functions and methods defined inside a reached
+            // function run as part of it when called; calls are edges.
+            if let Some(next) = input.facts.call_graph.get(&k) {
+                stack.extend(next.iter().cloned());
+            }
+        }
+        seen
+    });
     for (i, seen) in reached.into_iter().enumerate() {
         for k in seen {
             reached_by.entry(k).or_default().push(i);
@@ -343,6 +336,25 @@ fn reachability(input: &CheckInput, stage: &StageView) -> Reach {
 /// Calls, functions or groups handled by one thread at a time when the
 /// work is spread over every core.
 const PER_THREAD: usize = 512;
+
+/// `items` mapped by `f` on every core, in order; each part is the kind of
+/// work the caller's is (see `process::KeystrokeWork`).
+fn spread<I, R>(items: I, f: impl Fn(I::Item) -> R + Sync + Send) -> Vec<R>
+where
+    I: IntoParallelIterator,
+    I::Iter: IndexedParallelIterator,
+    R: Send,
+{
+    let keystroke = crate::process::doing_keystroke_work();
+    items
+        .into_par_iter()
+        .with_min_len(PER_THREAD)
+        .map(|item| {
+            let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
+            f(item)
+        })
+        .collect()
+}
 
 /// Missing actions of one call in one stage, with the reason.
 struct Finding {
@@ -391,15 +403,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
             .flat_map(|(m, file)| file.calls.iter().enumerate().filter(move |&(i, _)| redo[m][i]).map(move |(_, fact)| (m, fact)))
             .collect();
         let policy_files = PolicyFileAnswers::new(stage, calls.iter().flat_map(|(_, fact)| fact.actions.iter().map(String::as_str)));
-        let keystroke = crate::process::doing_keystroke_work();
-        let findings: Vec<Vec<Finding>> = calls
-            .par_iter()
-            .with_min_len(PER_THREAD)
-            .map(|&(m, fact)| {
-                let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
-                finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files)
-            })
-            .collect();
+        let findings: Vec<Vec<Finding>> = spread(&calls, |&(m, fact)| finding_for(input, stage, m, input.files[m].1, fact, reach, &policy_files));
         for (&(m, fact), found) in calls.iter().zip(findings) {
             for f in found {
                 let made = fixes.for_finding(&f);
@@ -443,9 +447,7 @@ pub fn check(input: &CheckInput) -> Vec<Diagnostic> {
         }
     }
     let grouped: Vec<_> = grouped.into_iter().collect();
-    let keystroke = crate::process::doing_keystroke_work();
-    at_sites.par_extend(grouped.into_par_iter().with_min_len(PER_THREAD).map(|((m, range, code, missing), (stages, reason, fixes))| {
-        let _keystroke = crate::process::KeystrokeWork::carried(keystroke);
+    at_sites.extend(spread(grouped, |((m, range, code, missing), (stages, reason, fixes))| {
         let (path, _) = &input.files[m];
         let actions = missing.join(", ");
         let verb = if missing.len() == 1 { "is" } else { "are" };

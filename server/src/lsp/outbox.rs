@@ -156,8 +156,8 @@ pub async fn run(mut queue: OutboxQueue, client: ToClient) {
     let mut pending = Vec::new();
     while queue.recv_many(&mut pending, usize::MAX).await > 0 {
         for message in drop_superseded(std::mem::take(&mut pending)) {
-            // Its frame is a keystroke's work, like the list it writes
-            // (see `process::KeystrokeWork`).
+            // A frame is made and dropped at once, like a keystroke's work
+            // (see `process::KeystrokeWork`), whatever it carries.
             let keystroke = crate::process::KeystrokeWork::start();
             let body = match message {
                 Outgoing::Diagnostics(file) => publish_diagnostics(&file),

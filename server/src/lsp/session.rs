@@ -67,6 +67,15 @@ struct LoadedProject {
     fixes: HashMap<String, Vec<FixData>>,
 }
 
+impl LoadedProject {
+    /// Work on a project that has been checked (lowering an edited file
+    /// from its last version, checking again from the last check) is a
+    /// keystroke's (see `process::KeystrokeWork`); its first check is not.
+    fn keystroke_work(&self) -> Option<crate::process::KeystrokeWork> {
+        (!self.published.is_empty()).then(crate::process::KeystrokeWork::start)
+    }
+}
+
 /// A published diagnostic's message, fixes and byte range, as the engine
 /// gave them.
 type MadeFrom = (Arc<str>, Arc<[crate::diagnostics::Fix]>, crate::analysis::TextRange);
@@ -516,10 +525,7 @@ impl Session {
             let (Some(loaded), Some(document)) = (self.projects.get_mut(&root), self.documents.by_path(&path)) else {
                 continue;
             };
-            // Lowering the edited file from its last version is a
-            // keystroke's work (see `process::KeystrokeWork`) once the
-            // project has been checked.
-            let _keystroke = (!loaded.published.is_empty()).then(crate::process::KeystrokeWork::start);
+            let _keystroke = loaded.keystroke_work();
             loaded.project.set_overlay(&path, Arc::from(document.text()), document.tree());
         }
     }
@@ -599,10 +605,7 @@ impl Session {
     /// open-document version changed since the last time.
     fn publish(&mut self, root: &Path) {
         let Some(loaded) = self.projects.get(root) else { return };
-        // Checking a project again, from what its last check left, is a
-        // keystroke's work (see `process::KeystrokeWork`); its first check
-        // is not.
-        let _keystroke = (!loaded.published.is_empty()).then(crate::process::KeystrokeWork::start);
+        let _keystroke = loaded.keystroke_work();
         // The last check's diagnostics moved by a keystroke are converted
         // while chalice's import of the new text, which decides whether
         // they stand, is still waited for.
