@@ -324,22 +324,20 @@ impl Sources {
         if !has_app && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
-        let mut rels = Vec::new();
-        if has_app {
-            rels.push("app.py".to_string());
-        }
-        rels.extend(python_files_under(path, "chalicelib"));
         // Reading, parsing and lowering are per file: spread them over
-        // every core. app.py comes first (usually the largest file, and the
-        // only one imported for the deploy emulation too).
-        let as_app = |rel: &str| (rel == "app.py").then_some(python_version);
-        let loaded: Vec<(String, Result<SourceFile, LoadError>)> = rels
-            .into_par_iter()
-            .map(|rel| {
-                let source = read_source(&path.join(&rel), as_app(&rel));
+        // every core. app.py (usually the largest file, and the only one
+        // imported for the deploy emulation too) is read while chalicelib/
+        // is walked.
+        let (app_source, mut loaded): (Option<Result<SourceFile, LoadError>>, Vec<(String, Result<SourceFile, LoadError>)>) = rayon::join(
+            || has_app.then(|| read_source(&app, Some(python_version))),
+            || python_files_under(path, "chalicelib").into_par_iter().map(|rel| {
+                let source = read_source(&path.join(&rel), None);
                 (rel, source)
-            })
-            .collect();
+            }).collect(),
+        );
+        if let Some(source) = app_source {
+            loaded.insert(0, ("app.py".to_string(), source));
+        }
         let mut files = BTreeMap::new();
         let mut unreadable = Vec::new();
         for (rel, source) in loaded {
