@@ -865,7 +865,7 @@ impl<'a> Evaluator<'a> {
                 out
             }
             ExprKind::Call { func, args } => self.call(fr, func, args, e.range()),
-            ExprKind::Str(Some(s)) => ValueSet::one(Value::Str(rc(s))),
+            ExprKind::Str(Some(s)) => ValueSet::one(Value::Str(s.clone())),
             ExprKind::Str(None) | ExprKind::None | ExprKind::False => ValueSet::empty(),
             ExprKind::Seq(items) => {
                 let parts: Vec<ValueSet> = items.iter().map(|i| self.expr(fr, i)).collect();

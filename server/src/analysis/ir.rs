@@ -152,8 +152,9 @@ pub enum ExprKind {
     Name(Name),
     Attr(Box<Expr>, Name),
     Call { func: Box<Expr>, args: Box<[Arg]> },
-    /// A string literal; `None` when it has interpolations.
-    Str(Option<Box<str>>),
+    /// A string literal; `None` when it has interpolations. Shared: the
+    /// evaluation makes a value of it each time it runs the code.
+    Str(Option<std::sync::Arc<str>>),
     /// Tuple and list displays.
     Seq(Box<[Expr]>),
     Dict(Box<[(Option<Expr>, Expr)]>),
@@ -762,7 +763,7 @@ impl<'a> Lowerer<'a> {
                 }
                 ExprKind::Call { func: Box::new(func), args: args.into_boxed_slice() }
             }
-            "string" => ExprKind::Str(self.string_value(n).map(String::into_boxed_str)),
+            "string" => ExprKind::Str(self.string_value(n).map(std::sync::Arc::from)),
             "concatenated_string" => {
                 let mut s = Some(String::new());
                 for c in n.named_children() {
@@ -771,7 +772,7 @@ impl<'a> Lowerer<'a> {
                         _ => s = None,
                     }
                 }
-                ExprKind::Str(s.map(String::into_boxed_str))
+                ExprKind::Str(s.map(std::sync::Arc::from))
             }
             "tuple" | "list" | "expression_list" | "set" => {
                 let items: Vec<N> = n.named_children().filter(|c| c.kind_name() != "comment").collect();
