@@ -946,23 +946,25 @@ pub fn config_edit_for_file_policy(
     others: &[&str],
 ) -> Option<json::MemberEdit> {
     use serde_json::json as j;
-    let own = |text: &str, function: &str, key: &str| -> Option<bool> {
-        let root = json::parse(text).ok()?;
-        let value = ["stages", stage, "lambda_functions", function, key].iter().try_fold(&root, |v, k| v.get(k))?;
-        Some(!value.is_null())
+    // Whether `function` has `key` set in the stage: the text is read once
+    // for every function (an app has dozens), and again after each change.
+    let own = |root: &json::JsonValue, function: &str, key: &str| -> bool {
+        ["stages", stage, "lambda_functions", function, key].iter().try_fold(root, |v, k| v.get(k)).is_some_and(|value| !value.is_null())
     };
-    let mut current = set_in(text, &["stages", stage], "autogen_policy", &j!(false))?;
-    for function in autogen {
-        if own(&current, function, "autogen_policy") == Some(true) {
-            current = set_in(&current, &["stages", stage, "lambda_functions", function], "autogen_policy", &j!(false))?;
+    // `text` with `key` set to `value` for each function of `autogen` that
+    // sets it itself.
+    let set_for_functions = |mut text: String, key: &str, value: &serde_json::Value| -> Option<String> {
+        let mut root = json::parse(&text).ok()?;
+        for function in autogen {
+            if own(&root, function, key) {
+                text = set_in(&text, &["stages", stage, "lambda_functions", function], key, value)?;
+                root = json::parse(&text).ok()?;
+            }
         }
-    }
-    let mut stage_wide = set_in(&current, &["stages", stage], "iam_policy_file", &j!(setting))?;
-    for function in autogen {
-        if own(&stage_wide, function, "iam_policy_file") == Some(true) {
-            stage_wide = set_in(&stage_wide, &["stages", stage, "lambda_functions", function], "iam_policy_file", &j!(setting))?;
-        }
-    }
+        Some(text)
+    };
+    let mut current = set_for_functions(set_in(text, &["stages", stage], "autogen_policy", &j!(false))?, "autogen_policy", &j!(false))?;
+    let stage_wide = set_for_functions(set_in(&current, &["stages", stage], "iam_policy_file", &j!(setting))?, "iam_policy_file", &j!(setting))?;
     let files = |text: &str| -> Option<Vec<Option<serde_json::Value>>> {
         let config = crate::chalice::ChaliceConfig::from_text(Path::new("/"), None, text.to_string()).ok()?;
         others
