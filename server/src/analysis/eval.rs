@@ -13,6 +13,7 @@
 //! summaries, as if a last round had run everything. Most of the work of
 //! the rounds after the first (which usually only confirm) is saved.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -88,6 +89,29 @@ fn evaluate_with(modules: &[ModuleSource<'_>], reruns: Reruns) -> ProjectFacts {
     ev.finish()
 }
 
+/// [`evaluate`] of modules still being read, each as soon as it is read:
+/// `modules` names every module (in module order), with an empty IR for
+/// those not read yet; `arrive(m)` waits until module `m` is read and
+/// returns it, or `None` when it could not be read (the evaluation is then
+/// given up, since the modules are not those named). The first round runs
+/// the modules in module order, as [`evaluate`]'s does, each once it has
+/// arrived: no unit reads a summary of a module that has not run (its
+/// functions and classes are reached only through values its own run
+/// made), so each computes exactly what it computes there, and the result
+/// is [`evaluate`]'s. A one-shot command evaluates a project this way while
+/// the rest of it is still being parsed.
+pub fn evaluate_arriving<'a>(modules: Vec<ModuleSource<'a>>, mut arrive: impl FnMut(usize) -> Option<ModuleSource<'a>>) -> Option<ProjectFacts> {
+    let mut ev = Evaluator::without_summaries(Cow::Owned(modules), Reruns::WhenReadsChanged);
+    for m in 0..ev.modules.len() {
+        let module = arrive(m)?;
+        ev.modules.to_mut()[m] = module;
+        ev.add_summaries(m);
+        ev.run_module(m);
+    }
+    ev.rounds_after_the_first();
+    Some(ev.finish())
+}
+
 /// A summary, or a set of them, whose changes are tracked: what one unit
 /// reads and another may change.
 type Cell = u32;
@@ -115,6 +139,10 @@ struct Named {
 }
 
 impl Named {
+    fn new(stamps: &mut Vec<u64>) -> Named {
+        Named { slots: HashMap::default(), keys: new_cell(stamps), any: new_cell(stamps) }
+    }
+
     fn get(&self, name: &str) -> Result<&Slot, Cell> {
         self.slots.get(name).ok_or(self.keys)
     }
@@ -180,7 +208,9 @@ struct Frame {
 }
 
 struct Evaluator<'a> {
-    modules: &'a [ModuleSource<'a>],
+    /// Owned while the modules are still being read (see
+    /// [`evaluate_arriving`]).
+    modules: Cow<'a, [ModuleSource<'a>]>,
     by_name: HashMap<&'a str, usize>,
     sums: Summaries,
     changed: bool,
@@ -204,6 +234,11 @@ struct Evaluator<'a> {
     contributed: bool,
     /// Whether the last rounds ended at a fixpoint (not at [`MAX_ROUNDS`]).
     converged: bool,
+}
+
+/// An empty list for each of `n` modules.
+fn none_per_module<T>(n: usize) -> Vec<Vec<T>> {
+    (0..n).map(|_| Vec::new()).collect()
 }
 
 /// Per function of `ir`, whether another function (or lambda) is nested
@@ -236,69 +271,91 @@ fn rc(s: &str) -> Arc<str> {
 
 impl<'a> Evaluator<'a> {
     fn new(modules: &'a [ModuleSource<'a>], reruns: Reruns) -> Self {
-        let mut stamps = Vec::new();
-        let mut cell = || new_cell(&mut stamps);
-        let mut sums = Summaries {
-            module_env: Vec::new(),
-            params: Vec::new(),
-            returns: Vec::new(),
-            class_attrs: Vec::new(),
-            locals: Vec::new(),
-            param_cells: Vec::new(),
-            return_cells: Vec::new(),
-        };
-        let named = |cell: &mut dyn FnMut() -> Cell| Named { slots: HashMap::default(), keys: cell(), any: cell() };
-        for m in modules {
-            let functions = m.ir.functions.len();
-            sums.module_env.push(named(&mut cell));
-            sums.params.push(m.ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect());
-            sums.returns.push(vec![ValueSet::empty(); functions]);
-            sums.class_attrs.push((0..m.ir.classes.len()).map(|_| named(&mut cell)).collect());
-            sums.locals.push((0..functions).map(|_| named(&mut cell)).collect());
-            sums.param_cells.push((0..functions).map(|_| cell()).collect());
-            sums.return_cells.push((0..functions).map(|_| cell()).collect());
+        let mut ev = Evaluator::without_summaries(Cow::Borrowed(modules), reruns);
+        for m in 0..modules.len() {
+            ev.add_summaries(m);
         }
+        ev
+    }
+
+    /// An evaluator with every module's names but none of its functions'
+    /// and classes' summaries yet (see [`Self::add_summaries`]).
+    fn without_summaries(modules: Cow<'a, [ModuleSource<'a>]>, reruns: Reruns) -> Self {
+        let mut stamps = Vec::new();
+        let n = modules.len();
+        let sums = Summaries {
+            module_env: (0..modules.len()).map(|_| Named::new(&mut stamps)).collect(),
+            params: none_per_module(n),
+            returns: none_per_module(n),
+            class_attrs: none_per_module(n),
+            locals: none_per_module(n),
+            param_cells: none_per_module(n),
+            return_cells: none_per_module(n),
+        };
         Evaluator {
-            modules,
             by_name: modules.iter().enumerate().map(|(i, m)| (m.name, i)).collect(),
             sums,
             changed: false,
             reruns,
             stamps,
             clock: 0,
-            units: modules.iter().map(|m| (0..1 + m.ir.functions.len() + m.ir.classes.len()).map(|_| UnitRun::default()).collect()).collect(),
+            units: none_per_module(n),
             reads: RefCell::new(Vec::new()),
             facts: Vec::new(),
             unresolved: Vec::new(),
             edges: Vec::new(),
-            encloses: modules.iter().map(|m| encloses(m.ir)).collect(),
+            encloses: none_per_module(n),
             contributed: false,
             converged: false,
+            modules,
         }
+    }
+
+    /// The summaries of module `m`'s functions and classes, and the record
+    /// of its units' runs: none has run, nothing is known of any.
+    fn add_summaries(&mut self, m: usize) {
+        let ir = self.ir(m);
+        let functions = ir.functions.len();
+        let stamps = &mut self.stamps;
+        self.sums.params[m] = ir.functions.iter().map(|f| vec![ValueSet::empty(); f.params.len()]).collect();
+        self.sums.returns[m] = vec![ValueSet::empty(); functions];
+        self.sums.class_attrs[m] = (0..ir.classes.len()).map(|_| Named::new(stamps)).collect();
+        self.sums.locals[m] = (0..functions).map(|_| Named::new(stamps)).collect();
+        self.sums.param_cells[m] = (0..functions).map(|_| new_cell(stamps)).collect();
+        self.sums.return_cells[m] = (0..functions).map(|_| new_cell(stamps)).collect();
+        self.units[m] = (0..1 + functions + ir.classes.len()).map(|_| UnitRun::default()).collect();
+        self.encloses[m] = encloses(ir);
     }
 
     /// Rounds over every module until no summary grows (or [`MAX_ROUNDS`]).
     fn run_rounds(&mut self) {
-        for round in 0..MAX_ROUNDS {
+        self.changed = false;
+        for m in 0..self.modules.len() {
+            self.run_module(m);
+        }
+        self.rounds_after_the_first();
+    }
+
+    /// The rounds after a first that ran every module, while a round
+    /// changes a summary, up to [`MAX_ROUNDS`] in all.
+    fn rounds_after_the_first(&mut self) {
+        for _ in 1..MAX_ROUNDS {
+            if !self.changed {
+                break;
+            }
             self.changed = false;
             for m in 0..self.modules.len() {
                 self.run_module(m);
             }
-            if !self.changed {
-                self.converged = true;
-                break;
-            }
-            if round + 1 == MAX_ROUNDS {
-                break;
-            }
         }
+        self.converged = !self.changed;
     }
 
     /// An evaluator that goes on from `state`, for the same modules but one
     /// (see [`evaluate_again`]).
     fn from_state(modules: &'a [ModuleSource<'a>], state: EvalState) -> Self {
         Evaluator {
-            modules,
+            modules: Cow::Borrowed(modules),
             by_name: modules.iter().enumerate().map(|(i, m)| (m.name, i)).collect(),
             sums: state.sums,
             changed: false,

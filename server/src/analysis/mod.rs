@@ -107,36 +107,64 @@ pub fn analyze_again(inputs: &[ModuleInput<'_>], previous: Option<(EvalState, Pr
 }
 
 fn analyze_with(inputs: &[ModuleInput<'_>], evaluate: impl FnOnce(&[eval::ModuleSource<'_>]) -> ProjectFacts) -> ProjectFacts {
-    let names: Vec<(String, bool)> = inputs.iter().map(|i| module_name(i.rel_path)).collect();
-    // Namespace packages (a `chalicelib/` without `__init__.py`) still
-    // exist as modules: `from chalicelib import db` must find `db`.
-    let empty = ModuleIr::default();
-    let no_text: Arc<str> = Arc::from("");
-    // Looked up by name: a tree of 10,000 modules asked a list of them for
-    // each of their packages.
-    let known: std::collections::HashSet<&str> = names.iter().map(|(m, _)| m.as_str()).collect();
-    let mut extra: Vec<String> = Vec::new();
-    for (n, _) in &names {
-        let mut parts: Vec<&str> = n.split('.').collect();
-        while parts.len() > 1 {
-            parts.pop();
-            let pkg = parts.join(".");
-            if !known.contains(pkg.as_str()) && !extra.contains(&pkg) {
-                extra.push(pkg);
-            }
-        }
-    }
+    let (names, packages) = module_names(inputs.iter().map(|i| i.rel_path));
+    let (empty, no_text) = (ModuleIr::default(), Arc::from(""));
     let mut sources: Vec<eval::ModuleSource<'_>> = inputs
         .iter()
         .zip(&names)
         .map(|(i, (n, pkg))| eval::ModuleSource { name: n, is_package: *pkg, ir: i.ir, text: i.text })
         .collect();
-    for pkg in &extra {
-        sources.push(eval::ModuleSource { name: pkg, is_package: true, ir: &empty, text: &no_text });
-    }
+    sources.extend(packages.iter().map(|pkg| eval::ModuleSource { name: pkg, is_package: true, ir: &empty, text: &no_text }));
     let mut result = evaluate(&sources);
     result.files.truncate(inputs.len());
     result
+}
+
+/// [`analyze`] of a project whose files are still being read, each
+/// evaluated as soon as it is (see `eval::evaluate_arriving`): `rel_paths`
+/// are the inputs' paths, in input order, and `arrive(i)` waits until input
+/// `i` is read and lowered and returns its IR and text, or `None` when it
+/// could not be read (the analysis is then given up: the modules are not
+/// those named). The facts are [`analyze`]'s.
+pub fn analyze_arriving<'a>(rel_paths: &[&str], mut arrive: impl FnMut(usize) -> Option<(&'a ModuleIr, &'a Arc<str>)>) -> Option<ProjectFacts> {
+    let (names, packages) = module_names(rel_paths.iter().copied());
+    let (empty, no_text) = (ModuleIr::default(), Arc::from(""));
+    let named: Vec<eval::ModuleSource<'_>> = names
+        .iter()
+        .map(|(n, pkg)| (n, *pkg))
+        .chain(packages.iter().map(|pkg| (pkg, true)))
+        .map(|(name, is_package)| eval::ModuleSource { name, is_package, ir: &empty, text: &no_text })
+        .collect();
+    let mut facts = eval::evaluate_arriving(named.clone(), |m| match names.get(m) {
+        Some(_) => arrive(m).map(|(ir, text)| eval::ModuleSource { ir, text, ..named[m].clone() }),
+        // A namespace package has no file: it is there at once.
+        None => Some(named[m].clone()),
+    })?;
+    facts.files.truncate(names.len());
+    Some(facts)
+}
+
+/// Each input's module name and whether it is a package, then the
+/// namespace packages above them that no input is (a `chalicelib/` without
+/// `__init__.py` still exists as a module: `from chalicelib import db` must
+/// find `db`).
+fn module_names<'p>(rel_paths: impl Iterator<Item = &'p str>) -> (Vec<(String, bool)>, Vec<String>) {
+    let names: Vec<(String, bool)> = rel_paths.map(module_name).collect();
+    // Looked up by name: a tree of 10,000 modules asked a list of them for
+    // each of their packages.
+    let known: std::collections::HashSet<&str> = names.iter().map(|(m, _)| m.as_str()).collect();
+    let mut packages: Vec<String> = Vec::new();
+    for (n, _) in &names {
+        let mut parts: Vec<&str> = n.split('.').collect();
+        while parts.len() > 1 {
+            parts.pop();
+            let pkg = parts.join(".");
+            if !known.contains(pkg.as_str()) && !packages.contains(&pkg) {
+                packages.push(pkg);
+            }
+        }
+    }
+    (names, packages)
 }
 
 #[cfg(test)]

@@ -356,7 +356,7 @@ boto3.client('s3').list_buckets()
 mod reruns {
     use std::path::{Path, PathBuf};
 
-    use super::super::{analyze, analyze_with, eval, lower_text, ModuleInput, ModuleIr};
+    use super::super::{analyze, analyze_arriving, analyze_with, eval, lower_text, ModuleInput, ModuleIr};
 
     /// A project's files as `(path, text)`.
     pub(super) type Files = Vec<(String, String)>;
@@ -369,6 +369,9 @@ mod reruns {
         let skipping = analyze(&inputs);
         let everything = analyze_with(&inputs, eval::evaluate_rerunning_everything);
         assert!(skipping == everything, "{name}: skipping unchanged units changed the facts\n{skipping:#?}\nvs\n{everything:#?}");
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        let arriving = analyze_arriving(&paths, |i| Some((&irs[i], &texts[i]))).expect("every module arrives");
+        assert!(arriving == skipping, "{name}: evaluating modules as they arrive changed the facts\n{arriving:#?}\nvs\n{skipping:#?}");
     }
 
     pub(super) fn read(p: &Path) -> String {

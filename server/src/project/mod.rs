@@ -303,6 +303,21 @@ impl Sources {
     /// Loads a project from a directory (app.py + chalicelib) or a single
     /// `.py` file (treated as the app.py of a project with no config).
     pub fn load(path: &Path, python_version: (u8, u8)) -> Result<Sources, LoadError> {
+        Sources::load_with(path, python_version, false).map(|(sources, _)| sources)
+    }
+
+    /// [`Self::load`], and [`Self::analyze`]'s facts of a directory's files
+    /// worked out while they are read (`None` for a single file, or when a
+    /// file could not be read): the inference runs on this thread, each
+    /// module as soon as it is lowered, beside the threads that read the
+    /// rest (see [`analysis::analyze_arriving`]). For one-shot commands: on
+    /// the 50,000-line benchmark project, the inference (15 ms on one core)
+    /// otherwise runs alone after the last file is read.
+    pub fn load_analyzed(path: &Path, python_version: (u8, u8)) -> Result<(Sources, Option<ProjectFacts>), LoadError> {
+        Sources::load_with(path, python_version, true)
+    }
+
+    fn load_with(path: &Path, python_version: (u8, u8), analyze: bool) -> Result<(Sources, Option<ProjectFacts>), LoadError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => LoadError::NotFound(path.to_path_buf()),
             _ => LoadError::Io(path.to_path_buf(), e),
@@ -314,7 +329,7 @@ impl Sources {
             let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let mut files = BTreeMap::new();
             files.insert("app.py".to_string(), read_source(path, Some(python_version))?);
-            return Ok(Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new(), python_version });
+            return Ok((Sources { root, single_file: Some(path.to_path_buf()), files, unreadable: Vec::new(), python_version }, None));
         }
         let app = path.join("app.py");
         // Anything named app.py counts (and then must be readable): a FIFO
@@ -324,20 +339,11 @@ impl Sources {
         if !has_app && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
-        // Reading, parsing and lowering are per file: spread them over
-        // every core. app.py (usually the largest file, and the only one
-        // imported for the deploy emulation too) is read while chalicelib/
-        // is walked.
-        let (app_source, mut loaded): (Option<Result<SourceFile, LoadError>>, Vec<(String, Result<SourceFile, LoadError>)>) = rayon::join(
-            || has_app.then(|| read_source(&app, Some(python_version))),
-            || python_files_under(path, "chalicelib").into_par_iter().map(|rel| {
-                let source = read_source(&path.join(&rel), None);
-                (rel, source)
-            }).collect(),
-        );
-        if let Some(source) = app_source {
-            loaded.insert(0, ("app.py".to_string(), source));
-        }
+        let (loaded, facts) = if analyze {
+            read_and_analyze(path, has_app, python_version)
+        } else {
+            (read_all(path, has_app, python_version), None)
+        };
         let mut files = BTreeMap::new();
         let mut unreadable = Vec::new();
         for (rel, source) in loaded {
@@ -351,7 +357,7 @@ impl Sources {
                 Err(e) => unreadable.push((rel, e.to_string())),
             }
         }
-        Ok(Sources { root: path.to_path_buf(), single_file: None, files, unreadable, python_version })
+        Ok((Sources { root: path.to_path_buf(), single_file: None, files, unreadable, python_version }, facts))
     }
 
     /// The absolute path of a project-relative file.
@@ -423,6 +429,130 @@ impl Sources {
     /// Facts per relative path, in path order.
     pub fn facts_by_path<'a>(&'a self, facts: &'a ProjectFacts) -> impl Iterator<Item = (&'a str, &'a SourceFile, &'a FileFacts)> {
         self.files.iter().zip(&facts.files).map(|((p, f), ff)| (p.as_str(), f, ff))
+    }
+}
+
+/// What reading one file gave.
+type Loaded = Result<SourceFile, LoadError>;
+
+/// Reads, parses and lowers app.py (when `has_app`) and every module under
+/// chalicelib/, spread over every core, in file order. app.py (usually the
+/// largest file, and the only one imported for the deploy emulation too) is
+/// read while chalicelib/ is walked.
+fn read_all(root: &Path, has_app: bool, python_version: (u8, u8)) -> Vec<(String, Loaded)> {
+    let (app, mut loaded): (Option<Loaded>, Vec<(String, Loaded)>) = rayon::join(
+        || has_app.then(|| read_source(&root.join("app.py"), Some(python_version))),
+        || {
+            python_files_under(root, "chalicelib")
+                .into_par_iter()
+                .map(|rel| {
+                    let source = read_source(&root.join(&rel), None);
+                    (rel, source)
+                })
+                .collect()
+        },
+    );
+    if let Some(app) = app {
+        loaded.insert(0, ("app.py".to_string(), app));
+    }
+    loaded
+}
+
+/// [`read_all`], and the project's facts worked out on this thread while
+/// the pool's threads read the files, in file order (see
+/// [`Sources::load_analyzed`]).
+fn read_and_analyze(root: &Path, has_app: bool, python_version: (u8, u8)) -> (Vec<(String, Loaded)>, Option<ProjectFacts>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    let arrivals = Arrivals::default();
+    let app: OnceLock<Loaded> = OnceLock::new();
+    let mut chalicelib: Option<(Arc<Vec<String>>, Arc<Vec<OnceLock<Loaded>>>)> = None;
+    let mut facts = None;
+    rayon::in_place_scope(|scope| {
+        if has_app {
+            scope.spawn(|_| {
+                let _told = arrivals.telling();
+                let _ = app.set(read_source(&root.join("app.py"), Some(python_version)));
+            });
+        }
+        let rels = Arc::new(python_files_under(root, "chalicelib"));
+        let slots: Arc<Vec<OnceLock<Loaded>>> = Arc::new(rels.iter().map(|_| OnceLock::new()).collect());
+        // Files are handed out in order, so that the inference rarely waits.
+        let next = Arc::new(AtomicUsize::new(0));
+        for _ in 0..rayon::current_num_threads() {
+            let (rels, slots, next, arrivals) = (rels.clone(), slots.clone(), next.clone(), &arrivals);
+            scope.spawn(move |_| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(rel) = rels.get(i) else { return };
+                let _told = arrivals.telling();
+                let _ = slots[i].set(read_source(&root.join(rel), None));
+            });
+        }
+        let paths: Vec<&str> = has_app.then_some("app.py").into_iter().chain(rels.iter().map(String::as_str)).collect();
+        facts = analysis::analyze_arriving(&paths, |i| {
+            let slot = match (has_app, i) {
+                (true, 0) => &app,
+                (true, i) => &slots[i - 1],
+                (false, i) => &slots[i],
+            };
+            let file = arrivals.wait(slot)?.as_ref().ok()?;
+            Some((&file.ir, &file.text))
+        });
+        chalicelib = Some((rels, slots));
+    });
+    // Every reader is done: the scope waited for them.
+    let (rels, slots) = chalicelib.expect("the scope ran");
+    let rels = Arc::try_unwrap(rels).unwrap_or_else(|shared| (*shared).clone());
+    let slots = Arc::try_unwrap(slots).unwrap_or_else(|_| unreachable!("the readers are done"));
+    let mut loaded: Vec<(String, Loaded)> = Vec::new();
+    if let Some(app) = app.into_inner() {
+        loaded.push(("app.py".to_string(), app));
+    }
+    loaded.extend(rels.into_iter().zip(slots).map(|(rel, slot)| (rel, slot.into_inner().expect("every file was read"))));
+    (loaded, facts)
+}
+
+/// Files read by the pool's threads, waited for by the inference.
+#[derive(Default)]
+struct Arrivals {
+    lock: std::sync::Mutex<()>,
+    arrived: std::sync::Condvar,
+    /// A reader panicked: what it was reading will never arrive.
+    failed: std::sync::atomic::AtomicBool,
+}
+
+/// Wakes the inference when dropped, after a file was read or while its
+/// reader unwinds.
+struct Telling<'a>(&'a Arrivals);
+
+impl Drop for Telling<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let _locked = self.0.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.0.arrived.notify_all();
+    }
+}
+
+impl Arrivals {
+    fn telling(&self) -> Telling<'_> {
+        Telling(self)
+    }
+
+    /// What `slot` holds once it is set; `None` when a reader panicked
+    /// (the scope then passes the panic on).
+    fn wait<'s, T>(&self, slot: &'s std::sync::OnceLock<T>) -> Option<&'s T> {
+        let mut locked = self.lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if let Some(value) = slot.get() {
+                return Some(value);
+            }
+            if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            locked = self.arrived.wait(locked).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
     }
 }
 
@@ -553,6 +683,40 @@ pub fn python_files_under(root: &Path, dir: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_inferred_while_reading_are_those_inferred_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("chalicelib/aws")).unwrap();
+        let files = [
+            ("app.py", "from chalice import Chalice\nfrom chalicelib import db\nfrom chalicelib.aws.queue import send\napp = Chalice(app_name='a')\n@app.route('/')\ndef index():\n    send(db.table().scan())\n"),
+            ("chalicelib/__init__.py", ""),
+            ("chalicelib/db.py", "import boto3\nfrom chalicelib.aws import queue\ndef table():\n    return boto3.resource('dynamodb').Table('t')\ndef later():\n    queue.client().purge_queue(QueueUrl='u')\n"),
+            ("chalicelib/aws/queue.py", "import boto3\nfrom chalicelib.db import table\ndef client():\n    return boto3.client('sqs')\ndef send(items):\n    client().send_message(QueueUrl='u', MessageBody=str(items))\n    table().put_item(Item={})\n"),
+        ];
+        for (rel, text) in files {
+            std::fs::write(root.join(rel), text).unwrap();
+        }
+        let (sources, facts) = Sources::load_analyzed(root, (3, 12)).unwrap();
+        let facts = facts.expect("every file was read");
+        assert_eq!(facts, sources.analyze());
+        assert_eq!(facts.files.iter().map(|f| f.calls.len()).sum::<usize>(), 4, "{facts:#?}");
+        // A file that cannot be read: the modules are not those walked, and
+        // the facts are left to be inferred from the files read.
+        std::os::unix::fs::symlink(root.join("missing.py"), root.join("chalicelib/gone.py")).unwrap();
+        let (sources, facts) = Sources::load_analyzed(root, (3, 12)).unwrap();
+        assert!(facts.is_none());
+        assert_eq!(sources.unreadable.len(), 1);
+        assert_eq!(sources.files.len(), 4);
+        // No app.py, but a config: chalicelib alone.
+        std::fs::remove_file(root.join("chalicelib/gone.py")).unwrap();
+        std::fs::remove_file(root.join("app.py")).unwrap();
+        std::fs::create_dir_all(root.join(".chalice")).unwrap();
+        std::fs::write(root.join(".chalice/config.json"), "{}").unwrap();
+        let (sources, facts) = Sources::load_analyzed(root, (3, 12)).unwrap();
+        assert_eq!(facts.expect("every file was read"), sources.analyze());
+    }
 
     #[test]
     fn python_files_are_found_as_before_the_parallel_walk() {

@@ -192,12 +192,18 @@ pub fn discover_projects(folder: &Path) -> Vec<PathBuf> {
 
 impl Project {
     pub fn load(root: &Path, settings: Settings) -> Result<Project, LoadError> {
+        // A one-shot command infers the facts while the files are read: it
+        // checks once, and with these sources.
+        let (sources, facts) = match crate::process::is_one_shot() {
+            true => Sources::load_analyzed(root, settings.python_version)?,
+            false => (Sources::load(root, settings.python_version)?, None),
+        };
         Ok(Project {
-            sources: Sources::load(root, settings.python_version)?,
+            sources,
+            facts: facts.map(OnceLock::from).unwrap_or_default(),
             settings,
             json_overlays: BTreeMap::new(),
             json_snapshot: None,
-            facts: OnceLock::new(),
             evaluated: Mutex::new(None),
             previous: Mutex::new(None),
             fix_memo: FixMemo::default(),
