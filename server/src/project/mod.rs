@@ -696,6 +696,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_reader_that_panics_does_not_leave_the_inference_waiting() {
+        let arrivals = Arrivals::default();
+        let slot: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let mut waited = Some(Some(0));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| {
+                    let _told = arrivals.telling();
+                    panic!("a reader failed");
+                });
+                waited = Some(arrivals.wait(&slot).copied());
+            });
+        }));
+        assert!(outcome.is_err(), "the scope passes the reader's panic on");
+        assert_eq!(waited, Some(None), "the inference gave up");
+    }
+
+    #[test]
     fn facts_inferred_while_reading_are_those_inferred_after() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
