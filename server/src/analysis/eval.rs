@@ -284,7 +284,7 @@ impl<'a> Evaluator<'a> {
         let mut stamps = Vec::new();
         let n = modules.len();
         let sums = Summaries {
-            module_env: (0..modules.len()).map(|_| Named::new(&mut stamps)).collect(),
+            module_env: (0..n).map(|_| Named::new(&mut stamps)).collect(),
             params: none_per_module(n),
             returns: none_per_module(n),
             class_attrs: none_per_module(n),

@@ -9,8 +9,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::analysis::{self, EvalState, FileFacts, IrLayout, LoweredVersion, ModuleInput, ModuleIr, ProjectFacts};
 use crate::background::Pending;
 use crate::chalice;
@@ -339,11 +337,7 @@ impl Sources {
         if !has_app && !has_config {
             return Err(LoadError::NotAProject(path.to_path_buf()));
         }
-        let (loaded, facts) = if analyze {
-            read_and_analyze(path, has_app, python_version)
-        } else {
-            (read_all(path, has_app, python_version), None)
-        };
+        let (loaded, facts) = read_files(path, has_app, python_version, analyze);
         let mut files = BTreeMap::new();
         let mut unreadable = Vec::new();
         for (rel, source) in loaded {
@@ -435,29 +429,6 @@ impl Sources {
 /// What reading one file gave.
 type Loaded = Result<SourceFile, LoadError>;
 
-/// Reads, parses and lowers app.py (when `has_app`) and every module under
-/// chalicelib/, spread over every core, in file order. app.py (usually the
-/// largest file, and the only one imported for the deploy emulation too) is
-/// read while chalicelib/ is walked.
-fn read_all(root: &Path, has_app: bool, python_version: (u8, u8)) -> Vec<(String, Loaded)> {
-    let (app, mut loaded): (Option<Loaded>, Vec<(String, Loaded)>) = rayon::join(
-        || has_app.then(|| read_source(&root.join("app.py"), Some(python_version))),
-        || {
-            python_files_under(root, "chalicelib")
-                .into_par_iter()
-                .map(|rel| {
-                    let source = read_source(&root.join(&rel), None);
-                    (rel, source)
-                })
-                .collect()
-        },
-    );
-    if let Some(app) = app {
-        loaded.insert(0, ("app.py".to_string(), app));
-    }
-    loaded
-}
-
 /// The most files whose facts are inferred while they are read. A larger
 /// tree is inferred after the read, in groups of modules no import links
 /// (`eval::parts`) on every core: the 1,000,000-line benchmark tree's 10,000
@@ -465,16 +436,24 @@ fn read_all(root: &Path, has_app: bool, python_version: (u8, u8)) -> Vec<(String
 /// as one project on one thread while read.
 const ANALYZED_WHILE_READ: usize = 2_000;
 
-/// [`read_all`], and the project's facts worked out on this thread while
-/// the pool's threads read the files, in file order (see
-/// [`Sources::load_analyzed`]); no facts for more than
+/// Reads, parses and lowers app.py (when `has_app`) and every module under
+/// chalicelib/ on the pool's threads, in file order: app.py (usually the
+/// largest file, and the only one imported for the deploy emulation too)
+/// while chalicelib/ is walked, then the modules one after another. When
+/// `analyze` (see [`Sources::load_analyzed`]), this thread meanwhile infers
+/// the project's facts from each file as soon as it is read, for up to
 /// [`ANALYZED_WHILE_READ`] files.
-fn read_and_analyze(root: &Path, has_app: bool, python_version: (u8, u8)) -> (Vec<(String, Loaded)>, Option<ProjectFacts>) {
+fn read_files(root: &Path, has_app: bool, python_version: (u8, u8), analyze: bool) -> (Vec<(String, Loaded)>, Option<ProjectFacts>) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::OnceLock;
     let arrivals = Arrivals::default();
     let app: OnceLock<Loaded> = OnceLock::new();
-    let mut chalicelib: Option<(Arc<Vec<String>>, Arc<Vec<OnceLock<Loaded>>>)> = None;
+    // Set once chalicelib/ is walked, and read by the pool's threads: they
+    // outlive the scope, which only borrows them.
+    let rels: OnceLock<Vec<String>> = OnceLock::new();
+    let slots: OnceLock<Vec<OnceLock<Loaded>>> = OnceLock::new();
+    // Files are handed out in order, so that the inference rarely waits.
+    let next = AtomicUsize::new(0);
     let mut facts = None;
     rayon::in_place_scope(|scope| {
         if has_app {
@@ -483,22 +462,18 @@ fn read_and_analyze(root: &Path, has_app: bool, python_version: (u8, u8)) -> (Ve
                 let _ = app.set(read_source(&root.join("app.py"), Some(python_version)));
             });
         }
-        let rels = Arc::new(python_files_under(root, "chalicelib"));
-        let slots: Arc<Vec<OnceLock<Loaded>>> = Arc::new(rels.iter().map(|_| OnceLock::new()).collect());
-        // Files are handed out in order, so that the inference rarely waits.
-        let next = Arc::new(AtomicUsize::new(0));
+        let rels = rels.get_or_init(|| python_files_under(root, "chalicelib"));
+        let slots = slots.get_or_init(|| rels.iter().map(|_| OnceLock::new()).collect());
         for _ in 0..rayon::current_num_threads() {
-            let (rels, slots, next, arrivals) = (rels.clone(), slots.clone(), next.clone(), &arrivals);
-            scope.spawn(move |_| loop {
+            scope.spawn(|_| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(rel) = rels.get(i) else { return };
                 let _told = arrivals.telling();
                 let _ = slots[i].set(read_source(&root.join(rel), None));
             });
         }
-        chalicelib = Some((rels.clone(), slots.clone()));
         let paths: Vec<&str> = has_app.then_some("app.py").into_iter().chain(rels.iter().map(String::as_str)).collect();
-        if paths.len() > ANALYZED_WHILE_READ {
+        if !analyze || paths.len() > ANALYZED_WHILE_READ {
             return;
         }
         facts = analysis::analyze_arriving(&paths, |i| {
@@ -512,13 +487,11 @@ fn read_and_analyze(root: &Path, has_app: bool, python_version: (u8, u8)) -> (Ve
         });
     });
     // Every reader is done: the scope waited for them.
-    let (rels, slots) = chalicelib.expect("the scope ran");
-    let rels = Arc::try_unwrap(rels).unwrap_or_else(|shared| (*shared).clone());
-    let slots = Arc::try_unwrap(slots).unwrap_or_else(|_| unreachable!("the readers are done"));
     let mut loaded: Vec<(String, Loaded)> = Vec::new();
     if let Some(app) = app.into_inner() {
         loaded.push(("app.py".to_string(), app));
     }
+    let (rels, slots) = (rels.into_inner().unwrap_or_default(), slots.into_inner().unwrap_or_default());
     loaded.extend(rels.into_iter().zip(slots).map(|(rel, slot)| (rel, slot.into_inner().expect("every file was read"))));
     (loaded, facts)
 }
